@@ -1,0 +1,73 @@
+// smp analyze PHOTO [--json FILE] [--overlay FILE.png] [--parts FILE.png] [--ipd-mm 63] ...
+#include <iostream>
+
+#include "cli/command.h"
+#include "smp/analysis/analysis.h"
+#include "smp/core/files.h"
+#include "smp/image/image_io.h"
+
+namespace smp::cli {
+namespace {
+
+struct AnalyzeArgs {
+  std::string photo, json, overlay, parts;
+  double ipd_mm = 63, px_per_mm = 0, marker_mm = 0;
+  int face = -1;
+};
+
+void run(const AnalyzeArgs& a) {
+  Timings t;
+  Photo photo;
+  {
+    ScopedTiming st(t, "decode");
+    photo = read_photo(a.photo);
+  }
+  AnalyzeOptions opt;
+  opt.ipd_mm = a.ipd_mm;
+  if (a.px_per_mm > 0) opt.px_per_mm = a.px_per_mm;
+  if (a.marker_mm > 0) opt.marker_mm = a.marker_mm;
+  opt.face_index = a.face;
+  {
+    ScopedTiming st(t, "model_load");
+    face_model();
+  }
+  Stopwatch sw;
+  Analysis an = analyze(photo.bgr, face_model(), opt, a.photo);
+  t["analyze"] = sw.elapsed_ms();
+  for (auto& [k, v] : an.timings) t[k] = v;
+  if (!a.overlay.empty()) {
+    ScopedTiming st(t, "overlay");
+    write_image(a.overlay, draw_overlay(photo.bgr, an));
+  }
+  if (!a.parts.empty()) {
+    ScopedTiming st(t, "parts_png");
+    write_image(a.parts, parts_to_colour(an.parts));
+  }
+  nlohmann::json j = to_json(an);
+  j["source"] = {{"file", a.photo}, {"format", photo.format}, {"exif_orientation", photo.exif_orientation},
+                 {"icc_converted", photo.icc_converted}};
+  j["timings_ms"] = t;
+  std::string text = j.dump(2) + "\n";
+  if (a.json.empty()) std::cout << text;
+  else write_file_atomic(a.json, text);
+}
+
+Register reg("analyze", 10, [](CLI::App& app) {
+  auto args = std::make_shared<AnalyzeArgs>();
+  CLI::App* sub = app.add_subcommand(
+      "analyze", "Face landmarks, scale, pose, hair/skin/background map, bald scalp, Norwood stage, hairline");
+  sub->add_option("photo", args->photo, "client photo (JPEG, PNG, WebP, TIFF, HEIC)")->required();
+  sub->add_option("--json", args->json, "write the analysis here (default: stdout)");
+  sub->add_option("--overlay", args->overlay, "draw landmarks, parts, scalp and hairline on the photo");
+  sub->add_option("--parts", args->parts, "hair/skin/background map as PNG (LFW colours)");
+  sub->add_option("--ipd-mm", args->ipd_mm, "interpupillary distance for scale (mm)")
+      ->check(CLI::Range(45.0, 80.0))->capture_default_str();
+  sub->add_option("--px-per-mm", args->px_per_mm, "known scale, overrides everything")->check(CLI::PositiveNumber);
+  sub->add_option("--marker-mm", args->marker_mm, "diameter of a round calibration sticker in the photo")
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--face", args->face, "which face to analyse (0 = largest)")->check(CLI::NonNegativeNumber);
+  sub->callback([args] { run(*args); });
+});
+
+}  // namespace
+}  // namespace smp::cli

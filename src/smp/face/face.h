@@ -1,0 +1,58 @@
+// Faces in a photo: detection, 68 landmarks (iBUG 300-W order), pupils, head pose.
+// dlib is used only inside dlib_adapter.cpp (its headers are slow to compile); everything here
+// is plain values.
+#pragma once
+#include <array>
+#include <memory>
+#include <opencv2/core.hpp>
+#include <string>
+#include <vector>
+
+namespace smp {
+
+struct Face {
+  cv::Rect2d box;                           // detector box, image pixels
+  std::array<cv::Point2d, 68> landmarks{};  // iBUG 68-point order
+  double detector_score = 0;
+
+  cv::Point2d left_pupil() const;   // subject's right eye on screen left (points 36-41)
+  cv::Point2d right_pupil() const;  // points 42-47
+  double interpupillary_px() const;
+  cv::Point2d glabella() const;     // between the brows (mean of points 21, 22)
+  double area() const { return box.area(); }
+};
+
+struct Pose {
+  double yaw = 0, pitch = 0, roll = 0;  // degrees; yaw > 0: subject turns to their left
+};
+
+struct DetectOptions {
+  // The detector runs on a copy whose long side is at most this; landmarks use the full image.
+  int detect_max_side = 1000;
+  // Photos smaller than this (long side) are upsampled for the detector (finds 40-px faces).
+  int upsample_below = 700;
+};
+
+// The face detector and the 68-point landmark model, loaded once per process (~100 MB).
+class FaceModel {
+ public:
+  // Throws InputError naming the model file if it is missing or not a dlib model.
+  static std::shared_ptr<const FaceModel> load(const std::string& landmark_model_path);
+  static std::string default_model_path();  // $SMP_LANDMARK_MODEL or the libdlib-data path
+  ~FaceModel();
+
+  // Faces, largest first.
+  std::vector<Face> detect(const cv::Mat& bgr8, const DetectOptions& opt = {}) const;
+  // Landmarks for a given box (e.g. when the caller already knows where the face is).
+  Face landmarks_for(const cv::Mat& gray8, const cv::Rect2d& box) const;
+
+ private:
+  FaceModel();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Head pose from landmarks: solvePnP against a generic adult 3D face (mm).
+Pose estimate_pose(const Face& face, cv::Size image_size);
+
+}  // namespace smp
