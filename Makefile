@@ -4,15 +4,19 @@ SMP_DATA ?= ../shared/data
 OUT ?= out
 JOBS ?= $(shell nproc)
 
-.PHONY: deps build run test eval bench format clean
+.PHONY: deps test-deps configure build run test eval bench format clean
 
 deps:
 	@bash scripts/install-deps.sh
 
-$(BUILD)/build.ninja:
-	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
+# Tests also need poppler (PDF pages), ImageMagick, Chromium + playwright-core (browser tests).
+test-deps:
+	@SMP_WITH_TEST_TOOLS=1 bash scripts/install-deps.sh
 
-build: deps $(BUILD)/build.ninja
+configure:
+	@[ -f $(BUILD)/build.ninja ] || cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
+
+build: deps configure
 	cmake --build $(BUILD) -j $(JOBS)
 
 # The main job on the embedded default sample photo (a real photo Debian ships).
@@ -20,14 +24,17 @@ run: build
 	@mkdir -p $(OUT)
 	@bash scripts/run-sample.sh $(BUILD)/smp $(OUT)
 
-test: build
+test: test-deps configure
+	cmake --build $(BUILD) -j $(JOBS)
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # Accuracy on the development photos (not part of `make test`: they are not in the repo).
-eval: build
+eval: deps configure
+	cmake --build $(BUILD) -j $(JOBS) --target smp_eval
 	$(BUILD)/smp-eval --data $(SMP_DATA)
 
-bench: build
+bench: deps configure
+	cmake --build $(BUILD) -j $(JOBS)
 	bash bench/run.sh $(BUILD)
 
 format:

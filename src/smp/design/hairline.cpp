@@ -38,7 +38,13 @@ Hairline propose_hairline(const Face& face, double px_per_mm, const HairlineOpti
   }
   if (opt.mid_frontal_mm > 0) mid_mm = opt.mid_frontal_mm;
   h.mid_frontal_mm = mid_mm;
-  h.transition_mm = opt.preset == HairlinePreset::kBroken ? 10 : 7;
+  // Softer fronts read more natural; a mature line is softer, a youthful one crisper.
+  switch (opt.preset) {
+    case HairlinePreset::kNatural: h.transition_mm = 8; break;
+    case HairlinePreset::kMature: h.transition_mm = 9; break;
+    case HairlinePreset::kYouthful: h.transition_mm = 6; break;
+    case HairlinePreset::kBroken: h.transition_mm = 10; break;
+  }
   // Face frame: x along the eye line, y up the face (against image y).
   cv::Point2d le = face.landmarks[36], re = face.landmarks[45];
   cv::Point2d ex = (re - le) / cv::norm(re - le);

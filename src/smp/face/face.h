@@ -27,7 +27,8 @@ struct Pose {
 };
 
 struct DetectOptions {
-  // The detector runs on a copy whose long side is at most this; landmarks use the full image.
+  // The detector runs on a copy shrunk by a whole factor to a long side of about this (up to 10%
+  // more); landmarks use the full image. Faces smaller than ~8% of this side are not found.
   int detect_max_side = 1000;
   // Photos smaller than this (long side) are upsampled for the detector (finds 40-px faces).
   int upsample_below = 700;

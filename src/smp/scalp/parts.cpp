@@ -1,8 +1,14 @@
 #include "smp/scalp/parts.h"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <opencv2/imgproc.hpp>
+#include <opencv2/ml.hpp>
+#include <sstream>
 
 #include "smp/core/errors.h"
+#include "smp/core/parallel.h"
 
 namespace smp {
 
@@ -10,56 +16,463 @@ namespace {
 constexpr uint8_t kBg = static_cast<uint8_t>(Part::kBackground);
 constexpr uint8_t kSkin = static_cast<uint8_t>(Part::kSkin);
 constexpr uint8_t kHair = static_cast<uint8_t>(Part::kHair);
-}  // namespace
 
-// Baseline: a head ellipse from the landmarks (or the photo's centre blob without a face), skin
-// by colour distance to the face's own skin, hair for darker non-skin pixels inside the head.
-cv::Mat segment_parts(const cv::Mat& bgr8, const Face* face, const PartsOptions& opt) {
-  SMP_CHECK_EQ(bgr8.type(), CV_8UC3);
+// The canonical frame is the LFW frame (250 px, the development photos' own alignment) with a
+// margin, so the top of a tall bald head tilted forward still fits.
+constexpr int kFrame = 250;
+constexpr int kMargin = 45;
+constexpr int kCanon = kFrame + 2 * kMargin;
+// Mean eye centres and mouth centre of the development photos in the LFW frame.
+const cv::Point2d kEyeL(105.9, 117.1), kEyeR(149.0, 116.3), kMouth(128.5, 166.4);
+constexpr int kFeatures = 20;
+
+cv::Point2d mean_pt(const Face& f, int a, int b) {
+  cv::Point2d s(0, 0);
+  for (int i = a; i <= b; ++i) s += f.landmarks[i];
+  return s / double(b - a + 1);
+}
+
+// Least-squares similarity photo -> canonical buffer from the eyes and the mouth.
+cv::Matx23d canonical_transform(const Face& f) {
+  cv::Point2d src[3] = {mean_pt(f, 36, 41), mean_pt(f, 42, 47), mean_pt(f, 48, 67)};
+  cv::Point2d m(kMargin, kMargin);
+  cv::Point2d dst[3] = {kEyeL + m, kEyeR + m, kMouth + m};
+  cv::Mat A(6, 4, CV_64F, cv::Scalar(0)), b(6, 1, CV_64F);
+  for (int i = 0; i < 3; ++i) {
+    // x' = a x - c y + tx ; y' = c x + a y + ty
+    A.at<double>(2 * i, 0) = src[i].x;
+    A.at<double>(2 * i, 1) = -src[i].y;
+    A.at<double>(2 * i, 2) = 1;
+    A.at<double>(2 * i + 1, 0) = src[i].y;
+    A.at<double>(2 * i + 1, 1) = src[i].x;
+    A.at<double>(2 * i + 1, 3) = 1;
+    b.at<double>(2 * i) = dst[i].x;
+    b.at<double>(2 * i + 1) = dst[i].y;
+  }
+  cv::Mat x;
+  cv::solve(A, b, x, cv::DECOMP_SVD);
+  double a = x.at<double>(0), c = x.at<double>(1);
+  return cv::Matx23d(a, -c, x.at<double>(2), c, a, x.at<double>(3));
+}
+
+// He et al.'s guided filter with a one-channel guide, from box filters (no ximgproc here).
+cv::Mat guided_filter(const cv::Mat& guide, const cv::Mat& p, int r, double eps) {
+  cv::Size k(2 * r + 1, 2 * r + 1);
+  cv::Mat mI, mp, mIp, mII;
+  cv::boxFilter(guide, mI, CV_32F, k);
+  cv::boxFilter(p, mp, CV_32F, k);
+  cv::boxFilter(guide.mul(p), mIp, CV_32F, k);
+  cv::boxFilter(guide.mul(guide), mII, CV_32F, k);
+  cv::Mat cov = mIp - mI.mul(mp), var = mII - mI.mul(mI);
+  cv::Mat a = cov / (var + eps);
+  cv::Mat b = mp - a.mul(mI);
+  cv::boxFilter(a, a, CV_32F, k);
+  cv::boxFilter(b, b, CV_32F, k);
+  return a.mul(guide) + b;
+}
+
+cv::Mat local_std(const cv::Mat& x, int k) {
+  cv::Mat m, m2;
+  cv::boxFilter(x, m, CV_32F, cv::Size(k, k));
+  cv::boxFilter(x.mul(x), m2, CV_32F, cv::Size(k, k));
+  cv::Mat v = cv::max(m2 - m.mul(m), 0.0);
+  cv::sqrt(v, v);
+  return v;
+}
+
+cv::Vec3f median_lab(const cv::Mat& lab, const cv::Mat& mask) {
+  std::vector<float> c[3];
+  for (int y = 0; y < lab.rows; ++y) {
+    const cv::Vec3f* p = lab.ptr<cv::Vec3f>(y);
+    const uint8_t* m = mask.ptr<uint8_t>(y);
+    for (int x = 0; x < lab.cols; ++x)
+      if (m[x])
+        for (int k = 0; k < 3; ++k) c[k].push_back(p[x][k]);
+  }
+  cv::Vec3f out(60, 12, 15);  // a typical light skin when the mask is empty
+  if (c[0].empty()) return out;
+  for (int k = 0; k < 3; ++k) {
+    std::nth_element(c[k].begin(), c[k].begin() + c[k].size() / 2, c[k].end());
+    out[k] = c[k][c[k].size() / 2];
+  }
+  return out;
+}
+
+// The head warped into the canonical frame, with where the photo actually is.
+struct Canonical {
+  cv::Matx23d T;      // photo -> canonical
+  cv::Mat bgr;        // kCanon x kCanon, CV_8UC3
+  cv::Mat valid;      // CV_8U 255 where the photo covers the frame
+  cv::Rect roi;       // photo region that maps into the frame
+  double roi_scale;   // roi_small = roi resized by this (<= 1)
+  cv::Mat roi_small;  // the photo's ROI, downscaled near the canonical resolution
+  cv::Matx23d Ts;     // roi_small -> canonical
+};
+
+Canonical to_canonical(const cv::Mat& bgr8, const Face& face) {
+  Canonical c;
+  c.T = canonical_transform(face);
+  cv::Matx23d Ti;
+  cv::invertAffineTransform(c.T, Ti);
+  std::vector<cv::Point2f> corners;
+  for (cv::Point2d q : {cv::Point2d(0, 0), cv::Point2d(kCanon, 0), cv::Point2d(0, kCanon),
+                        cv::Point2d(kCanon, kCanon)})
+    corners.emplace_back(Ti * cv::Vec3d(q.x, q.y, 1));
+  c.roi = cv::boundingRect(corners) & cv::Rect(0, 0, bgr8.cols, bgr8.rows);
+  double s = std::sqrt(std::abs(c.T(0, 0) * c.T(1, 1) - c.T(0, 1) * c.T(1, 0)));
+  // Downscale with area averaging first (warpAffine alone would alias a 12 MP photo).
+  c.roi_scale = std::min(1.0, s * 1.25);
+  if (c.roi.width < 2 || c.roi.height < 2) c.roi = cv::Rect(0, 0, bgr8.cols, bgr8.rows);
+  cv::resize(bgr8(c.roi), c.roi_small, cv::Size(), c.roi_scale, c.roi_scale, cv::INTER_AREA);
+  // canonical = T * (roi.tl + small / roi_scale)
+  double k = 1.0 / c.roi_scale;
+  c.Ts = cv::Matx23d(c.T(0, 0) * k, c.T(0, 1) * k, c.T(0, 0) * c.roi.x + c.T(0, 1) * c.roi.y + c.T(0, 2),
+                     c.T(1, 0) * k, c.T(1, 1) * k, c.T(1, 0) * c.roi.x + c.T(1, 1) * c.roi.y + c.T(1, 2));
+  cv::warpAffine(c.roi_small, c.bgr, c.Ts, cv::Size(kCanon, kCanon), cv::INTER_LINEAR,
+                 cv::BORDER_REPLICATE);
+  cv::Mat ones(c.roi_small.size(), CV_8U, cv::Scalar(255));
+  cv::warpAffine(ones, c.valid, c.Ts, cv::Size(kCanon, kCanon), cv::INTER_NEAREST,
+                 cv::BORDER_CONSTANT, 0);
+  return c;
+}
+
+// Per-pixel features of the canonical frame (kFeatures planes, CV_32F).
+std::vector<cv::Mat> canonical_features(const Canonical& c, const Face& face) {
+  cv::Mat f32, lab;
+  c.bgr.convertTo(f32, CV_32F, 1.0 / 255);
+  cv::cvtColor(f32, lab, cv::COLOR_BGR2Lab);
+  std::vector<cv::Mat> ch;
+  cv::split(lab, ch);
+  const cv::Mat& L = ch[0];
+
+  // The client's own skin: the cheeks and the nose bridge, from the landmarks.
+  cv::Mat cheek(c.bgr.size(), CV_8U, cv::Scalar(0));
+  auto P = [&](int i) {
+    cv::Vec2d q = c.T * cv::Vec3d(face.landmarks[i].x, face.landmarks[i].y, 1);
+    return cv::Point(cvRound(q[0]), cvRound(q[1]));
+  };
+  std::vector<cv::Point> left = {P(1), P(2), P(3), P(48), P(31), P(39)};
+  std::vector<cv::Point> right = {P(15), P(14), P(13), P(54), P(35), P(42)};
+  cv::fillConvexPoly(cheek, left, 255);
+  cv::fillConvexPoly(cheek, right, 255);
+  cheek &= c.valid;
+  cv::Vec3f skin = median_lab(lab, cheek);
+  // The background: the frame's border ring.
+  cv::Mat ring(c.bgr.size(), CV_8U, cv::Scalar(255));
+  ring(cv::Rect(kMargin + 10, kMargin + 10, kFrame - 20, kFrame - 20)).setTo(0);
+  ring &= c.valid;
+  cv::Vec3f bg = median_lab(lab, ring);
+
+  std::vector<cv::Mat> f(kFeatures);
+  f[0] = ch[0];
+  f[1] = ch[1];
+  f[2] = ch[2];
+  f[3] = ch[0] - skin[0];
+  f[4] = ch[1] - skin[1];
+  f[5] = ch[2] - skin[2];
+  cv::magnitude(f[4], f[5], f[6]);
+  f[7] = local_std(L, 5);
+  f[8] = local_std(L, 13);
+  cv::Mat gx, gy;
+  cv::Sobel(L, gx, CV_32F, 1, 0, 3);
+  cv::Sobel(L, gy, CV_32F, 0, 1, 3);
+  cv::Mat gm;
+  cv::magnitude(gx, gy, gm);
+  cv::boxFilter(gm, f[9], CV_32F, cv::Size(5, 5));
+  cv::Mat Lb;
+  cv::blur(L, Lb, cv::Size(21, 21));
+  f[10] = L - Lb;
+  for (int k = 0; k < 3; ++k) cv::blur(ch[k], f[11 + k], cv::Size(11, 11));
+  f[14].create(L.size(), CV_32F);
+  f[15].create(L.size(), CV_32F);
+  f[16].create(L.size(), CV_32F);
+  for (int y = 0; y < L.rows; ++y)
+    for (int x = 0; x < L.cols; ++x) {
+      f[14].at<float>(y, x) = float(x - kMargin);
+      f[15].at<float>(y, x) = float(y - kMargin);
+      f[16].at<float>(y, x) = std::abs(float(x - kMargin) - kFrame / 2.0f);
+    }
+  cv::Mat d0 = ch[0] - bg[0], d1 = ch[1] - bg[1], d2 = ch[2] - bg[2];
+  cv::sqrt(d0.mul(d0) + d1.mul(d1) + d2.mul(d2), f[17]);
+  // Hair is oriented texture: structure-tensor coherence.
+  cv::Mat jxx, jyy, jxy;
+  cv::boxFilter(gx.mul(gx), jxx, CV_32F, cv::Size(7, 7));
+  cv::boxFilter(gy.mul(gy), jyy, CV_32F, cv::Size(7, 7));
+  cv::boxFilter(gx.mul(gy), jxy, CV_32F, cv::Size(7, 7));
+  cv::Mat diff = jxx - jyy, root;
+  cv::sqrt(diff.mul(diff) + 4 * jxy.mul(jxy), root);
+  f[18] = root / (jxx + jyy + 1.0f);
+  f[19] = f[11] - skin[0];
+  return f;
+}
+
+// Forest probabilities on the canonical frame (every `step`-th pixel, then bilinear).
+cv::Mat classify(const std::vector<cv::Mat>& f, const PartsForest& forest, int step) {
+  int w = (kCanon + step - 1) / step, h = w;
+  cv::Mat probs(h, w, CV_32FC3);
+  parallel_for(h, [&](int y0, int y1) {
+    float buf[kFeatures];
+    for (int y = y0; y < y1; ++y)
+      for (int x = 0; x < w; ++x) {
+        int cx = std::min(kCanon - 1, x * step), cy = std::min(kCanon - 1, y * step);
+        for (int k = 0; k < kFeatures; ++k) buf[k] = f[k].at<float>(cy, cx);
+        float p[3];
+        forest.predict(buf, p);
+        probs.at<cv::Vec3f>(y, x) = cv::Vec3f(p[0], p[1], p[2]);
+      }
+  });
+  if (step > 1) {
+    cv::Mat up;
+    // Sample centres sit on multiples of `step`: scale about the origin.
+    cv::Matx23d S(step, 0, 0, 0, step, 0);
+    cv::warpAffine(probs, up, S, cv::Size(kCanon, kCanon), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+    probs = up;
+  }
+  return probs;
+}
+
+cv::Mat gray_guide(const cv::Mat& bgr8) {
+  cv::Mat g;
+  cv::cvtColor(bgr8, g, cv::COLOR_BGR2GRAY);
+  g.convertTo(g, CV_32F, 1.0 / 255);
+  return g;
+}
+
+cv::Mat smooth_probs(const cv::Mat& probs, const cv::Mat& guide, int r, double eps) {
+  std::vector<cv::Mat> p;
+  cv::split(probs, p);
+  for (auto& c : p) c = guided_filter(guide, c, r, eps);
+  cv::Mat out;
+  cv::merge(p, out);
+  return out;
+}
+
+void argmax_into(const cv::Mat& probs, cv::Mat& labels) {
+  for (int y = 0; y < probs.rows; ++y) {
+    const cv::Vec3f* p = probs.ptr<cv::Vec3f>(y);
+    uint8_t* o = labels.ptr<uint8_t>(y);
+    for (int x = 0; x < probs.cols; ++x) {
+      const cv::Vec3f& v = p[x];
+      o[x] = v[2] > v[1] && v[2] > v[0] ? kHair : v[1] >= v[0] ? kSkin : kBg;
+    }
+  }
+}
+
+// Fill holes of the head and keep the component(s) touching the face; small islands go.
+void clean_labels(cv::Mat& labels, cv::Point seed) {
+  cv::Mat head = labels != kBg;
+  cv::Mat cc;
+  int n = cv::connectedComponents(head, cc, 8, CV_32S);
+  if (n <= 2) return;
+  int keep = -1;
+  if (seed.inside(cv::Rect(0, 0, labels.cols, labels.rows))) keep = cc.at<int>(seed);
+  if (keep <= 0) return;
+  for (int y = 0; y < labels.rows; ++y) {
+    const int* c = cc.ptr<int>(y);
+    uint8_t* o = labels.ptr<uint8_t>(y);
+    for (int x = 0; x < labels.cols; ++x)
+      if (c[x] != keep) o[x] = kBg;
+  }
+}
+
+cv::Mat segment_front(const cv::Mat& bgr8, const Face& face, const PartsForest& forest) {
+  Canonical c = to_canonical(bgr8, face);
+  std::vector<cv::Mat> f = canonical_features(c, face);
+  cv::Mat probs = classify(f, forest, 2);
+  probs = smooth_probs(probs, gray_guide(c.bgr), 3, 1e-3);
+  // Outside the photo is nothing.
+  probs.setTo(cv::Vec3f(1, 0, 0), c.valid == 0);
+
+  // Carry up: to the ROI at up to twice the canonical resolution, refined there with the photo
+  // as the guide, then bilinear to full size.
+  double s_can = std::sqrt(std::abs(c.T(0, 0) * c.T(1, 1) - c.T(0, 1) * c.T(1, 0)));
+  double mid = std::min(1.0, 2.0 * s_can);
+  cv::Mat roi_mid;
+  if (std::abs(mid - c.roi_scale) < 1e-6) roi_mid = c.roi_small;
+  else cv::resize(bgr8(c.roi), roi_mid, cv::Size(), mid, mid, mid < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+  double k = 1.0 / mid;
+  cv::Matx23d Tm(c.T(0, 0) * k, c.T(0, 1) * k, c.T(0, 0) * c.roi.x + c.T(0, 1) * c.roi.y + c.T(0, 2),
+                 c.T(1, 0) * k, c.T(1, 1) * k, c.T(1, 0) * c.roi.x + c.T(1, 1) * c.roi.y + c.T(1, 2));
+  cv::Mat pm;
+  cv::warpAffine(probs, pm, Tm, roi_mid.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP,
+                 cv::BORDER_CONSTANT, cv::Scalar(1, 0, 0));
+  int r = std::max(2, static_cast<int>(std::lround(3 * mid / s_can)));
+  pm = smooth_probs(pm, gray_guide(roi_mid), r, 2e-3);
+
+  cv::Mat labels(bgr8.size(), CV_8U, cv::Scalar(kBg));
+  cv::Mat roi_labels = labels(c.roi);
+  if (pm.size() != c.roi.size()) {
+    cv::Mat full;
+    cv::resize(pm, full, c.roi.size(), 0, 0, cv::INTER_LINEAR);
+    pm = full;
+  }
+  argmax_into(pm, roi_labels);
+  cv::Point2d nose = face.landmarks[30];
+  clean_labels(roi_labels, cv::Point(nose) - c.roi.tl());
+  return labels;
+}
+
+// Without a face: GrabCut finds the central head blob; inside it, smooth skin-coloured pixels
+// are bare scalp and the rest is hair.
+cv::Mat segment_top(const cv::Mat& bgr8, const PartsOptions& opt) {
   double s = std::min(1.0, double(opt.work_long_side) / std::max(bgr8.cols, bgr8.rows));
   cv::Mat small;
   cv::resize(bgr8, small, cv::Size(), s, s, cv::INTER_AREA);
-  cv::Mat lab;
-  cv::cvtColor(small, lab, cv::COLOR_BGR2Lab);
-  cv::Mat head(small.size(), CV_8U, cv::Scalar(0));
-  cv::Mat skin_seed(small.size(), CV_8U, cv::Scalar(0));
-  if (face) {
-    const auto& l = face->landmarks;
-    double fw = cv::norm(l[16] - l[0]);
-    cv::Point2d c = (l[0] + l[16]) * 0.5;
-    double chin = l[8].y;
-    double top = face->glabella().y - 1.05 * fw;
-    cv::ellipse(head, cv::Point(cv::Point2d(c.x * s, (top + chin) * 0.5 * s)),
-                cv::Size(int(0.62 * fw * s), int((chin - top) * 0.55 * s)), 0, 0, 360, 255, -1);
-    std::vector<cv::Point> cheeks;
-    for (int i : {1, 2, 3, 31, 33, 35, 13, 14, 15, 28}) cheeks.push_back(cv::Point(l[i] * s));
-    cv::fillConvexPoly(skin_seed, cheeks, 255);
-  } else {
-    cv::ellipse(head, cv::Point(small.cols / 2, small.rows / 2),
-                cv::Size(small.cols * 0.4, small.rows * 0.42), 0, 0, 360, 255, -1);
-    cv::ellipse(skin_seed, cv::Point(small.cols / 2, small.rows / 2),
-                cv::Size(small.cols * 0.12, small.rows * 0.12), 0, 0, 360, 255, -1);
+  cv::Mat gc(small.size(), CV_8U, cv::Scalar(cv::GC_PR_BGD));
+  cv::ellipse(gc, cv::Point(small.cols / 2, small.rows / 2),
+              cv::Size(int(small.cols * 0.42), int(small.rows * 0.44)), 0, 0, 360, cv::GC_PR_FGD, -1);
+  cv::ellipse(gc, cv::Point(small.cols / 2, small.rows / 2),
+              cv::Size(int(small.cols * 0.15), int(small.rows * 0.15)), 0, 0, 360, cv::GC_FGD, -1);
+  int b = std::max(2, small.cols / 40);
+  gc.rowRange(0, b).setTo(cv::GC_BGD);
+  gc.colRange(0, b).setTo(cv::GC_BGD);
+  gc.colRange(small.cols - b, small.cols).setTo(cv::GC_BGD);
+  cv::Mat bgm, fgm;
+  cv::grabCut(small, gc, cv::Rect(), bgm, fgm, 3, cv::GC_INIT_WITH_MASK);
+  cv::Mat head = (gc == cv::GC_FGD) | (gc == cv::GC_PR_FGD);
+  // Keep the largest blob, holes filled.
+  {
+    cv::Mat cc, stats, cent;
+    int n = cv::connectedComponentsWithStats(head, cc, stats, cent, 8, CV_32S);
+    int best = 0, area = 0;
+    for (int i = 1; i < n; ++i)
+      if (stats.at<int>(i, cv::CC_STAT_AREA) > area) area = stats.at<int>(i, cv::CC_STAT_AREA), best = i;
+    head = cc == best;
+    std::vector<std::vector<cv::Point>> contours;
+    cv::findContours(head.clone(), contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_NONE);
+    head.setTo(0);
+    cv::drawContours(head, contours, -1, 255, cv::FILLED);
   }
-  cv::Scalar mean, stddev;
-  cv::meanStdDev(lab, mean, stddev, skin_seed);
-  cv::Mat labels(small.size(), CV_8U, cv::Scalar(kBg));
+  // Skin: hue/chroma of skin (YCrCb box widened for tan and dark skin) and smooth.
+  cv::Mat ycc, f32;
+  cv::cvtColor(small, ycc, cv::COLOR_BGR2YCrCb);
+  small.convertTo(f32, CV_32F, 1.0 / 255);
+  cv::Mat L;
+  cv::cvtColor(f32, L, cv::COLOR_BGR2GRAY);
+  cv::Mat tex = local_std(L, 5);
+  cv::Mat pskin(small.size(), CV_32F, cv::Scalar(0));
   for (int y = 0; y < small.rows; ++y) {
-    const cv::Vec3b* p = lab.ptr<cv::Vec3b>(y);
-    const uint8_t* h = head.ptr<uint8_t>(y);
-    uint8_t* o = labels.ptr<uint8_t>(y);
+    const cv::Vec3b* p = ycc.ptr<cv::Vec3b>(y);
+    const float* t = tex.ptr<float>(y);
+    float* o = pskin.ptr<float>(y);
     for (int x = 0; x < small.cols; ++x) {
-      if (!h[x]) continue;
-      double dl = (p[x][0] - mean[0]) / std::max(8.0, 2.5 * stddev[0]);
-      double da = (p[x][1] - mean[1]) / std::max(4.0, 2.5 * stddev[1]);
-      double db = (p[x][2] - mean[2]) / std::max(4.0, 2.5 * stddev[2]);
-      bool skin = dl * dl + da * da + db * db < 1.0 || (dl > 0 && da * da + db * db < 1.0);
-      o[x] = skin ? kSkin : kHair;
+      int Y = p[x][0], cr = p[x][1], cb = p[x][2];
+      bool colour = cr >= 135 && cr <= 180 && cb >= 80 && cb <= 130 && Y > 60;
+      bool smooth = t[x] < 0.045f;
+      o[x] = colour ? (smooth ? 1.f : 0.4f) : 0.f;
     }
   }
+  cv::Mat g = gray_guide(small);
+  pskin = guided_filter(g, pskin, 4, 1e-2);
+  cv::Mat labels(small.size(), CV_8U, cv::Scalar(kBg));
+  labels.setTo(kHair, head);
+  labels.setTo(kSkin, head & (pskin > 0.5f));
   cv::medianBlur(labels, labels, 5);
   cv::Mat full;
   cv::resize(labels, full, bgr8.size(), 0, 0, cv::INTER_NEAREST);
   return full;
+}
+
+}  // namespace
+
+void PartsForest::predict(const float* f, float probs[3]) const {
+  int votes[3] = {0, 0, 0};
+  for (int32_t r : roots) {
+    int32_t i = r;
+    while (nodes[i].var >= 0) i = f[nodes[i].var] <= nodes[i].thr ? nodes[i].left : nodes[i].right;
+    votes[std::clamp(nodes[i].left, 0, 2)]++;
+  }
+  float n = std::max<size_t>(1, roots.size());
+  for (int k = 0; k < 3; ++k) probs[k] = votes[k] / n;
+}
+
+int parts_feature_count() { return kFeatures; }
+
+cv::Mat segment_parts(const cv::Mat& bgr8, const Face* face, const PartsOptions& opt) {
+  SMP_CHECK_EQ(bgr8.type(), CV_8UC3);
+  const PartsForest& forest = opt.forest ? *opt.forest : shipped_parts_forest();
+  if (face && !forest.empty()) return segment_front(bgr8, *face, forest);
+  return segment_top(bgr8, opt);
+}
+
+PartsSamples parts_training_samples(const cv::Mat& bgr8, const Face& face, const cv::Mat& truth,
+                                    int stride) {
+  Canonical c = to_canonical(bgr8, face);
+  std::vector<cv::Mat> f = canonical_features(c, face);
+  cv::Mat t_small, t_can, t_valid;
+  cv::resize(truth(c.roi), t_small, c.roi_small.size(), 0, 0, cv::INTER_NEAREST);
+  cv::warpAffine(t_small, t_can, c.Ts, cv::Size(kCanon, kCanon), cv::INTER_NEAREST,
+                 cv::BORDER_CONSTANT, 255);
+  PartsSamples s;
+  std::vector<float> row(kFeatures);
+  for (int y = 0; y < kCanon; y += stride)
+    for (int x = 0; x < kCanon; x += stride) {
+      uint8_t t = t_can.at<uint8_t>(y, x);
+      if (t > 2 || !c.valid.at<uint8_t>(y, x)) continue;
+      for (int k = 0; k < kFeatures; ++k) row[k] = f[k].at<float>(y, x);
+      s.features.push_back(cv::Mat(1, kFeatures, CV_32F, row.data()));
+      s.labels.push_back(int(t));
+    }
+  return s;
+}
+
+PartsForest train_parts_forest(const cv::Mat& features, const cv::Mat& labels,
+                               const ForestParams& p) {
+  auto rt = cv::ml::RTrees::create();
+  rt->setMaxDepth(p.max_depth);
+  rt->setMinSampleCount(p.min_samples);
+  rt->setActiveVarCount(0);
+  rt->setCalculateVarImportance(false);
+  rt->setTermCriteria(cv::TermCriteria(cv::TermCriteria::MAX_ITER, p.trees, 0));
+  rt->train(cv::ml::TrainData::create(features, cv::ml::ROW_SAMPLE, labels));
+  PartsForest f;
+  f.n_features = features.cols;
+  const auto& nodes = rt->getNodes();
+  const auto& splits = rt->getSplits();
+  // Renumber each tree's nodes compactly (cv::ml keeps them in one shared array already).
+  for (int r : rt->getRoots()) f.roots.push_back(r);
+  f.nodes.resize(nodes.size());
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const auto& n = nodes[i];
+    PartsForest::Node o{};
+    if (n.split < 0 || n.left < 0) {
+      o.var = -1;
+      o.thr = 0;
+      o.left = n.classIdx;
+      o.right = 0;
+    } else {
+      const auto& s = splits[n.split];
+      o.var = static_cast<int16_t>(s.varIdx);
+      o.thr = s.c;
+      o.left = s.inversed ? n.right : n.left;
+      o.right = s.inversed ? n.left : n.right;
+    }
+    f.nodes[i] = o;
+  }
+  return f;
+}
+
+std::string parts_forest_to_cpp(const PartsForest& f, const std::string& comment) {
+  std::ostringstream os;
+  os << "// Generated by smp-eval --train: the parts forest. Do not edit; retrain instead.\n";
+  os << "// " << comment << "\n";
+  os << "#include \"smp/scalp/parts.h\"\n\nnamespace smp {\nnamespace {\n";
+  os << "const int32_t kRoots[] = {";
+  for (size_t i = 0; i < f.roots.size(); ++i) os << (i % 20 ? "," : "\n") << f.roots[i];
+  os << "};\nconst PartsForest::Node kNodes[] = {";
+  char buf[96];
+  for (size_t i = 0; i < f.nodes.size(); ++i) {
+    const auto& n = f.nodes[i];
+    std::snprintf(buf, sizeof buf, "{%d,%.7gf,%d,%d},", n.var, n.thr, n.left, n.right);
+    os << (i % 6 ? "" : "\n") << buf;
+  }
+  os << "};\n}  // namespace\n\nconst PartsForest& shipped_parts_forest() {\n"
+     << "  static const PartsForest f = [] {\n    PartsForest f;\n    f.n_features = "
+     << f.n_features << ";\n"
+     << "    f.roots.assign(std::begin(kRoots), std::end(kRoots));\n"
+     << "    f.nodes.assign(std::begin(kNodes), std::end(kNodes));\n    return f;\n  }();\n"
+     << "  return f;\n}\n\n}  // namespace smp\n";
+  return os.str();
 }
 
 cv::Mat parts_to_colour(const cv::Mat& labels) {
@@ -68,7 +481,9 @@ cv::Mat parts_to_colour(const cv::Mat& labels) {
     const uint8_t* l = labels.ptr<uint8_t>(y);
     cv::Vec3b* o = out.ptr<cv::Vec3b>(y);
     for (int x = 0; x < labels.cols; ++x)
-      o[x] = l[x] == kHair ? cv::Vec3b(0, 0, 255) : l[x] == kSkin ? cv::Vec3b(0, 255, 0) : cv::Vec3b(255, 0, 0);
+      o[x] = l[x] == kHair   ? cv::Vec3b(0, 0, 255)
+             : l[x] == kSkin ? cv::Vec3b(0, 255, 0)
+                             : cv::Vec3b(255, 0, 0);
   }
   return out;
 }

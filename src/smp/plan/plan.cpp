@@ -1,0 +1,647 @@
+#include "smp/plan/plan.h"
+
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+#include <opencv2/imgproc.hpp>
+#include <sstream>
+
+#include "smp/core/errors.h"
+#include "smp/image/colour.h"
+
+namespace smp {
+
+namespace chr = std::chrono;
+
+// ---- Dates and money ---------------------------------------------------------------------------
+
+Date parse_date(const std::string& text, const std::string& field) {
+  auto bad = [&](const std::string& why) {
+    return UsageError(field + " '" + text + "': " + why + " (expected YYYY-MM-DD, e.g. 2026-03-14)");
+  };
+  if (text.size() != 10 || text[4] != '-' || text[7] != '-') throw bad("not a date");
+  for (int i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (!std::isdigit(static_cast<unsigned char>(text[i]))) throw bad("not a date");
+  int y = std::stoi(text.substr(0, 4)), m = std::stoi(text.substr(5, 2)),
+      d = std::stoi(text.substr(8, 2));
+  if (y < 2000 || y > 2200) throw bad("year out of range 2000-2200");
+  chr::year_month_day ymd{chr::year(y), chr::month(static_cast<unsigned>(m)),
+                          chr::day(static_cast<unsigned>(d))};
+  if (!ymd.ok()) throw bad("no such day");
+  return Date(ymd);
+}
+
+std::string iso_date(Date d) {
+  chr::year_month_day ymd(d);
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  return buf;
+}
+
+std::string format_date(Date d, const QuoteLocale& locale) {
+  chr::year_month_day ymd(d);
+  std::tm tm{};
+  tm.tm_year = static_cast<int>(ymd.year()) - 1900;
+  tm.tm_mon = static_cast<int>(static_cast<unsigned>(ymd.month())) - 1;
+  tm.tm_mday = static_cast<int>(static_cast<unsigned>(ymd.day()));
+  tm.tm_wday = static_cast<int>(chr::weekday(d).c_encoding());
+  tm.tm_isdst = -1;
+  char buf[128];
+  size_t n = std::strftime(buf, sizeof buf, locale.date_format.c_str(), &tm);
+  return n ? std::string(buf, n) : iso_date(d);
+}
+
+std::string format_money(double amount, const QuoteLocale& locale) {
+  long long v = std::llround(amount);
+  std::string digits = std::to_string(std::llabs(v));
+  std::string grouped;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0) grouped += locale.thousands_sep;
+    grouped += digits[i];
+  }
+  if (v < 0) grouped = "-" + grouped;
+  if (locale.symbol_after) return grouped + "\u00a0" + locale.currency_symbol;
+  return locale.currency_symbol + grouped;
+}
+
+Date add_years(Date d, double years) {
+  return d + chr::days(static_cast<int>(std::lround(years * 365.25)));
+}
+
+// ---- Zones -------------------------------------------------------------------------------------
+
+const char* to_string(Zone z) {
+  switch (z) {
+    case Zone::kHairline: return "hairline";
+    case Zone::kFrontal: return "frontal";
+    case Zone::kMid: return "mid";
+    case Zone::kCrown: return "crown";
+    case Zone::kFull: return "full";
+    case Zone::kScar: return "scar";
+  }
+  return "full";
+}
+
+const char* zone_title(Zone z) {
+  switch (z) {
+    case Zone::kHairline: return "Hairline";
+    case Zone::kFrontal: return "Frontal scalp";
+    case Zone::kMid: return "Mid scalp";
+    case Zone::kCrown: return "Crown (vertex)";
+    case Zone::kFull: return "Full head";
+    case Zone::kScar: return "Scar camouflage";
+  }
+  return "";
+}
+
+Zone parse_zone(const std::string& n) {
+  for (Zone z : {Zone::kHairline, Zone::kFrontal, Zone::kMid, Zone::kCrown, Zone::kFull, Zone::kScar})
+    if (n == to_string(z)) return z;
+  throw UsageError("unknown zone '" + n + "' (hairline, frontal, mid, crown, full, scar)");
+}
+
+Bounds plausible_area(Zone z) {
+  switch (z) {
+    case Zone::kHairline: return {10, 120};
+    case Zone::kFrontal: return {15, 220};
+    case Zone::kMid: return {15, 220};
+    case Zone::kCrown: return {10, 200};
+    case Zone::kFull: return {40, 450};  // Norwood 6-7: about 200-400 cm²
+    case Zone::kScar: return {0.5, 150};
+  }
+  return {0, kWholeScalpCm2};
+}
+
+double mask_area_cm2(const cv::Mat& mask8, double px_per_mm) {
+  SMP_CHECK(mask8.type() == CV_8U);
+  SMP_CHECK(px_per_mm > 0);
+  return cv::countNonZero(mask8) / (px_per_mm * px_per_mm * 100.0);
+}
+
+HeadSphere fit_head_sphere(const cv::Mat& head, View view) {
+  SMP_CHECK(head.type() == CV_8U);
+  HeadSphere s;
+  cv::Rect box = cv::boundingRect(head);
+  if (box.area() == 0) {
+    s.centre = cv::Point2d(head.cols / 2.0, head.rows / 2.0);
+    s.radius_px = std::max(1, std::min(head.cols, head.rows) / 2);
+    return s;
+  }
+  if (view == View::kTop) {
+    // Seen from above the head is round: its outline is the sphere's.
+    s.centre = cv::Point2d(box.x + box.width / 2.0, box.y + box.height / 2.0);
+    s.radius_px = (box.width + box.height) / 4.0;
+    return s;
+  }
+  // Front / side: the cranium is the top of the head outline. Its widest row within one head
+  // width of the top gives the radius; the centre sits one radius below the top.
+  int y_top = box.y;
+  int y_end = std::min(head.rows, y_top + box.width);
+  int best_w = 0, best_l = box.x, best_r = box.x + box.width;
+  for (int y = y_top; y < y_end; ++y) {
+    const uint8_t* row = head.ptr<uint8_t>(y);
+    int l = -1, r = -1;
+    for (int x = 0; x < head.cols; ++x)
+      if (row[x]) {
+        if (l < 0) l = x;
+        r = x;
+      }
+    if (l >= 0 && r - l + 1 > best_w) best_w = r - l + 1, best_l = l, best_r = r;
+  }
+  s.radius_px = std::max(1.0, best_w / 2.0);
+  s.centre = cv::Point2d((best_l + best_r + 1) / 2.0, y_top + s.radius_px);
+  return s;
+}
+
+namespace {
+
+// 1 / cos(angle between the sphere's normal and the view), capped; 0 outside the outline.
+inline double area_factor(double dx, double dy) {
+  double r2 = dx * dx + dy * dy;
+  if (r2 >= 1.0) return 1.0 / kMinCosine;
+  return 1.0 / std::max(kMinCosine, std::sqrt(1.0 - r2));
+}
+
+}  // namespace
+
+double surface_area_cm2(const cv::Mat& mask8, double px_per_mm, const HeadSphere& sp) {
+  SMP_CHECK(mask8.type() == CV_8U);
+  SMP_CHECK(px_per_mm > 0 && sp.radius_px > 0);
+  double sum = 0;
+  for (int y = 0; y < mask8.rows; ++y) {
+    const uint8_t* m = mask8.ptr<uint8_t>(y);
+    double dy = (y + 0.5 - sp.centre.y) / sp.radius_px;
+    for (int x = 0; x < mask8.cols; ++x)
+      if (m[x]) sum += area_factor((x + 0.5 - sp.centre.x) / sp.radius_px, dy);
+  }
+  return sum / (px_per_mm * px_per_mm * 100.0);
+}
+
+namespace {
+
+// A head of 150-160 mm width: a sphere outside 55-110 mm radius means the outline is wrong.
+constexpr double kTypicalHeadRadiusMm = 78;
+// On a sphere the natural hairline sits about 30° above the horizontal through its centre,
+// i.e. 60° forward of the top of the head.
+constexpr double kHairlineElevationRad = 30.0 * M_PI / 180.0;
+
+Zone zone_at(double behind_hairline_mm, const ZoneGeometry& g) {
+  if (behind_hairline_mm < g.hairline_depth_mm) return Zone::kHairline;
+  if (behind_hairline_mm < g.frontal_end_mm) return Zone::kFrontal;
+  if (behind_hairline_mm < g.mid_end_mm) return Zone::kMid;
+  return Zone::kCrown;
+}
+
+bool view_shows(View v, Zone z) {
+  switch (v) {
+    case View::kFront: return z == Zone::kHairline || z == Zone::kFrontal;
+    case View::kTop: return z != Zone::kFull && z != Zone::kScar;
+    case View::kSide: return z == Zone::kFrontal || z == Zone::kMid || z == Zone::kCrown;
+  }
+  return false;
+}
+
+// Lower is better: which view shows a zone with the least foreshortening.
+int view_rank(Zone z, View v) {
+  static const std::map<Zone, std::vector<View>> order = {
+      {Zone::kHairline, {View::kFront, View::kTop}},
+      {Zone::kFrontal, {View::kTop, View::kFront, View::kSide}},
+      {Zone::kMid, {View::kTop, View::kSide}},
+      {Zone::kCrown, {View::kTop, View::kSide}}};
+  auto it = order.find(z);
+  if (it == order.end()) return 99;
+  auto pos = std::find(it->second.begin(), it->second.end(), v);
+  return pos == it->second.end() ? 99 : static_cast<int>(pos - it->second.begin());
+}
+
+}  // namespace
+
+ViewMeasurement measure_view(const Analysis& a, const std::string& source, const ZoneGeometry& g,
+                             bool top_forehead_up) {
+  ViewMeasurement m;
+  m.source = source;
+  m.view = a.view;
+  m.px_per_mm = a.px_per_mm;
+  m.scale_is_estimate = a.scale_is_estimate;
+  SMP_CHECK(a.px_per_mm > 0);
+  const cv::Mat& bald = a.scalp.bald_mask;
+  m.zone_labels = cv::Mat::zeros(a.size, CV_8U);
+  if (bald.empty()) return m;
+  HeadSphere sp = fit_head_sphere(a.scalp.head_mask.empty() ? bald : a.scalp.head_mask, a.view);
+  double r_mm = sp.radius_px / a.px_per_mm;
+  if (r_mm < 55 || r_mm > 110) {
+    m.warnings.push_back(source + ": head outline unclear (radius " + std::to_string(int(r_mm)) +
+                         " mm); assumed a typical head");
+    sp.radius_px = kTypicalHeadRadiusMm * a.px_per_mm;
+    if (const Face* f = a.face())
+      sp.centre = f->glabella() - cv::Point2d(0, (80 - kTypicalHeadRadiusMm * std::sin(kHairlineElevationRad)) * a.px_per_mm);
+    r_mm = kTypicalHeadRadiusMm;
+  }
+  if (a.scale_is_estimate)
+    m.warnings.push_back(source + ": no face or marker for scale; the head width was assumed to be "
+                                  "150 mm (areas are estimates: add a calibration sticker)");
+  const double R = sp.radius_px;
+  // Hairline elevation per column (front view): the angle, seen from the sphere's centre, of the
+  // proposed hairline; pixels below it are forehead and are not treated.
+  std::vector<double> hairline_y;
+  double hl_x0 = 0, hl_x1 = 0;
+  if (a.view == View::kFront && a.hairline && a.hairline->points.size() >= 2) {
+    auto pts = a.hairline->points;
+    std::sort(pts.begin(), pts.end(), [](auto& p, auto& q) { return p.x < q.x; });
+    hl_x0 = pts.front().x, hl_x1 = pts.back().x;
+    hairline_y.resize(a.size.width);
+    for (int x = 0; x < a.size.width; ++x) {
+      double cx = std::clamp(static_cast<double>(x), hl_x0, hl_x1);
+      auto it = std::lower_bound(pts.begin(), pts.end(), cx, [](auto& p, double v) { return p.x < v; });
+      if (it == pts.begin()) hairline_y[x] = it->y;
+      else if (it == pts.end()) hairline_y[x] = pts.back().y;
+      else {
+        auto p0 = *(it - 1), p1 = *it;
+        double t = p1.x > p0.x ? (cx - p0.x) / (p1.x - p0.x) : 0;
+        hairline_y[x] = p0.y + t * (p1.y - p0.y);
+      }
+    }
+  } else if (a.view == View::kFront) {
+    m.warnings.push_back(source + ": front view without a proposed hairline; hairline zone from the "
+                                  "typical position");
+  }
+  // Which way the face looks in a side view: towards the face box, else assumed image-left.
+  double side_sign = 1;  // +1: face towards image left
+  if (a.view == View::kSide) {
+    if (const Face* f = a.face()) side_sign = (f->box.x + f->box.width / 2 < sp.centre.x) ? 1 : -1;
+    else m.warnings.push_back(source + ": side view without a face; assumed the face looks left");
+  }
+  std::map<Zone, double> px_sum;
+  for (int y = 0; y < bald.rows; ++y) {
+    const uint8_t* b = bald.ptr<uint8_t>(y);
+    uint8_t* lab = m.zone_labels.ptr<uint8_t>(y);
+    double dy = (y + 0.5 - sp.centre.y) / R;
+    for (int x = 0; x < bald.cols; ++x) {
+      if (!b[x]) continue;
+      double dx = (x + 0.5 - sp.centre.x) / R;
+      double r2 = dx * dx + dy * dy;
+      double z = std::sqrt(std::max(0.0, 1.0 - r2));  // towards the camera
+      double behind_mm = 0;
+      if (a.view == View::kFront) {
+        // Elevation of this pixel and of the hairline above it, on the sagittal arc.
+        double elev = std::atan2(-dy, std::max(z, 1e-6));
+        double hy = hairline_y.empty() ? sp.centre.y - R * std::sin(kHairlineElevationRad)
+                                       : hairline_y[x];
+        double hdy = std::clamp((hy - sp.centre.y) / R, -1.0, 1.0);
+        double hz = std::sqrt(std::max(0.0, 1.0 - dx * dx - hdy * hdy));
+        double helev = std::atan2(-hdy, std::max(hz, 1e-6));
+        behind_mm = (elev - helev) * r_mm;
+        // Beside the hairline's ends it is temple: hair-bearing sides are not SMP zones here.
+        if (!hairline_y.empty() && (x < hl_x0 - 0.1 * R || x > hl_x1 + 0.1 * R)) continue;
+      } else if (a.view == View::kTop) {
+        double forward = top_forehead_up ? -dy : dy;  // towards the forehead
+        double from_top = std::atan2(forward, std::max(z, 1e-6));
+        behind_mm = (M_PI / 2 - kHairlineElevationRad - from_top) * r_mm;
+      } else {
+        double forward = side_sign * -dx;
+        double elev = std::atan2(-dy, forward);  // 0 front, pi/2 top, pi back
+        if (elev < 0) continue;                  // below the head's equator: not scalp we treat
+        behind_mm = (elev - kHairlineElevationRad) * r_mm;
+      }
+      if (behind_mm < 0) continue;  // forehead
+      Zone zone = zone_at(behind_mm, g);
+      if (!view_shows(a.view, zone)) continue;
+      px_sum[zone] += area_factor(dx, dy);
+      lab[x] = static_cast<uint8_t>(1 + static_cast<int>(zone));
+    }
+  }
+  double px_per_cm2 = a.px_per_mm * a.px_per_mm * 100.0;
+  for (Zone z : {Zone::kHairline, Zone::kFrontal, Zone::kMid, Zone::kCrown})
+    if (view_shows(a.view, z)) m.zones_cm2[z] = px_sum[z] / px_per_cm2;
+  return m;
+}
+
+std::vector<ZoneArea> pick_zones(const std::vector<ViewMeasurement>& views,
+                                 const std::vector<Zone>& wanted, std::vector<std::string>& warnings) {
+  std::vector<ZoneArea> measured;
+  for (Zone z : {Zone::kHairline, Zone::kFrontal, Zone::kMid, Zone::kCrown}) {
+    const ViewMeasurement* best = nullptr;
+    for (const auto& v : views) {
+      if (!v.zones_cm2.count(z)) continue;
+      auto key = [&](const ViewMeasurement& m) {
+        return std::make_tuple(view_rank(z, m.view), m.scale_is_estimate ? 1 : 0, -m.px_per_mm);
+      };
+      if (!best || key(v) < key(*best)) best = &v;
+    }
+    if (!best) continue;
+    measured.push_back({z, best->zones_cm2.at(z),
+                        std::string(to_string(best->view)) + " photo " + best->source});
+  }
+  auto find = [&](Zone z) -> const ZoneArea* {
+    for (auto& m : measured)
+      if (m.zone == z) return &m;
+    return nullptr;
+  };
+  std::vector<ZoneArea> out;
+  bool want_full = std::find(wanted.begin(), wanted.end(), Zone::kFull) != wanted.end();
+  if (want_full) {
+    ZoneArea full{Zone::kFull, 0, ""};
+    for (auto& m : measured) {
+      full.area_cm2 += m.area_cm2;
+      full.source += (full.source.empty() ? "" : " + ") + std::string(to_string(m.zone));
+    }
+    full.source = "sum of " + (full.source.empty() ? std::string("nothing") : full.source);
+    for (Zone z : {Zone::kHairline, Zone::kFrontal, Zone::kMid, Zone::kCrown})
+      if (!find(z))
+        warnings.push_back(std::string("full head: the ") + to_string(z) +
+                           " is not visible in the photos given; add a " +
+                           (z == Zone::kHairline ? "front" : "top") + " photo or give --area-cm2");
+    out.push_back(full);
+  }
+  for (auto& m : measured) {
+    if (want_full) break;
+    bool asked = std::find(wanted.begin(), wanted.end(), m.zone) != wanted.end();
+    if (wanted.empty() ? m.area_cm2 >= 1.0 : asked) out.push_back(m);
+  }
+  for (Zone z : wanted) {
+    if (z == Zone::kFull) continue;
+    if (want_full && z != Zone::kScar) continue;
+    if (z == Zone::kScar) {
+      warnings.push_back("scar: a scar cannot be measured from the photos; give its area with "
+                         "--area-cm2 scar=X");
+      continue;
+    }
+    if (!find(z))
+      warnings.push_back(std::string(to_string(z)) + ": not visible in the photos given; add a " +
+                         (z == Zone::kHairline ? "front" : "top") + " photo or give --area-cm2 " +
+                         to_string(z) + "=X");
+  }
+  return out;
+}
+
+// ---- Sessions ----------------------------------------------------------------------------------
+
+namespace {
+
+std::string grey_hex(double L) {
+  L = std::clamp(L, 5.0, 90.0);
+  double fy = (L + 16) / 116.0;
+  double Y = fy > 6.0 / 29 ? fy * fy * fy : 3 * (6.0 / 29) * (6.0 / 29) * (fy - 4.0 / 29);
+  int v = static_cast<int>(std::lround(std::clamp(linear_to_srgb(Y), 0.0, 1.0) * 255));
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "#%02x%02x%02x", v, v, v);
+  return buf;
+}
+
+double round_quarter(double h) { return std::round(h * 4) / 4; }
+
+}  // namespace
+
+SessionPlan plan_sessions(double area_cm2, const ClientFactors& f, const PriceBook& book) {
+  if (!(area_cm2 > 0)) throw UsageError("treated area must be more than 0 cm²");
+  if (area_cm2 > 2 * kWholeScalpCm2)
+    throw UsageError("treated area " + std::to_string(std::lround(area_cm2)) +
+                     " cm² is more than a whole scalp (about 775 cm²)");
+  SessionPlan p;
+  p.area_cm2 = area_cm2;
+  p.total_impressions = area_cm2 * book.impressions_per_cm2;
+  int n = 3;
+  if (area_cm2 < kSmallAreaCm2) {
+    n = 2;
+    p.reasons.push_back("small area (< 50 cm²): 2 sessions");
+  } else {
+    p.reasons.push_back("typical area: 3 sessions");
+  }
+  if (f.scar || f.alopecia || f.very_light_skin) {
+    n += 1;
+    p.reasons.push_back(std::string("+1 session for ") +
+                        (f.scar ? "scar tissue" : f.alopecia ? "alopecia" : "very light skin") +
+                        " (pigment is built up in more, lighter layers)");
+  }
+  // Session 1 lays the foundation (most impressions); each later one fewer, finer points.
+  auto weights = [](int k) {
+    std::vector<double> w(k);
+    double sum = 0;
+    for (int i = 0; i < k; ++i) sum += w[i] = 1.0 + 0.5 * (k - 1 - i) / std::max(1, k - 1);
+    for (double& x : w) x /= sum;
+    return w;
+  };
+  auto hours_for = [&](double impressions) {
+    return std::max(1.0, round_quarter(impressions / book.placement_rate_per_hour + kSessionSetupHours));
+  };
+  int base = n;
+  while (hours_for(p.total_impressions * weights(n)[0]) > book.max_session_hours && n < 20) ++n;
+  if (n > base)
+    p.reasons.push_back("split into " + std::to_string(n) + " sessions so none exceeds " +
+                        std::to_string(static_cast<int>(book.max_session_hours)) + " hours");
+  // Pigment: a neutral grey near the client's hair lightness (SMP pigments are carbon dilutions),
+  // lighter on very light skin, lighter first and deeper last.
+  double target_L = 25;
+  if (f.hair_srgb) {
+    cv::Vec3b bgr((*f.hair_srgb)[2], (*f.hair_srgb)[1], (*f.hair_srgb)[0]);
+    target_L = std::clamp(srgb8_to_lab(bgr).L, 15.0, 45.0);
+  }
+  if (f.very_light_skin) target_L += 5;
+  auto w = weights(n);
+  double cumulative = 0;
+  for (int i = 0; i < n; ++i) {
+    Session s;
+    s.number = i + 1;
+    s.impressions = p.total_impressions * w[i];
+    s.hours = hours_for(s.impressions);
+    s.density_per_cm2 = s.impressions / area_cm2;
+    cumulative += s.density_per_cm2;
+    s.cumulative_density = cumulative;
+    if (i == 0) {
+      s.shade = "foundation: 1-2 shades lighter than the target, even spread";
+      s.shade_hex = grey_hex(target_L + 12);
+    } else if (i == n - 1) {
+      s.shade = "target shade, darker accents for depth and definition";
+      s.shade_hex = grey_hex(target_L - 5);
+    } else {
+      s.shade = "target shade: build density between the first impressions";
+      s.shade_hex = grey_hex(target_L);
+    }
+    p.total_hours += s.hours;
+    p.sessions.push_back(s);
+  }
+  return p;
+}
+
+// ---- Cost --------------------------------------------------------------------------------------
+
+Quote make_quote(const std::vector<ZoneArea>& zones, int sessions, const PriceBook& book,
+                 const std::string& experience, Date issued) {
+  Quote q;
+  q.currency = book.currency;
+  q.experience = experience;
+  auto it = book.experience.find(experience);
+  if (it == book.experience.end()) {
+    std::string known;
+    for (auto& [k, v] : book.experience) known += (known.empty() ? "" : ", ") + k;
+    throw UsageError("--experience '" + experience + "': the price book knows " + known);
+  }
+  q.multiplier = it->second;
+  PriceRange sum = book.base_fee;
+  if (book.base_fee.high > 0) q.lines.push_back({"Consultation, design and patch test", book.base_fee});
+  for (const auto& z : zones) {
+    PriceRange rate = book.per_cm2, price;
+    auto zp = book.zones.find(to_string(z.zone));
+    std::string what = std::string(zone_title(z.zone)) + ", " + std::to_string(std::lround(z.area_cm2)) + " cm²";
+    if (zp != book.zones.end() && zp->second.flat) {
+      price = *zp->second.flat;
+    } else {
+      if (zp != book.zones.end() && zp->second.per_cm2) rate = *zp->second.per_cm2;
+      price = {rate.low * z.area_cm2, rate.high * z.area_cm2};
+    }
+    q.lines.push_back({what, price});
+    sum.low += price.low;
+    sum.high += price.high;
+  }
+  double floor = book.session_floor * sessions;
+  q.subtotal.low = std::max(sum.low * q.multiplier, floor);
+  q.subtotal.high = std::max(sum.high * q.multiplier, floor);
+  // Rounded outwards: a range in round figures, never a fake-precise one.
+  double r = book.round_to;
+  q.subtotal.low = std::floor(q.subtotal.low / r) * r;
+  q.subtotal.high = std::ceil(q.subtotal.high / r) * r;
+  q.tax_rate = book.tax_rate;
+  q.tax = {q.subtotal.low * book.tax_rate, q.subtotal.high * book.tax_rate};
+  q.total = {q.subtotal.low + q.tax.low, q.subtotal.high + q.tax.high};
+  q.deposit = {std::round(q.total.low * book.deposit_percent / 100.0),
+               std::round(q.total.high * book.deposit_percent / 100.0)};
+  q.touch_up = {std::floor(book.touch_up.low * q.multiplier / r) * r,
+                std::ceil(book.touch_up.high * q.multiplier / r) * r};
+  q.issued = issued;
+  q.valid_until = issued + chr::days(book.quote_valid_days);
+  return q;
+}
+
+// ---- The plan ----------------------------------------------------------------------------------
+
+Plan make_plan(const PlanInput& in, const PriceBook& book) {
+  Plan p;
+  Stopwatch sw;
+  p.client_name = in.client_name;
+  p.zones = in.zones;
+  p.warnings = in.warnings;
+  if (p.zones.empty())
+    throw UsageError("nothing to plan: no treated zone (give photos showing the bald scalp, or "
+                     "--area-cm2)");
+  ClientFactors f = in.factors;
+  for (const auto& z : p.zones) {
+    p.total_area_cm2 += z.area_cm2;
+    if (z.zone == Zone::kScar) f.scar = true;
+    Bounds b = plausible_area(z.zone);
+    if (z.area_cm2 < b.low || z.area_cm2 > b.high)
+      p.warnings.push_back(std::string(zone_title(z.zone)) + ": " +
+                           std::to_string(std::lround(z.area_cm2)) + " cm² is outside the usual " +
+                           std::to_string(static_cast<int>(b.low)) + "-" +
+                           std::to_string(static_cast<int>(b.high)) +
+                           " cm²; check the photos' scale before quoting");
+  }
+  if (p.total_area_cm2 > kWholeScalpCm2)
+    p.warnings.push_back("total " + std::to_string(std::lround(p.total_area_cm2)) +
+                         " cm² is more than a whole scalp (about 775 cm²); an area is counted "
+                         "twice or the scale is wrong");
+  p.sessions = plan_sessions(p.total_area_cm2, f, book);
+  p.timings["sessions"] = sw.elapsed_ms();
+  sw.restart();
+  // Schedule: consultation and patch test today, session 1 once the patch test has been read.
+  Date start = in.start;
+  p.schedule.push_back({"consultation", start, std::nullopt,
+                        "Consultation: photos, hairline design, quote", 0});
+  Date first = start + chr::days(book.patch_test_days_before);
+  p.schedule.push_back({"patch_test", start, std::nullopt,
+                        "Patch test: a few impressions behind the ear, checked before session 1", 0});
+  Date d = first;
+  for (auto& s : p.sessions.sessions) {
+    s.date = d;
+    std::ostringstream what;
+    what << "Session " << s.number << " of " << p.sessions.sessions.size() << " (about " << s.hours
+         << " h)";
+    p.schedule.push_back({"session", d, std::nullopt, what.str(), s.number});
+    for (const auto& r : book.aftercare)
+      p.aftercare.push_back({s.number, r.text, d + chr::days(r.from_day), d + chr::days(r.to_day),
+                             r.from_day, r.to_day});
+    d += chr::days(book.session_interval_days);
+  }
+  Date last = p.sessions.sessions.back().date;
+  auto years = in.touch_up_years.value_or(std::make_pair(4.0, 6.0));
+  p.touch_up_source = in.touch_up_years ? (in.touch_up_source.empty() ? "fading model" : in.touch_up_source)
+                                        : "typical fading (4-6 years)";
+  p.touch_up_from = add_years(last, years.first);
+  p.touch_up_to = add_years(last, years.second);
+  p.schedule.push_back({"touch_up", p.touch_up_from, p.touch_up_to,
+                        "Touch-up session when the impressions have faded (" + p.touch_up_source + ")",
+                        0});
+  p.quote = make_quote(p.zones, static_cast<int>(p.sessions.sessions.size()), book, in.experience, start);
+  p.timings["schedule_quote"] = sw.elapsed_ms();
+  return p;
+}
+
+nlohmann::json to_json(const Plan& p, const PriceBook& book) {
+  using nlohmann::json;
+  auto r1 = [](double v) { return std::round(v * 10) / 10; };
+  auto range = [](const PriceRange& r) { return json{{"low", r.low}, {"high", r.high}}; };
+  json j;
+  j["client"] = p.client_name;
+  json zones = json::array();
+  for (const auto& z : p.zones)
+    zones.push_back({{"name", to_string(z.zone)}, {"title", zone_title(z.zone)},
+                     {"area_cm2", r1(z.area_cm2)}, {"source", z.source}});
+  j["zones"] = zones;
+  j["total_area_cm2"] = r1(p.total_area_cm2);
+  json sessions = json::array();
+  for (const auto& s : p.sessions.sessions)
+    sessions.push_back({{"number", s.number},
+                        {"date", iso_date(s.date)},
+                        {"hours", s.hours},
+                        {"impressions", std::lround(s.impressions / 100.0) * 100},
+                        {"target_density_per_cm2", r1(s.density_per_cm2)},
+                        {"cumulative_density_per_cm2", r1(s.cumulative_density)},
+                        {"shade", s.shade},
+                        {"shade_hex", s.shade_hex}});
+  j["sessions"] = sessions;
+  j["session_rules"] = {{"reasons", p.sessions.reasons},
+                        {"total_hours", p.sessions.total_hours},
+                        {"total_impressions", std::lround(p.sessions.total_impressions / 100.0) * 100},
+                        {"impressions_per_cm2", book.impressions_per_cm2},
+                        {"placement_rate_per_hour", book.placement_rate_per_hour},
+                        {"interval_days", book.session_interval_days}};
+  const Quote& q = p.quote;
+  json lines = json::array();
+  for (const auto& l : q.lines) lines.push_back({{"what", l.what}, {"low", l.price.low}, {"high", l.price.high}});
+  j["cost"] = {{"low", q.total.low},
+               {"high", q.total.high},
+               {"currency", q.currency},
+               {"text", format_money(q.total.low, book.locale) + " - " + format_money(q.total.high, book.locale)},
+               {"subtotal", range(q.subtotal)},
+               {"tax_rate", q.tax_rate},
+               {"tax", range(q.tax)},
+               {"deposit", range(q.deposit)},
+               {"touch_up", range(q.touch_up)},
+               {"experience", q.experience},
+               {"experience_multiplier", q.multiplier},
+               {"lines", lines},
+               {"issued", iso_date(q.issued)},
+               {"valid_until", iso_date(q.valid_until)}};
+  json sched = json::array();
+  for (const auto& e : p.schedule) {
+    json ev = {{"kind", e.kind}, {"date", iso_date(e.date)}, {"what", e.what}};
+    if (e.until) ev["until"] = iso_date(*e.until);
+    if (e.session) ev["session"] = e.session;
+    sched.push_back(ev);
+  }
+  json after = json::array();
+  for (const auto& a : p.aftercare)
+    after.push_back({{"session", a.session}, {"text", a.text}, {"from", iso_date(a.from)},
+                     {"to", iso_date(a.to)}, {"from_day", a.from_day}, {"to_day", a.to_day}});
+  j["schedule"] = {{"events", sched},
+                   {"aftercare", after},
+                   {"touch_up", {{"from", iso_date(p.touch_up_from)},
+                                 {"to", iso_date(p.touch_up_to)},
+                                 {"source", p.touch_up_source}}}};
+  j["clinic"] = {{"name", book.clinic_name}, {"price_book", book.source}};
+  j["warnings"] = p.warnings;
+  j["timings_ms"] = p.timings;
+  return j;
+}
+
+}  // namespace smp

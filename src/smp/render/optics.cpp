@@ -1,0 +1,243 @@
+// The optics of a pigment impression: in linear light, the skin's diffuse light is multiplied
+// by the dot's transmittance (carbon under the epidermis), integrated over each pixel the dot
+// covers; the specular (white) part of the light stays on top.
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <opencv2/imgproc.hpp>
+
+#include "smp/core/errors.h"
+#include "smp/core/parallel.h"
+#include "smp/image/colour.h"
+#include "smp/render/render.h"
+
+namespace smp {
+
+namespace {
+
+// Φ(z), the standard normal CDF, tabulated on [-4, 4]: a dot's soft (scattered) edge.
+struct PhiTable {
+  static constexpr int kN = 1024;
+  static constexpr float kLo = -4, kHi = 4;
+  std::array<float, kN + 1> v;
+  PhiTable() {
+    for (int i = 0; i <= kN; ++i) v[i] = static_cast<float>(0.5 * std::erfc(-(kLo + (kHi - kLo) * i / kN) / std::sqrt(2.0)));
+  }
+  float operator()(float z) const {
+    float t = (z - kLo) * (kN / (kHi - kLo));
+    if (t <= 0) return 0;
+    if (t >= kN) return 1;
+    int i = static_cast<int>(t);
+    float f = t - i;
+    return v[i] + f * (v[i + 1] - v[i]);
+  }
+};
+const PhiTable& phi() {
+  static const PhiTable t;
+  return t;
+}
+
+// Linear light -> sRGB 8-bit, fine enough near black (0.2 code steps).
+struct EncodeTable {
+  static constexpr int kN = 16384;
+  std::array<uint8_t, kN + 1> v;
+  EncodeTable() {
+    for (int i = 0; i <= kN; ++i)
+      v[i] = static_cast<uint8_t>(std::clamp(std::lround(linear_to_srgb(double(i) / kN) * 255.0), 0L, 255L));
+  }
+  uint8_t operator()(float x) const {
+    int i = static_cast<int>(x * kN + 0.5f);
+    return v[std::clamp(i, 0, kN)];
+  }
+};
+const EncodeTable& encode_table() {
+  static const EncodeTable t;
+  return t;
+}
+
+// One impression ready to splat, in photo pixels.
+struct Dot {
+  float cx, cy;
+  float R, inv_fs, sigma;
+  float nx, ny;  // unit minor axis (foreshortened direction)
+  float scale;   // mass normalisation: coverage = scale * profile
+  int x0, y0, x1, y1;  // footprint, inclusive, clipped to the image
+  cv::Vec3f alpha;     // 1 - transmittance of the core, per channel (B, G, R)
+};
+
+inline float profile(const Dot& d, int x, int y) {
+  float dx = x - d.cx, dy = y - d.cy;
+  float a = (dx * d.nx + dy * d.ny) * d.inv_fs;  // along the minor axis, stretched back
+  float b = -dx * d.ny + dy * d.nx;
+  float r = std::sqrt(a * a + b * b);
+  return phi()((d.R - r) / d.sigma);
+}
+
+float smoothstep(float e0, float e1, float x) {
+  float t = std::clamp((x - e0) / (e1 - e0), 0.0f, 1.0f);
+  return t * t * (3 - 2 * t);
+}
+
+}  // namespace
+
+cv::Mat render_impressions(const cv::Mat& bgr8, const std::vector<Impression>& impressions,
+                           const RenderParams& params) {
+  SMP_CHECK_EQ(bgr8.type(), CV_8UC3);
+  cv::Mat out = bgr8.clone();
+  const int W = bgr8.cols, H = bgr8.rows;
+  const cv::Mat& mask = params.treated_mask;
+  SMP_CHECK(mask.empty() || mask.type() == CV_8U);
+  const float mask_sx = mask.empty() ? 1.0f : static_cast<float>(mask.cols) / W;
+  const float mask_sy = mask.empty() ? 1.0f : static_cast<float>(mask.rows) / H;
+
+  std::vector<const Impression*> todo;
+  for (const auto& imp : impressions)
+    if (imp.session <= params.max_session && imp.density > 0 && imp.diameter_mm > 0 &&
+        imp.px_per_mm > 0)
+      todo.push_back(&imp);
+  if (todo.empty()) return out;
+
+  // Dots: geometry, footprint and the per-pixel mass normalisation, which makes the total
+  // darkening of a dot independent of where it falls on the pixel grid (and of resolution).
+  const Pigment& pig = params.pigment;
+  std::vector<Dot> dots(todo.size());
+  parallel_for(static_cast<int>(todo.size()), [&](int i0, int i1) {
+    for (int i = i0; i < i1; ++i) {
+      const Impression& imp = *todo[i];
+      Dot& d = dots[i];
+      d.cx = imp.pos_px.x;
+      d.cy = imp.pos_px.y;
+      float fs = std::clamp(imp.foreshortening, 0.1f, 1.0f);
+      d.R = 0.5f * imp.diameter_mm * imp.px_per_mm;
+      float sigma_e = std::max(0.0f, imp.softness) * d.R;
+      // Pixel prefilter (a little wider than the pixel's box) so sub-pixel dots spread smoothly.
+      const float sigma_p2 = 0.25f;
+      d.sigma = std::sqrt(sigma_e * sigma_e + sigma_p2 / fs);
+      d.inv_fs = 1.0f / fs;
+      d.nx = std::cos(imp.axis_rad);
+      d.ny = std::sin(imp.axis_rad);
+      float ext = d.R + 3.0f * d.sigma + 1.0f;
+      d.x0 = std::max(0, static_cast<int>(std::floor(d.cx - ext)));
+      d.x1 = std::min(W - 1, static_cast<int>(std::ceil(d.cx + ext)));
+      d.y0 = std::max(0, static_cast<int>(std::floor(d.cy - ext)));
+      d.y1 = std::min(H - 1, static_cast<int>(std::ceil(d.cy + ext)));
+      float mass = static_cast<float>(M_PI) * (d.R * d.R + sigma_e * sigma_e) * fs;
+      // Normalise over the unclipped footprint so dots at the photo's edge are not darker.
+      double sum = 0;
+      int ux0 = static_cast<int>(std::floor(d.cx - ext)), ux1 = static_cast<int>(std::ceil(d.cx + ext));
+      int uy0 = static_cast<int>(std::floor(d.cy - ext)), uy1 = static_cast<int>(std::ceil(d.cy + ext));
+      for (int y = uy0; y <= uy1; ++y)
+        for (int x = ux0; x <= ux1; ++x) sum += profile(d, x, y);
+      d.scale = sum > 1e-9 ? static_cast<float>(mass / sum) : 0.0f;
+      for (int c = 0; c < 3; ++c) {
+        float t = std::exp(-pig.od[c] * imp.density * imp.tint[c]);
+        d.alpha[c] = 1.0f - std::max(pig.min_transmittance, t);
+      }
+      if (d.x0 > d.x1 || d.y0 > d.y1) d.scale = 0;
+    }
+  });
+  std::vector<int> order(dots.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
+  std::sort(order.begin(), order.end(), [&](int a, int b) { return dots[a].y0 < dots[b].y0; });
+  int bx0 = W, bx1 = -1, by0 = H, by1 = -1, max_h = 0;
+  for (const Dot& d : dots) {
+    if (d.scale <= 0) continue;
+    bx0 = std::min(bx0, d.x0);
+    bx1 = std::max(bx1, d.x1);
+    by0 = std::min(by0, d.y0);
+    by1 = std::max(by1, d.y1);
+    max_h = std::max(max_h, d.y1 - d.y0 + 1);
+  }
+  if (bx1 < bx0) return out;
+  const int bw = bx1 - bx0 + 1, bh = by1 - by0 + 1;
+
+  // The skin's diffuse colour (chromaticity) and typical brightness, from the pixels under the
+  // dots: what is whiter and brighter than that is specular light and stays on top.
+  const auto& lut = srgb8_to_linear_table();
+  cv::Vec3f k(1, 1, 1);
+  float y_skin = 1;
+  {
+    std::vector<cv::Vec4f> samples;
+    size_t stride = std::max<size_t>(1, dots.size() / 4000);
+    for (size_t i = 0; i < dots.size(); i += stride) {
+      int x = std::clamp(static_cast<int>(dots[i].cx), 0, W - 1), y = std::clamp(static_cast<int>(dots[i].cy), 0, H - 1);
+      cv::Vec3b p = bgr8.at<cv::Vec3b>(y, x);
+      cv::Vec3f c(lut[p[0]], lut[p[1]], lut[p[2]]);
+      float Y = 0.0722f * c[0] + 0.7152f * c[1] + 0.2126f * c[2];
+      samples.emplace_back(c[0], c[1], c[2], Y);
+    }
+    std::sort(samples.begin(), samples.end(), [](auto& a, auto& b) { return a[3] < b[3]; });
+    y_skin = std::max(1e-3f, samples[samples.size() / 2][3]);
+    cv::Vec3f sum(0, 0, 0);
+    for (size_t i = 0; i <= samples.size() / 2; ++i) sum += cv::Vec3f(samples[i][0], samples[i][1], samples[i][2]);
+    float n = static_cast<float>(cv::norm(sum));
+    if (n > 1e-6f) k = sum / n;
+  }
+  // Least squares for c = s k + h (1, 1, 1): h is the white (specular) part.
+  const float kk = k.dot(k), k1 = k[0] + k[1] + k[2];
+  const float det = kk * 3 - k1 * k1;
+  const bool highlights = params.keep_highlights && std::abs(det) > 1e-4f;
+
+  const int band_rows = 32;
+  const int nbands = (bh + band_rows - 1) / band_rows;
+  const auto& enc = encode_table();
+  parallel_for(
+      nbands,
+      [&](int b0, int b1) {
+        std::vector<cv::Vec3f> T(static_cast<size_t>(band_rows) * bw);
+        for (int band = b0; band < b1; ++band) {
+          const int ry0 = by0 + band * band_rows, ry1 = std::min(by1, ry0 + band_rows - 1);
+          std::fill(T.begin(), T.end(), cv::Vec3f(1, 1, 1));
+          // Dots whose footprint reaches this band: their top is at most max_h rows above.
+          auto it = std::lower_bound(order.begin(), order.end(), ry0 - max_h,
+                                     [&](int i, int v) { return dots[i].y0 < v; });
+          bool any = false;
+          for (; it != order.end() && dots[*it].y0 <= ry1; ++it) {
+            const Dot& d = dots[*it];
+            if (d.y1 < ry0 || d.scale <= 0) continue;
+            any = true;
+            for (int y = std::max(ry0, d.y0); y <= std::min(ry1, d.y1); ++y) {
+              cv::Vec3f* t = T.data() + static_cast<size_t>(y - ry0) * bw;
+              for (int x = d.x0; x <= d.x1; ++x) {
+                float cov = std::min(1.0f, d.scale * profile(d, x, y));
+                if (cov <= 1e-5f) continue;
+                t[x - bx0][0] *= 1.0f - cov * d.alpha[0];
+                t[x - bx0][1] *= 1.0f - cov * d.alpha[1];
+                t[x - bx0][2] *= 1.0f - cov * d.alpha[2];
+              }
+            }
+          }
+          if (!any) continue;
+          for (int y = ry0; y <= ry1; ++y) {
+            const cv::Vec3f* t = T.data() + static_cast<size_t>(y - ry0) * bw;
+            const cv::Vec3b* in = bgr8.ptr<cv::Vec3b>(y);
+            cv::Vec3b* o = out.ptr<cv::Vec3b>(y);
+            const uint8_t* mrow = nullptr;
+            if (!mask.empty()) mrow = mask.ptr<uint8_t>(std::min(mask.rows - 1, static_cast<int>((y + 0.5f) * mask_sy)));
+            for (int x = bx0; x <= bx1; ++x) {
+              const cv::Vec3f& tr = t[x - bx0];
+              if (tr[0] >= 1.0f && tr[1] >= 1.0f && tr[2] >= 1.0f) continue;
+              if (mrow && !mrow[std::min(mask.cols - 1, static_cast<int>((x + 0.5f) * mask_sx))]) continue;
+              cv::Vec3b p = in[x];
+              cv::Vec3f c(lut[p[0]], lut[p[1]], lut[p[2]]);
+              float h = 0;
+              if (highlights) {
+                float kc = k.dot(c), c1 = c[0] + c[1] + c[2];
+                h = (kk * c1 - k1 * kc) / det;
+                float cmin = std::min(c[0], std::min(c[1], c[2]));
+                float Y = 0.0722f * c[0] + 0.7152f * c[1] + 0.2126f * c[2];
+                h = std::clamp(h, 0.0f, cmin) * smoothstep(y_skin, 1.6f * y_skin, Y);
+              }
+              for (int ch = 0; ch < 3; ++ch) {
+                uint8_t v = enc((c[ch] - h) * tr[ch] + h);
+                o[x][ch] = std::min(v, p[ch]);  // the pigment never brightens the skin
+              }
+            }
+          }
+        }
+      },
+      params.nthreads, 1);
+  return out;
+}
+
+}  // namespace smp

@@ -1,0 +1,238 @@
+// Impression placement: variable-radius Poisson-disk sampling (Bridson 2007), one pass per
+// session, each seeded with the dots already there, so later sessions fill in between.
+#include <algorithm>
+#include <cmath>
+#include <opencv2/imgproc.hpp>
+#include <random>
+
+#include "smp/core/errors.h"
+#include "smp/render/render.h"
+
+namespace smp {
+
+namespace {
+
+// Maximal Poisson-disk sets of radius r hold about kPacking / r² points per unit area
+// (measured for this sampler with 24 tries per active point).
+constexpr double kPacking = 0.70;
+// Below this share of the session's density, dots are thinned at random instead of spread
+// further apart: the single dots at the very front of a hairline.
+constexpr double kSparseShare = 0.25;
+
+struct MapLookup {
+  const TreatmentMap& m;
+  // Map cell of a photo position, or false outside the map.
+  bool cell(cv::Point2f p, int& x, int& y) const {
+    x = static_cast<int>((p.x + 0.5) * m.scale);
+    y = static_cast<int>((p.y + 0.5) * m.scale);
+    return x >= 0 && y >= 0 && x < m.treated.cols && y < m.treated.rows;
+  }
+};
+
+uint32_t hash32(uint32_t x) {
+  x ^= x >> 16;
+  x *= 0x7feb352dU;
+  x ^= x >> 15;
+  x *= 0x846ca68bU;
+  x ^= x >> 16;
+  return x;
+}
+
+}  // namespace
+
+std::vector<Impression> place_impressions(const TreatmentMap& map, const PlacementOptions& opt) {
+  if (opt.sessions < 1 || opt.sessions > 4)
+    throw UsageError("--sessions " + std::to_string(opt.sessions) + ": must be 1-4");
+  SMP_CHECK(!map.treated.empty() && map.density.type() == CV_32F);
+  const double ppm = map.px_per_mm;
+  const double s = map.scale;
+  MapLookup look{map};
+  std::mt19937 rng(opt.seed);
+  std::uniform_real_distribution<float> uni(0, 1);
+
+  // Extent of the treated area on the photo, and the densest spot (smallest radius).
+  cv::Rect bb = cv::boundingRect(map.treated);
+  if (bb.empty()) return {};
+  double max_px_density = 0;  // impressions per photo px² at 100 %
+  for (int y = bb.y; y < bb.y + bb.height; ++y)
+    for (int x = bb.x; x < bb.x + bb.width; ++x)
+      if (map.treated.at<uint8_t>(y, x))
+        max_px_density = std::max(max_px_density, map.density.at<float>(y, x) / 100.0 / (ppm * ppm) /
+                                                      map.foreshortening.at<float>(y, x));
+  if (max_px_density <= 0) return {};
+  double max_share = 0;
+  for (int k = 0; k < opt.sessions; ++k) max_share = std::max(max_share, opt.session_share[k]);
+  const double r_min = std::sqrt(kPacking / (max_px_density * max_share));
+  const double cell = r_min / std::sqrt(2.0);
+  const cv::Point2d o(bb.x / s, bb.y / s);
+  const int gw = static_cast<int>(std::ceil(bb.width / s / cell)) + 2;
+  const int gh = static_cast<int>(std::ceil(bb.height / s / cell)) + 2;
+  if (static_cast<double>(gw) * gh > 4e8) throw UsageError("the treated area is too large for this scale");
+  std::vector<int> grid(static_cast<size_t>(gw) * gh, -1);
+  std::vector<Impression> out;
+  std::vector<float> radius;  // per point, its session radius (px)
+  std::vector<char> keep;
+
+  auto grid_of = [&](cv::Point2f p, int& gx, int& gy) {
+    gx = static_cast<int>((p.x - o.x) / cell);
+    gy = static_cast<int>((p.y - o.y) / cell);
+    return gx >= 0 && gy >= 0 && gx < gw && gy < gh;
+  };
+
+  const cv::Point2d up = map.up, ex(-map.up.y, map.up.x);
+  for (int k = 0; k < opt.sessions; ++k) {
+    const double share = opt.session_share[k];
+    const double floor_density = kSparseShare * share;  // as a share of the target
+    // Radius (px) at p for this session, and the keep probability of a dot there; 0 outside.
+    auto radius_at = [&](cv::Point2f p, float& r, float& pkeep) {
+      int x, y;
+      if (!look.cell(p, x, y) || !map.treated.at<uint8_t>(y, x)) return false;
+      double d = map.density.at<float>(y, x) / 100.0 * share;  // per mm²
+      if (d <= 0) return false;
+      double target = 1.0;  // relative floor: the map's density at full ramp is not known here
+      (void)target;
+      double ramp = map.ramp.empty() ? 1.0 : map.ramp.at<float>(y, x);
+      double dcap = d;
+      pkeep = 1.0f;
+      if (ramp < kSparseShare) {
+        dcap = d / std::max(1e-3, ramp) * kSparseShare;
+        pkeep = static_cast<float>(ramp / kSparseShare);
+      }
+      (void)floor_density;
+      double px_density = dcap / (ppm * ppm) / map.foreshortening.at<float>(y, x);
+      r = static_cast<float>(std::sqrt(kPacking / px_density));
+      return true;
+    };
+    auto fits = [&](cv::Point2f p, float r) {
+      int gx, gy;
+      if (!grid_of(p, gx, gy)) return false;
+      int reach = static_cast<int>(std::ceil(r / cell));
+      float r2 = r * r;
+      for (int yy = std::max(0, gy - reach); yy <= std::min(gh - 1, gy + reach); ++yy)
+        for (int xx = std::max(0, gx - reach); xx <= std::min(gw - 1, gx + reach); ++xx) {
+          int q = grid[static_cast<size_t>(yy) * gw + xx];
+          if (q < 0) continue;
+          cv::Point2f d = out[q].pos_px - p;
+          if (d.dot(d) < r2) return false;
+        }
+      return true;
+    };
+    const size_t first_new = out.size();
+    std::vector<int> active;
+    for (size_t i = 0; i < out.size(); ++i) active.push_back(static_cast<int>(i));
+    auto add = [&](cv::Point2f p, float r, float pkeep) {
+      int gx, gy;
+      grid_of(p, gx, gy);
+      Impression imp;
+      imp.pos_px = p;
+      imp.session = k + 1;
+      out.push_back(imp);
+      radius.push_back(r);
+      keep.push_back(uni(rng) < pkeep);
+      grid[static_cast<size_t>(gy) * gw + gx] = static_cast<int>(out.size() - 1);
+      active.push_back(static_cast<int>(out.size() - 1));
+    };
+    auto run = [&] {
+      while (!active.empty()) {
+        size_t ai = std::uniform_int_distribution<size_t>(0, active.size() - 1)(rng);
+        int pi = active[ai];
+        cv::Point2f c = out[pi].pos_px;
+        float rc;
+        float pk;
+        if (!radius_at(c, rc, pk)) rc = radius[pi];
+        bool found = false;
+        for (int t = 0; t < 24; ++t) {
+          float ang = uni(rng) * 2 * static_cast<float>(M_PI);
+          float rr = rc * std::sqrt(1 + 3 * uni(rng));  // uniform over the annulus [r, 2r]
+          cv::Point2f p = c + cv::Point2f(std::cos(ang), std::sin(ang)) * rr;
+          float r, pkeep;
+          if (!radius_at(p, r, pkeep) || !fits(p, r)) continue;
+          add(p, r, pkeep);
+          found = true;
+          break;
+        }
+        if (!found) {
+          active[ai] = active.back();
+          active.pop_back();
+        }
+      }
+    };
+    run();
+    // Seeds for every part of the area the growth has not reached (separate patches).
+    {
+      std::vector<cv::Point2f> seeds;
+      double step = std::max(1.0, 2.0 * r_min * s);  // in map cells
+      for (double y = bb.y; y < bb.y + bb.height; y += step)
+        for (double x = bb.x; x < bb.x + bb.width; x += step) {
+          cv::Point2f p(static_cast<float>((x + uni(rng) * step + 0.5) / s - 0.5),
+                        static_cast<float>((y + uni(rng) * step + 0.5) / s - 0.5));
+          seeds.push_back(p);
+        }
+      std::shuffle(seeds.begin(), seeds.end(), rng);
+      for (const auto& p : seeds) {
+        float r, pkeep;
+        if (!radius_at(p, r, pkeep) || !fits(p, r)) continue;
+        add(p, r, pkeep);
+        run();
+      }
+    }
+    // Exactly the session's share of the target: the sampler overshoots a little; drop a random
+    // few of this session's new dots (a subset of a Poisson-disk set keeps its spacing).
+    double expected = 0;
+    {
+      double cell_mm = 1.0 / (s * ppm);
+      for (int y = bb.y; y < bb.y + bb.height; ++y)
+        for (int x = bb.x; x < bb.x + bb.width; ++x)
+          if (map.treated.at<uint8_t>(y, x))
+            expected += map.density.at<float>(y, x) / 100.0 * share * cell_mm * cell_mm /
+                        map.foreshortening.at<float>(y, x);
+    }
+    std::vector<int> kept_new;
+    size_t kept_total = 0;
+    for (size_t i = 0; i < out.size(); ++i)
+      if (keep[i]) {
+        ++kept_total;
+        if (i >= first_new) kept_new.push_back(static_cast<int>(i));
+      }
+    long excess = static_cast<long>(kept_total) - std::lround(expected);
+    if (excess > 0) {
+      std::shuffle(kept_new.begin(), kept_new.end(), rng);
+      for (long i = 0; i < std::min<long>(excess, static_cast<long>(kept_new.size())); ++i)
+        keep[kept_new[i]] = 0;
+    }
+  }
+  (void)hash32;
+
+  // Attributes: needle, diameter, concentration, softness, geometry.
+  std::vector<Impression> result;
+  result.reserve(out.size());
+  std::normal_distribution<float> gauss(0, 1);
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (!keep[i]) continue;
+    Impression imp = out[i];
+    int x, y;
+    look.cell(imp.pos_px, x, y);
+    x = std::clamp(x, 0, map.treated.cols - 1);
+    y = std::clamp(y, 0, map.treated.rows - 1);
+    float front = map.front.empty() ? 0.0f : map.front.at<float>(y, x);
+    bool fine = uni(rng) < 0.08f + 0.9f * front;  // 1RL at the front, a few among the 3RL
+    imp.needles = fine ? 1 : 3;
+    float dia = fine ? 0.18f + 0.12f * uni(rng)
+                     : static_cast<float>(opt.mean_diameter_mm) * std::exp(0.16f * gauss(rng));
+    imp.diameter_mm = std::clamp(dia, 0.18f, 0.5f);
+    float conc = static_cast<float>(opt.concentration * opt.session_concentration[imp.session - 1]) *
+                 std::exp(0.18f * gauss(rng));
+    if (fine) conc *= 0.8f;  // the front reads softer
+    imp.density = std::clamp(conc, 0.05f, 1.0f);
+    imp.softness = 0.30f + 0.35f * uni(rng);
+    imp.px_per_mm = static_cast<float>(ppm);
+    imp.foreshortening = map.foreshortening.at<float>(y, x);
+    imp.axis_rad = map.axis_rad.at<float>(y, x);
+    cv::Point2d d(imp.pos_px.x - map.origin_px.x, imp.pos_px.y - map.origin_px.y);
+    imp.pos_mm = cv::Point2f(static_cast<float>(d.dot(ex) / ppm), static_cast<float>(d.dot(up) / ppm));
+    result.push_back(imp);
+  }
+  return result;
+}
+
+}  // namespace smp

@@ -1,0 +1,262 @@
+#include "smp/render/simulate.h"
+
+#include <cmath>
+#include <iomanip>
+#include <opencv2/imgproc.hpp>
+#include <sstream>
+
+#include "smp/core/errors.h"
+#include "smp/image/colour.h"
+
+namespace smp {
+
+namespace {
+
+double luminance_of_L(double L) { return L > 8 ? std::pow((L + 16) / 116.0, 3) : L / 903.3; }
+
+std::string fmt(double v, int prec) {
+  std::ostringstream os;
+  os << std::fixed << std::setprecision(prec) << v;
+  return os.str();
+}
+
+// Mean Lab of the photo over the treated area (map resolution).
+Lab treated_skin_lab(const cv::Mat& bgr8, const TreatmentMap& map) {
+  cv::Mat small;
+  cv::resize(bgr8, small, map.treated.size(), 0, 0, cv::INTER_AREA);
+  return mean_lab(small, map.treated);
+}
+
+ShadeChoice choose_shade(const Analysis& a, const Design& d, const SimulateOptions& opt,
+                         const Lab& skin, const Pigment& pig) {
+  ShadeChoice s;
+  const double od = 0.0722 * pig.od[0] + 0.7152 * pig.od[1] + 0.2126 * pig.od[2];
+  std::optional<double> L = opt.shade_L;
+  s.source = "user";
+  if (!L && d.shade_L) {
+    L = d.shade_L;
+    s.source = "design";
+  }
+  const HairShade& hs = a.scalp.hair_shade;
+  if (!L && hs.found && hs.L < skin.L - 12) {
+    L = hs.L;
+    s.source = "hair";
+  }
+  if (L) {
+    // A full-strength dot should read as this L* on this skin: transmittance = Y ratio.
+    double t = luminance_of_L(std::min(*L, skin.L - 3)) / std::max(1e-4, luminance_of_L(skin.L));
+    s.concentration = std::clamp(-std::log(std::max(1e-4, t)) / od, 0.12, 1.0);
+  } else {
+    // No hair to match: lighter skin takes a more diluted pigment, dark skin the full shade.
+    s.source = "skin";
+    s.concentration = std::clamp(1.0 - (skin.L - 35.0) / 40.0 * 0.4, 0.55, 1.0);
+  }
+  double t = std::max<double>(pig.min_transmittance, std::exp(-od * s.concentration));
+  s.target_L = 116.0 * std::cbrt(luminance_of_L(skin.L) * t) - 16.0;
+  return s;
+}
+
+cv::Mat render_sessions_strip(const cv::Mat& bgr8, const std::vector<Impression>& imps,
+                              RenderParams p, int sessions) {
+  double sc = std::min(1.0, 900.0 / bgr8.rows);
+  sc = std::min(sc, 4096.0 / (sessions * bgr8.cols));
+  cv::Size ps(std::max(1, cvRound(bgr8.cols * sc)), std::max(1, cvRound(bgr8.rows * sc)));
+  const int gap = 6;
+  cv::Mat strip(ps.height, sessions * ps.width + (sessions - 1) * gap, CV_8UC3, cv::Scalar(255, 255, 255));
+  for (int k = 1; k <= sessions; ++k) {
+    p.max_session = k;
+    cv::Mat r = render_impressions(bgr8, imps, p), small;
+    cv::resize(r, small, ps, 0, 0, sc < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+    draw_simulation_label(small, "Session " + std::to_string(k) + " - simulated");
+    small.copyTo(strip(cv::Rect((k - 1) * (ps.width + gap), 0, ps.width, ps.height)));
+  }
+  return strip;
+}
+
+// Blend with the client's own short hair next to the treated area: difference of mean L* and
+// ratio of local contrast (std of L* minus its 1 mm blur).
+nlohmann::json blend_figures(const cv::Mat& after, const Analysis& a, const TreatmentMap& map) {
+  nlohmann::json j = {{"hair_band_found", false}};
+  if (a.parts.empty()) return j;
+  // Work at about 4 px/mm at most: enough for the texture of 1 mm dots.
+  double sc = std::min(1.0, 4.0 / map.px_per_mm);
+  cv::Size ws(std::max(1, cvRound(after.cols * sc)), std::max(1, cvRound(after.rows * sc)));
+  cv::Mat img, treated, parts;
+  cv::resize(after, img, ws, 0, 0, sc < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+  cv::resize(map.treated, treated, ws, 0, 0, cv::INTER_NEAREST);
+  cv::resize(a.parts, parts, ws, 0, 0, cv::INTER_NEAREST);
+  double ppm = map.px_per_mm * sc;
+  int band = std::max(1, cvRound(10 * ppm));
+  cv::Mat near;
+  cv::dilate(treated, near, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * band + 1, 2 * band + 1)));
+  cv::Mat hair_band = near & ~treated & (parts == static_cast<uint8_t>(Part::kHair));
+  if (cv::countNonZero(hair_band) < 50 || cv::countNonZero(treated) < 50) return j;
+  cv::Mat lab, L;
+  cv::Mat f;
+  img.convertTo(f, CV_32F, 1.0 / 255);
+  cv::cvtColor(f, lab, cv::COLOR_BGR2Lab);
+  cv::extractChannel(lab, L, 0);
+  cv::Mat blur, hp;
+  cv::GaussianBlur(L, blur, cv::Size(), std::max(0.5, ppm));
+  hp = L - blur;
+  cv::Scalar m_t, s_t, m_h, s_h, hm, hs_t, hs_h;
+  cv::meanStdDev(L, m_t, s_t, treated);
+  cv::meanStdDev(L, m_h, s_h, hair_band);
+  cv::meanStdDev(hp, hm, hs_t, treated);
+  cv::meanStdDev(hp, hm, hs_h, hair_band);
+  j["hair_band_found"] = true;
+  j["treated_L"] = m_t[0];
+  j["hair_L"] = m_h[0];
+  j["delta_L"] = m_t[0] - m_h[0];
+  j["local_contrast_treated"] = hs_t[0];
+  j["local_contrast_hair"] = hs_h[0];
+  j["local_contrast_ratio"] = hs_h[0] > 1e-6 ? hs_t[0] / hs_h[0] : 0.0;
+  return j;
+}
+
+}  // namespace
+
+void check_simulate_options(const SimulateOptions& opt) {
+  if (opt.density_per_cm2 && !(*opt.density_per_cm2 >= 40 && *opt.density_per_cm2 <= 200))
+    throw UsageError("--density " + fmt(*opt.density_per_cm2, 0) +
+                     ": impressions per cm² must be 40-200 (follicular density)");
+  if (opt.sessions && (*opt.sessions < 1 || *opt.sessions > 4))
+    throw UsageError("--sessions " + std::to_string(*opt.sessions) + ": must be 1-4");
+  if (opt.shade_L && !(*opt.shade_L >= 5 && *opt.shade_L <= 80))
+    throw UsageError("--shade " + fmt(*opt.shade_L, 1) + ": L* must be 5-80 (or auto)");
+}
+
+void draw_simulation_label(cv::Mat& img, const std::string& text) {
+  int base = std::min(img.cols, img.rows);
+  double scale = std::max(0.35, base / 1400.0);
+  int thick = std::max(1, cvRound(scale * 1.6));
+  int baseline = 0;
+  cv::Size ts = cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, scale, thick, &baseline);
+  int pad = std::max(3, cvRound(6 * scale));
+  cv::Rect box(img.cols - ts.width - 3 * pad, img.rows - ts.height - baseline - 3 * pad,
+               ts.width + 2 * pad, ts.height + baseline + 2 * pad);
+  box &= cv::Rect(0, 0, img.cols, img.rows);
+  if (box.empty()) return;
+  cv::Mat roi = img(box);
+  cv::Mat dark(roi.size(), roi.type(), cv::Scalar(20, 20, 20));
+  cv::addWeighted(roi, 0.45, dark, 0.55, 0, roi);
+  cv::putText(img, text, cv::Point(box.x + pad, box.y + pad + ts.height), cv::FONT_HERSHEY_SIMPLEX,
+              scale, cv::Scalar(245, 245, 245), thick, cv::LINE_AA);
+}
+
+std::string impressions_csv(const std::vector<Impression>& imps) {
+  std::ostringstream os;
+  os << "index,session,x_px,y_px,x_mm,y_mm,diameter_mm,density,needles\n";
+  os << std::fixed;
+  for (size_t i = 0; i < imps.size(); ++i) {
+    const Impression& m = imps[i];
+    os << i << "," << m.session << "," << std::setprecision(2) << m.pos_px.x << "," << m.pos_px.y << ","
+       << m.pos_mm.x << "," << m.pos_mm.y << "," << std::setprecision(3) << m.diameter_mm << ","
+       << m.density << "," << m.needles << "\n";
+  }
+  return os.str();
+}
+
+SimulateResult simulate(const cv::Mat& bgr8, const Analysis& a, const Design& design,
+                        const SimulateOptions& opt) {
+  SMP_CHECK_EQ(bgr8.type(), CV_8UC3);
+  check_simulate_options(opt);
+  SimulateResult r;
+  r.density_per_cm2 = opt.density_per_cm2.value_or(design.density_per_cm2.value_or(100));
+  r.sessions = opt.sessions.value_or(design.sessions.value_or(3));
+  {
+    ScopedTiming t(r.timings, "design");
+    TreatmentOptions to;
+    to.density_per_cm2 = r.density_per_cm2;
+    to.preset = opt.preset;
+    to.seed = opt.seed;
+    r.map = build_treatment_map(a, design, to);
+  }
+  Lab skin = treated_skin_lab(bgr8, r.map);
+  r.render.nthreads = opt.nthreads;
+  r.shade = choose_shade(a, design, opt, skin, r.render.pigment);
+  PlacementOptions po;
+  po.sessions = r.sessions;
+  po.seed = opt.seed;
+  po.concentration = r.shade.concentration;
+  {
+    ScopedTiming t(r.timings, "place");
+    r.impressions = place_impressions(r.map, po);
+  }
+  r.render.treated_mask = r.map.treated;
+  r.render.max_session = r.sessions;
+  {
+    ScopedTiming t(r.timings, "render");
+    r.image = render_impressions(bgr8, r.impressions, r.render);
+  }
+  nlohmann::json blend;
+  {
+    ScopedTiming t(r.timings, "blend");
+    blend = blend_figures(r.image, a, r.map);
+  }
+  if (opt.label) {
+    ScopedTiming t(r.timings, "label");
+    draw_simulation_label(r.image);
+  }
+  if (opt.strip) {
+    ScopedTiming t(r.timings, "strip");
+    r.strip = render_sessions_strip(bgr8, r.impressions, r.render, r.sessions);
+  }
+
+  // Report: counts per session, achieved density over the full-density area.
+  using nlohmann::json;
+  cv::Mat full = (r.map.ramp >= 0.999f) & r.map.treated;
+  double area = map_area_cm2(r.map, r.map.treated);
+  double full_area = map_area_cm2(r.map, full);
+  std::vector<int> per_session(r.sessions, 0), full_per_session(r.sessions, 0);
+  for (const auto& imp : r.impressions) {
+    per_session[imp.session - 1]++;
+    int x = static_cast<int>((imp.pos_px.x + 0.5) * r.map.scale), y = static_cast<int>((imp.pos_px.y + 0.5) * r.map.scale);
+    if (x >= 0 && y >= 0 && x < full.cols && y < full.rows && full.at<uint8_t>(y, x)) full_per_session[imp.session - 1]++;
+  }
+  json sessions = json::array();
+  int cum = 0, cum_full = 0;
+  PlacementOptions defaults;
+  const Pigment& pig = r.render.pigment;
+  for (int k = 0; k < r.sessions; ++k) {
+    cum += per_session[k];
+    cum_full += full_per_session[k];
+    double conc = r.shade.concentration * defaults.session_concentration[k];
+    cv::Vec3d lin = lab_to_linear_bgr(skin);
+    for (int c = 0; c < 3; ++c) lin[c] *= std::max<double>(pig.min_transmittance, std::exp(-pig.od[c] * conc));
+    Lab core = linear_bgr_to_lab(lin);
+    cv::Vec3d srgb(linear_to_srgb(std::clamp(lin[2], 0.0, 1.0)) * 255, linear_to_srgb(std::clamp(lin[1], 0.0, 1.0)) * 255,
+                   linear_to_srgb(std::clamp(lin[0], 0.0, 1.0)) * 255);
+    sessions.push_back({{"session", k + 1},
+                        {"impressions", per_session[k]},
+                        {"cumulative_impressions", cum},
+                        {"target_share", defaults.session_share[k]},
+                        {"density_per_cm2", full_area > 0 ? cum_full / full_area : 0.0},
+                        {"pigment_concentration", conc},
+                        {"dot_core_L", core.L},
+                        {"dot_core_srgb", {std::lround(srgb[0]), std::lround(srgb[1]), std::lround(srgb[2])}}});
+  }
+  json hl = nullptr;
+  if (auto h = effective_hairline(a, design, {r.density_per_cm2, opt.preset, opt.seed}))
+    hl = {{"points", h->points.size()}, {"transition_mm", h->transition_mm},
+          {"source", !design.hairline.empty() ? "design" : (opt.preset || design.preset || design.mid_frontal_mm) ? "preset" : "analysis"}};
+  r.report = {
+      {"treated_area_cm2", area},
+      {"full_density_area_cm2", full_area},
+      {"target_density_per_cm2", r.density_per_cm2},
+      {"mean_density_per_cm2", full_area > 0 ? cum_full / full_area : 0.0},
+      {"sessions", r.sessions},
+      {"impressions", static_cast<int>(r.impressions.size())},
+      {"per_session", sessions},
+      {"px_per_mm", a.px_per_mm},
+      {"scale_source", a.scale_source},
+      {"shade", {{"source", r.shade.source}, {"concentration", r.shade.concentration}, {"dot_core_L", r.shade.target_L}}},
+      {"skin_L", skin.L},
+      {"hairline", hl},
+      {"blend", blend},
+      {"seed", opt.seed},
+  };
+  return r;
+}
+
+}  // namespace smp

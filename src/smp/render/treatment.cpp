@@ -1,0 +1,269 @@
+#include "smp/render/treatment.h"
+
+#include <algorithm>
+#include <cmath>
+#include <opencv2/imgproc.hpp>
+#include <random>
+
+#include "smp/core/errors.h"
+#include "smp/core/parallel.h"
+
+namespace smp {
+
+namespace {
+
+float smoothstep(float e0, float e1, float x) {
+  float t = std::clamp((x - e0) / (e1 - e0), 0.0f, 1.0f);
+  return t * t * (3 - 2 * t);
+}
+
+// Smooth value noise in [-1, 1] with features about `feature_px` map cells wide.
+cv::Mat smooth_noise(cv::Size size, double feature_px, std::mt19937& rng) {
+  int gw = std::max(2, static_cast<int>(size.width / feature_px) + 2);
+  int gh = std::max(2, static_cast<int>(size.height / feature_px) + 2);
+  cv::Mat g(gh, gw, CV_32F);
+  std::uniform_real_distribution<float> u(-1, 1);
+  for (int y = 0; y < gh; ++y)
+    for (int x = 0; x < gw; ++x) g.at<float>(y, x) = u(rng);
+  cv::Mat out;
+  cv::resize(g, out, cv::Size(static_cast<int>(gw * feature_px), static_cast<int>(gh * feature_px)),
+             0, 0, cv::INTER_CUBIC);
+  return out(cv::Rect(0, 0, size.width, size.height)).clone();
+}
+
+cv::Mat shrink_mask(const cv::Mat& m, cv::Size size) {
+  cv::Mat out;
+  if (m.empty()) return cv::Mat::zeros(size, CV_8U);
+  cv::resize(m, out, size, 0, 0, cv::INTER_AREA);
+  return out > 127;
+}
+
+void fill_polygon(cv::Mat& mask, const std::vector<cv::Point2d>& poly, double s, uint8_t value) {
+  std::vector<cv::Point> pts;
+  for (const auto& p : poly) pts.emplace_back(cvRound((p.x + 0.5) * s - 0.5), cvRound((p.y + 0.5) * s - 0.5));
+  cv::fillPoly(mask, std::vector<std::vector<cv::Point>>{pts}, cv::Scalar(value), cv::LINE_8);
+}
+
+}  // namespace
+
+std::optional<Hairline> effective_hairline(const Analysis& a, const Design& d,
+                                           const TreatmentOptions& opt) {
+  if (!d.hairline.empty())
+    return hairline_from_points(d.hairline, d.transition_mm.value_or(8));
+  std::optional<HairlinePreset> preset = opt.preset ? opt.preset : d.preset;
+  std::optional<Hairline> h = a.hairline;
+  if (a.face() && (preset || d.mid_frontal_mm)) {
+    HairlineOptions ho;
+    ho.preset = preset.value_or(a.hairline ? a.hairline->preset : HairlinePreset::kNatural);
+    ho.mid_frontal_mm = d.mid_frontal_mm.value_or(0);
+    ho.seed = opt.seed;
+    h = propose_hairline(*a.face(), a.px_per_mm, ho);
+  }
+  if (h && d.transition_mm) h->transition_mm = *d.transition_mm;
+  return h;
+}
+
+double map_area_cm2(const TreatmentMap& map, const cv::Mat& mask8) {
+  double cell_mm = 1.0 / (map.scale * map.px_per_mm);
+  double area = 0;
+  for (int y = 0; y < mask8.rows; ++y) {
+    const uint8_t* m = mask8.ptr<uint8_t>(y);
+    const float* f = map.foreshortening.ptr<float>(y);
+    for (int x = 0; x < mask8.cols; ++x)
+      if (m[x]) area += 1.0 / f[x];
+  }
+  return area * cell_mm * cell_mm / 100.0;
+}
+
+TreatmentMap build_treatment_map(const Analysis& a, const Design& design,
+                                 const TreatmentOptions& opt) {
+  if (!(a.px_per_mm > 0)) throw InputError("", "the photo has no scale (px_per_mm)");
+  TreatmentMap m;
+  m.px_per_mm = a.px_per_mm;
+  const double ppm = a.px_per_mm;
+  double s = std::min(1.0, 1.0 / (opt.cell_mm * ppm));
+  s = std::min(s, 1200.0 / std::max(a.size.width, a.size.height));
+  m.scale = s;
+  cv::Size ms(std::max(1, cvRound(a.size.width * s)), std::max(1, cvRound(a.size.height * s)));
+  const double mm_per_cell = 1.0 / (s * ppm);
+  std::mt19937 rng(opt.seed * 7919u + 17u);
+
+  cv::Mat bald = shrink_mask(a.scalp.bald_mask, ms);
+  cv::Mat head = shrink_mask(a.scalp.head_mask, ms);
+  cv::Mat parts;
+  if (!a.parts.empty()) cv::resize(a.parts, parts, ms, 0, 0, cv::INTER_NEAREST);
+  else parts = cv::Mat(ms, CV_8U, cv::Scalar(static_cast<int>(Part::kSkin)));
+  cv::Mat skin = parts == static_cast<uint8_t>(Part::kSkin);
+  cv::Mat hair = parts == static_cast<uint8_t>(Part::kHair);
+  if (cv::countNonZero(head) == 0) head = parts != static_cast<uint8_t>(Part::kBackground);
+
+  // The design frame: origin at the glabella and "up the face" from the eye line; without a
+  // face (top views), the scalp's centre and image up.
+  const Face* face = a.face();
+  cv::Point2d ex(1, 0), up(0, -1), origin;
+  if (face) {
+    cv::Point2d le = face->landmarks[36], re = face->landmarks[45];
+    ex = (re - le) / std::max(1e-9, cv::norm(re - le));
+    up = cv::Point2d(ex.y, -ex.x);
+    origin = face->glabella();
+  } else {
+    cv::Moments mo = cv::moments(bald | (skin & head), true);
+    if (mo.m00 < 1) mo = cv::moments(head, true);
+    origin = mo.m00 > 0 ? cv::Point2d(mo.m10 / mo.m00 / s, mo.m01 / mo.m00 / s)
+                        : cv::Point2d(a.size.width / 2.0, a.size.height / 2.0);
+  }
+  m.origin_px = origin;
+  m.up = up;
+
+  std::optional<Hairline> hl = effective_hairline(a, design, opt);
+  // Hairline as height v(u) in the face frame (px), sorted by u.
+  std::vector<cv::Point2d> huv;
+  if (hl) {
+    for (const auto& p : hl->points) huv.emplace_back((p - origin).dot(ex), (p - origin).dot(up));
+    std::sort(huv.begin(), huv.end(), [](auto& x, auto& y) { return x.x < y.x; });
+    if (huv.size() < 2 || huv.back().x - huv.front().x < 1) huv.clear();
+  }
+  const double transition_px = (hl ? hl->transition_mm : 8.0) * ppm;
+  cv::Mat noise1 = smooth_noise(ms, 3.0 / mm_per_cell, rng);  // 3 mm irregularity of the front
+  cv::Mat noise2 = smooth_noise(ms, 1.0 / mm_per_cell, rng);
+
+  // Candidate area before the hairline cut: bald / skin scalp plus a blending rim into the
+  // thinning hair around it.
+  cv::Mat scalp = (bald | skin) & head;
+  int rim = std::max(1, cvRound(8.0 / mm_per_cell));
+  cv::Mat near;
+  cv::dilate(scalp, near, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * rim + 1, 2 * rim + 1)));
+  cv::Mat cand = scalp | (near & hair & head);
+
+  cv::Mat ramp(ms, CV_32F, cv::Scalar(1)), front(ms, CV_32F, cv::Scalar(0));
+  if (!huv.empty()) {
+    const double u0 = huv.front().x, u1 = huv.back().x;
+    const double umid = 0.5 * (u0 + u1), half = 0.5 * (u1 - u0);
+    parallel_for(ms.height, [&](int y0, int y1) {
+      for (int y = y0; y < y1; ++y) {
+        uint8_t* c = cand.ptr<uint8_t>(y);
+        float* r = ramp.ptr<float>(y);
+        float* f = front.ptr<float>(y);
+        const float* n1 = noise1.ptr<float>(y);
+        const float* n2 = noise2.ptr<float>(y);
+        for (int x = 0; x < ms.width; ++x) {
+          cv::Point2d p((x + 0.5) / s - 0.5, (y + 0.5) / s - 0.5);
+          double u = (p - origin).dot(ex), v = (p - origin).dot(up);
+          double h;
+          if (u <= u0) h = huv.front().y + 2.0 * (u0 - u);  // beyond the temples: rises steeply
+          else if (u >= u1) h = huv.back().y + 2.0 * (u - u1);
+          else {
+            auto it = std::lower_bound(huv.begin(), huv.end(), u,
+                                       [](const cv::Point2d& q, double val) { return q.x < val; });
+            const cv::Point2d& b = *it;
+            const cv::Point2d& a0 = *(it - 1);
+            double t = (u - a0.x) / std::max(1e-9, b.x - a0.x);
+            h = a0.y + t * (b.y - a0.y);
+          }
+          // Temples fade: the transition deepens towards the ends of the line.
+          float temple = smoothstep(0.55f, 1.0f, static_cast<float>(std::abs(u - umid) / half));
+          double tz = transition_px * (1.0 + 1.2 * temple);
+          double d = (v - h) + (1.3 * n1[x] + 0.45 * n2[x]) * ppm;
+          float rr = static_cast<float>(d / tz);
+          if (rr < -0.25f) {
+            c[x] = 0;
+            r[x] = 0;
+            continue;
+          }
+          // Sparse single dots at the very front, building to full density at the back.
+          r[x] = std::pow(smoothstep(-0.25f, 1.0f, rr), 1.5f);
+          f[x] = 1.0f - smoothstep(0.0f, 0.5f, rr);
+        }
+      }
+    });
+  }
+
+  // Zones from the design: scar / thinning / treat add area (and maybe density); exclude cuts.
+  cv::Mat zone_density(ms, CV_32F, cv::Scalar(opt.density_per_cm2));
+  cv::Mat excluded = cv::Mat::zeros(ms, CV_8U);
+  for (const auto& z : design.zones) {
+    cv::Mat zm = cv::Mat::zeros(ms, CV_8U);
+    fill_polygon(zm, z.polygon, s, 255);
+    if (z.kind == ZoneKind::kExclude) {
+      excluded |= zm;
+    } else {
+      cand |= zm;
+      ramp.setTo(1.0f, zm);
+      front.setTo(0.0f, zm);
+      if (z.density_per_cm2 > 0) zone_density.setTo(z.density_per_cm2, zm);
+    }
+  }
+  cand &= ~excluded;
+  // Specks of skin are no treatment area.
+  int k = std::max(1, cvRound(1.5 / mm_per_cell));
+  cv::morphologyEx(cand, cand, cv::MORPH_OPEN,
+                   cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * k + 1, 2 * k + 1)));
+  if (cv::countNonZero(cand) == 0)
+    throw InputError("", "no scalp to treat was found (give the area with --design zones)");
+
+  // Head model for foreshortening: an ellipsoid fitted to the head outline; the surface tilts
+  // away towards the silhouette (cos of the tilt = sqrt(1 - rho²)).
+  m.foreshortening = cv::Mat(ms, CV_32F, cv::Scalar(1));
+  m.axis_rad = cv::Mat(ms, CV_32F, cv::Scalar(0));
+  {
+    std::vector<std::vector<cv::Point>> contours;
+    cv::findContours(head.clone(), contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_NONE);
+    size_t best = 0;
+    for (size_t i = 1; i < contours.size(); ++i)
+      if (cv::contourArea(contours[i]) > cv::contourArea(contours[best])) best = i;
+    if (!contours.empty() && contours[best].size() >= 5) {
+      cv::RotatedRect e = cv::fitEllipse(contours[best]);
+      double ang = e.angle * M_PI / 180.0;
+      cv::Point2d e1(std::cos(ang), std::sin(ang)), e2(-std::sin(ang), std::cos(ang));
+      double ra = std::max(2.0, e.size.width / 2.0), rb = std::max(2.0, e.size.height / 2.0);
+      cv::Point2d c = e.center;
+      parallel_for(ms.height, [&](int y0, int y1) {
+        for (int y = y0; y < y1; ++y) {
+          float* f = m.foreshortening.ptr<float>(y);
+          float* ax = m.axis_rad.ptr<float>(y);
+          for (int x = 0; x < ms.width; ++x) {
+            cv::Point2d d(x - c.x, y - c.y);
+            double p1 = d.dot(e1) / ra, p2 = d.dot(e2) / rb;
+            double rho2 = p1 * p1 + p2 * p2;
+            f[x] = static_cast<float>(std::clamp(std::sqrt(std::max(0.0, 1.0 - rho2)), 0.25, 1.0));
+            cv::Point2d g = e1 * (p1 / ra) + e2 * (p2 / rb);
+            ax[x] = static_cast<float>(std::atan2(g.y, g.x));
+          }
+        }
+      });
+    }
+  }
+
+  // Density: the target (zones may override), the hairline ramp, and a gentle swirl around
+  // an off-centre crown whorl.
+  m.density = zone_density.mul(ramp);
+  std::optional<cv::Point2d> whorl = design.whorl;
+  if (!whorl && !face) {
+    cv::Moments mo = cv::moments(cand, true);
+    double rad = std::sqrt(mo.m00 / M_PI) / s;
+    whorl = origin + cv::Point2d(0.18 * rad, 0.12 * rad);
+  }
+  if (whorl) {
+    cv::Point2d wc = *whorl * s;
+    for (int y = 0; y < ms.height; ++y) {
+      float* dp = m.density.ptr<float>(y);
+      for (int x = 0; x < ms.width; ++x) {
+        double dx = x - wc.x, dy = y - wc.y;
+        double r_mm = std::sqrt(dx * dx + dy * dy) * mm_per_cell;
+        double th = std::atan2(dy, dx);
+        double swirl = 1.0 + 0.08 * std::cos(2 * th + 2.5 * std::log(std::max(r_mm, 1.0) / 5.0)) *
+                                 smoothstep(4.0f, 25.0f, static_cast<float>(r_mm));
+        double centre = 0.85 + 0.15 * smoothstep(0.0f, 10.0f, static_cast<float>(r_mm));
+        dp[x] *= static_cast<float>(swirl * centre);
+      }
+    }
+  }
+  m.treated = cand;
+  m.density.setTo(0.0f, ~cand);
+  m.ramp = ramp;
+  m.ramp.setTo(0.0f, ~cand);
+  m.front = front;
+  return m;
+}
+
+}  // namespace smp
