@@ -55,10 +55,11 @@ std::string fmt(double v, int prec = 3) {
 }
 
 // Same training set-up for the shipped forest and the leave-one-out ones.
-PartsForest train_on(const std::vector<LfwPhoto>& lfw, int leave_out, const ForestParams& p) {
+// Fold `fold` of `folds` is left out (fold -1: train on everything).
+PartsForest train_on(const std::vector<LfwPhoto>& lfw, int fold, int folds, const ForestParams& p) {
   cv::Mat X, y;
   for (int i = 0; i < static_cast<int>(lfw.size()); ++i) {
-    if (i == leave_out || !lfw[i].has_face) continue;
+    if ((fold >= 0 && i % folds == fold) || !lfw[i].has_face) continue;
     X.push_back(lfw[i].samples.features);
     y.push_back(lfw[i].samples.labels);
   }
@@ -81,6 +82,7 @@ int main(int argc, char** argv) {
   std::string data = env ? env : "../shared/data";
   std::string train_out, dump;
   bool shipped = false, verbose = false;
+  int stride = 6, folds = 0;
   ForestParams fp;
   app.add_option("--data", data, "development photos (lfw/, hairloss/, portraits/)")
       ->capture_default_str();
@@ -90,6 +92,8 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", verbose, "one line per photo");
   app.add_option("--trees", fp.trees, "forest size (training)")->capture_default_str();
   app.add_option("--depth", fp.max_depth, "tree depth (training)")->capture_default_str();
+  app.add_option("--folds", folds, "k-fold by subject instead of leave-one-out (0: LOO)");
+  app.add_option("--stride", stride, "sample every n-th pixel (training)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   if (!fs::is_directory(fs::path(data) / "lfw")) {
@@ -120,12 +124,14 @@ int main(int argc, char** argv) {
           std::printf("# anchors %s %.1f %.1f %.1f %.1f %.1f %.1f\n", ph.name.c_str(), e1.x, e1.y,
                       e2.x, e2.y, mo.x, mo.y);
         }
-        ph.samples = parts_training_samples(ph.bgr, faces[0], ph.truth, 3);
+        ph.samples = parts_training_samples(ph.bgr, faces[0], ph.truth, stride);
       }
       lfw.push_back(std::move(ph));
     }
     if (!train_out.empty()) {
-      PartsForest f = train_on(lfw, -1, fp);
+      Stopwatch sw;
+      PartsForest f = train_on(lfw, -1, 1, fp);
+      std::cerr << "smp-eval: trained in " << sw.elapsed_ms() << " ms\n";
       std::string comment = "trained on " + std::to_string(lfw.size()) + " LFW photos, " +
                             std::to_string(fp.trees) + " trees, depth " +
                             std::to_string(fp.max_depth) + ", " + std::to_string(f.nodes.size()) +
@@ -134,18 +140,20 @@ int main(int argc, char** argv) {
       std::cerr << "smp-eval: wrote " << train_out << " (" << comment << ")\n";
     }
     const bool loo = !shipped;
-    std::vector<PartsForest> forests(lfw.size());
+    const int n_lfw = static_cast<int>(lfw.size());
+    if (folds <= 0 || folds > n_lfw) folds = n_lfw;  // leave-one-out: one photo per fold
+    std::vector<PartsForest> forests(loo ? folds : 0);
     if (loo) {
       // Two at a time: each training is single-threaded.
-      parallel_for(static_cast<int>(lfw.size()), [&](int b, int e) {
-        for (int i = b; i < e; ++i) forests[i] = train_on(lfw, i, fp);
+      parallel_for(folds, [&](int b, int e) {
+        for (int k = b; k < e; ++k) forests[k] = train_on(lfw, k, folds, fp);
       }, 2, 1);
     }
     double conf[3][3] = {};
     long top_skin = 0, top_skin_hit = 0, top_hair = 0, top_hair_hit = 0;
     for (size_t i = 0; i < lfw.size(); ++i) {
       AnalyzeOptions opt;
-      if (loo) opt.parts.forest = &forests[i];
+      if (loo) opt.parts.forest = &forests[i % folds];
       cv::Mat pred;
       try {
         pred = analyze(lfw[i].bgr, *model, opt, lfw[i].name).parts;
@@ -189,7 +197,9 @@ int main(int argc, char** argv) {
     double acc = total > 0 ? (conf[0][0] + conf[1][1] + conf[2][2]) / total : 0;
     double bald_recall = top_skin ? double(top_skin_hit) / top_skin : 0;
     double hair_recall = top_hair ? double(top_hair_hit) / top_hair : 0;
-    std::string how = loo ? " (leave-one-out)" : " (shipped forest)";
+    std::string how = !loo ? " (shipped forest)"
+                      : folds == n_lfw ? " (leave-one-out)"
+                                       : " (" + std::to_string(folds) + "-fold)";
 
     std::vector<Row> rows;
     rows.push_back({"lfw pixel accuracy" + how, fmt(acc), ">= 0.96", acc >= 0.96});

@@ -78,23 +78,31 @@ ContrastModel::ContrastModel(const std::vector<Impression>& impressions,
       treated0_(treated0_linear) {
   SMP_CHECK(scar.empty() || scar.size() == impressions.size());
   // Group by everything that ages the darkness differently; the mass (diameter, scale,
-  // foreshortening) only adds up. Concentrations are grouped to 1/4096, far below what shows.
+  // foreshortening) only adds up. Concentration and softness are grouped in steps of 1/256 and
+  // 1/32 and averaged by mass inside a group: far below what shows in the area's mean.
   std::map<std::tuple<long, long, long, long, long, bool>, Group> g;
   for (size_t i = 0; i < impressions.size(); ++i) {
     const Impression& imp = impressions[i];
     if (!drawn(imp, render.max_session)) continue;
-    auto q = [](double v) { return std::lround(v * 4096); };
+    auto q = [](double v, double steps) { return std::lround(v * steps); };
     bool sc = !scar.empty() && scar[i];
-    auto key = std::make_tuple(q(imp.density), q(imp.softness), q(imp.tint[0]), q(imp.tint[1]),
-                               q(imp.tint[2]), sc);
+    auto key = std::make_tuple(q(imp.density, 256), q(imp.softness, 32), q(imp.tint[0], 256),
+                               q(imp.tint[1], 256), q(imp.tint[2], 256), sc);
     Group& gr = g[key];
-    gr.density = imp.density;
-    gr.softness = imp.softness;
+    double m = dot_mass(imp);
+    gr.density += m * imp.density;  // mass-weighted sums, divided below
+    gr.softness += m * imp.softness;
     gr.tint = cv::Vec3d(imp.tint[0], imp.tint[1], imp.tint[2]);
     gr.scar = sc;
-    gr.mass0 += dot_mass(imp);
+    gr.mass0 += m;
   }
-  for (auto& [k, v] : g) groups_.push_back(v);
+  for (auto& [k, v] : g) {
+    if (v.mass0 <= 0) continue;
+    v.density /= v.mass0;
+    v.softness /= v.mass0;
+  }
+  for (auto& [k, v] : g)
+    if (v.mass0 > 0) groups_.push_back(v);
   s0_ = darkness(0);
   bare_lab_ = linear_bgr_to_lab(bare_);
   de0_ = delta_e2000(linear_bgr_to_lab(treated0_), bare_lab_);
@@ -159,8 +167,8 @@ Lab reference_skin(int skin_type) {
 }
 
 ContrastModel reference_contrast_model(const FadingConditions& c, const FadingParams& p) {
-  // 1 cm² at 10 px/mm: 1000 x 1000 px, 100 dots of 0.36 mm.
-  const double px_per_mm = 10, n_px = 1000.0 * 1000.0;
+  // 1 cm² at 10 px/mm: 100 x 100 px, 100 dots of 0.36 mm.
+  const double px_per_mm = 10, n_px = 100.0 * 100.0;
   std::vector<Impression> dots;
   const int counts[3] = {30, 40, 30};
   const float conc[3] = {0.55f, 0.85f, 1.0f};

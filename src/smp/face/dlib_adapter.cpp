@@ -127,7 +127,7 @@ std::vector<Face> FaceModel::detect(const cv::Mat& bgr8, const DetectOptions& op
   // between threads). Fine levels here, the rest on a second thread from a twice-shrunk copy:
   // the same pyramid images dlib would build, so the detections are the same.
   std::vector<dlib::rect_detection> dets;
-  if (thread_count() > 1) {
+  if (thread_count(opt.threads) > 1) {
     Detector fine = impl_->fine, coarse = impl_->detector;
     std::vector<dlib::rect_detection> fine_dets, coarse_dets;
     std::jthread worker([&] {
@@ -170,7 +170,7 @@ std::vector<Face> FaceModel::detect(const cv::Mat& bgr8, const DetectOptions& op
           faces[i] = f;
         }
       },
-      0, 4);
+      opt.threads, 4);
   std::sort(faces.begin(), faces.end(), [](const Face& a, const Face& b) { return a.area() > b.area(); });
   return faces;
 }

@@ -32,6 +32,8 @@ struct DetectOptions {
   int detect_max_side = 1000;
   // Photos smaller than this (long side) are upsampled for the detector (finds 40-px faces).
   int upsample_below = 700;
+  // Threads for the detector (0: all cores). The result does not depend on it.
+  int threads = 0;
 };
 
 // The face detector and the 68-point landmark model, loaded once per process (~100 MB).

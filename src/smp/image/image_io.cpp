@@ -7,13 +7,16 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iostream>
 #include <memory>
+#include <mutex>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <optional>
 
 #include "smp/core/errors.h"
 #include "smp/core/files.h"
+#include "smp/core/parallel.h"
 
 namespace smp {
 namespace {
@@ -32,6 +35,9 @@ struct Header {
   std::vector<uint8_t> exif;  // raw EXIF block starting with "Exif\0\0", if any
   bool complete = true;       // the container's end marker is present
   bool simulated = false;
+  int orientation = 0;        // TIFF's own Orientation tag (0: none)
+  bool cmyk = false;          // TIFF PhotometricInterpretation = separated
+  int bits = 8;               // TIFF BitsPerSample
 };
 
 // Walks JPEG segments: frame size, ICC chunks (APP2), EXIF (APP1), and whether EOI is reached
@@ -174,6 +180,9 @@ Header parse_tiff(const std::vector<uint8_t>& b) {
     uint32_t val = type == 3 ? u16(e + 8) : u32(e + 8);
     if (tag == 256) h.width = val;
     if (tag == 257) h.height = val;
+    if (tag == 258) h.bits = cnt == 1 ? val : (cnt * 2 <= 4 ? u16(e + 8) : u16(val));
+    if (tag == 262) h.cmyk = val == 5;
+    if (tag == 274) h.orientation = static_cast<int>(val);
     if (tag == 34675 && val + size_t(cnt) <= b.size()) h.icc.assign(b.begin() + val, b.begin() + val + cnt);
   }
   return h;
@@ -212,30 +221,32 @@ cv::Mat apply_orientation(const cv::Mat& m, int o) {
   }
 }
 
-// Converts BGR 8-bit pixels from an embedded RGB profile to sRGB. Returns false (and leaves the
-// pixels) when the profile is unusable, not RGB, or already sRGB.
-bool convert_icc_to_srgb(cv::Mat& bgr8, const std::vector<uint8_t>& icc) {
-  if (icc.size() < 128) return false;
-  cmsHPROFILE src = cmsOpenProfileFromMem(icc.data(), static_cast<cmsUInt32Number>(icc.size()));
-  if (!src) return false;
-  bool done = false;
-  if (cmsGetColorSpace(src) == cmsSigRgbData) {
-    char desc[256] = {0};
-    cmsGetProfileInfoASCII(src, cmsInfoDescription, "en", "US", desc, sizeof(desc));
-    std::string d(desc);
-    if (d.find("sRGB") == std::string::npos) {
-      cmsHPROFILE dst = cmsCreate_sRGBProfile();
-      cmsHTRANSFORM t = cmsCreateTransform(src, TYPE_BGR_8, dst, TYPE_BGR_8, INTENT_PERCEPTUAL, 0);
-      if (t) {
-        for (int y = 0; y < bgr8.rows; ++y) cmsDoTransform(t, bgr8.ptr(y), bgr8.ptr(y), bgr8.cols);
-        cmsDeleteTransform(t);
-        done = true;
-      }
-      cmsCloseProfile(dst);
-    }
-  }
-  cmsCloseProfile(src);
-  return done;
+// True when the profile describes sRGB already (converting would only cost time and rounding).
+bool is_srgb_profile(cmsHPROFILE p) {
+  char desc[256] = {0};
+  cmsGetProfileInfoASCII(p, cmsInfoDescription, "en", "US", desc, sizeof(desc));
+  return std::string(desc).find("sRGB") != std::string::npos;
+}
+
+// Converts BGR pixels (8- or 16-bit) from an embedded RGB profile to sRGB, in place. Returns
+// false (and leaves the pixels) when the profile is unusable, not RGB, or already sRGB. Gamut is
+// clipped (a saturated Display P3 red becomes sRGB's most saturated red).
+bool convert_icc_to_srgb(cv::Mat& bgr, const std::vector<uint8_t>& icc) {
+  if (icc.size() < 128 || bgr.channels() != 3) return false;
+  std::unique_ptr<void, int (*)(cmsHPROFILE)> src(
+      cmsOpenProfileFromMem(icc.data(), static_cast<cmsUInt32Number>(icc.size())), cmsCloseProfile);
+  if (!src || cmsGetColorSpace(src.get()) != cmsSigRgbData || is_srgb_profile(src.get())) return false;
+  std::unique_ptr<void, int (*)(cmsHPROFILE)> dst(cmsCreate_sRGBProfile(), cmsCloseProfile);
+  const cmsUInt32Number type = bgr.depth() == CV_16U ? TYPE_BGR_16 : TYPE_BGR_8;
+  // NOCACHE: the transform is shared by the row threads below.
+  cmsHTRANSFORM t = cmsCreateTransform(src.get(), type, dst.get(), type, INTENT_PERCEPTUAL,
+                                       cmsFLAGS_NOCACHE);
+  if (!t) return false;
+  parallel_for(bgr.rows, [&](int y0, int y1) {
+    for (int y = y0; y < y1; ++y) cmsDoTransform(t, bgr.ptr(y), bgr.ptr(y), bgr.cols);
+  });
+  cmsDeleteTransform(t);
+  return true;
 }
 
 void check_size(const std::string& name, int64_t w, int64_t h) {
@@ -246,33 +257,57 @@ void check_size(const std::string& name, int64_t w, int64_t h) {
                                " megapixels), more than the 100 megapixels we accept");
 }
 
-// Any depth and channel count -> 8-bit BGR. Alpha is composited over white (a cut-out photo on
-// a transparent background reads as a studio backdrop, not black).
-cv::Mat to_bgr8(const cv::Mat& in) {
+// Any depth and channel count -> BGR of 8 or 16 bits (16 kept so the ICC conversion works on
+// the full precision). Alpha is composited over white (a cut-out photo on a transparent
+// background reads as a studio backdrop, not black).
+cv::Mat to_bgr(const cv::Mat& in) {
   cv::Mat m = in;
-  if (m.depth() == CV_16U) m.convertTo(m, CV_8U, 1.0 / 257.0);
-  else if (m.depth() == CV_32F || m.depth() == CV_64F) m.convertTo(m, CV_8U, 255.0);
-  else if (m.depth() != CV_8U) m.convertTo(m, CV_8U);
+  if (m.depth() == CV_32F || m.depth() == CV_64F) m.convertTo(m, CV_16U, 65535.0);
+  else if (m.depth() != CV_8U && m.depth() != CV_16U) m.convertTo(m, CV_8U);
+  const double maxv = m.depth() == CV_16U ? 65535.0 : 255.0;
   cv::Mat out;
   if (m.channels() == 1) {
     cv::cvtColor(m, out, cv::COLOR_GRAY2BGR);
   } else if (m.channels() == 2 || m.channels() == 4) {
     std::vector<cv::Mat> ch;
     cv::split(m, ch);
-    cv::Mat alpha = ch.back(), colour;
+    cv::Mat colour;
     if (m.channels() == 2) cv::cvtColor(ch[0], colour, cv::COLOR_GRAY2BGR);
     else cv::merge(std::vector<cv::Mat>{ch[0], ch[1], ch[2]}, colour);
+    double amin = 0;
+    cv::minMaxLoc(ch.back(), &amin);
+    if (amin >= maxv) return colour;  // opaque: nothing to composite
     cv::Mat a, a3, c;
-    alpha.convertTo(a, CV_32F, 1.0 / 255.0);
+    ch.back().convertTo(a, CV_32F, 1.0 / maxv);
     cv::merge(std::vector<cv::Mat>{a, a, a}, a3);
     colour.convertTo(c, CV_32F);
-    cv::Mat blended = c.mul(a3) + (cv::Scalar::all(1.0) - a3) * 255.0;
-    blended.convertTo(out, CV_8U);
+    cv::Mat blended = c.mul(a3) + (cv::Scalar::all(1.0) - a3) * maxv;
+    blended.convertTo(out, m.depth());
   } else {
     out = m;
   }
   return out;
 }
+
+// OpenCV's decoders print to std::cerr on a damaged file (imdecode_(...): can't read data); we
+// throw a clear error instead, so their output is muted while decoding. Counted, so concurrent
+// decodes restore the stream only when the last one ends.
+class QuietCerr {
+ public:
+  QuietCerr() {
+    std::lock_guard<std::mutex> lock(mutex());
+    if (depth()++ == 0) saved() = std::cerr.rdbuf(nullptr);
+  }
+  ~QuietCerr() {
+    std::lock_guard<std::mutex> lock(mutex());
+    if (--depth() == 0) std::cerr.rdbuf(saved());
+  }
+
+ private:
+  static std::mutex& mutex() { static std::mutex m; return m; }
+  static int& depth() { static int d = 0; return d; }
+  static std::streambuf*& saved() { static std::streambuf* s = nullptr; return s; }
+};
 
 cv::Mat decode_heif(const std::vector<uint8_t>& b, const std::string& name, Header& h) {
   heif_context* ctx = heif_context_alloc();
@@ -335,7 +370,13 @@ Photo decode_photo(const std::vector<uint8_t>& bytes, const std::string& name) {
     else h = parse_tiff(bytes);
     check_size(name, h.width, h.height);
     if (!h.complete) throw InputError(name, "image file is truncated (its end is missing)");
+    if (h.cmyk && h.bits != 8)
+      throw InputError(name, "CMYK TIFF with " + std::to_string(h.bits) +
+                                 "-bit samples is not supported (save it as 8-bit or RGB)");
+    // UNCHANGED keeps 16 bits and alpha and ignores orientation (applied below, from EXIF).
+    // OpenCV already turns CMYK (JPEG, TIFF) into BGR(A).
     try {
+      QuietCerr quiet;
       raw = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
     } catch (const cv::Exception& e) {
       throw InputError(name, "image cannot be decoded (damaged file)");
@@ -343,12 +384,15 @@ Photo decode_photo(const std::vector<uint8_t>& bytes, const std::string& name) {
     if (raw.empty()) throw InputError(name, "image cannot be decoded (damaged or unsupported file)");
   }
   photo.source_bit_depth = raw.depth() == CV_16U ? 16 : (raw.depth() == CV_32F ? 32 : 8);
-  photo.source_channels = raw.channels();
+  photo.source_channels = h.cmyk ? 4 : raw.channels();
   photo.simulated = h.simulated;
-  cv::Mat bgr = to_bgr8(raw);
+  cv::Mat bgr = to_bgr(raw);
   photo.icc_converted = convert_icc_to_srgb(bgr, h.icc);
-  if (photo.format != "heif") {
+  if (bgr.depth() != CV_8U) bgr.convertTo(bgr, CV_8U, 1.0 / 257.0);
+  if (photo.format != "heif") {  // libheif applies HEIF's own rotation / mirror itself
     photo.exif_orientation = exif_orientation(h.exif);
+    if (photo.exif_orientation == 1 && h.orientation >= 1 && h.orientation <= 8)
+      photo.exif_orientation = h.orientation;  // a TIFF's own tag
     bgr = apply_orientation(bgr, photo.exif_orientation);
   }
   if (bgr.cols < 16 || bgr.rows < 16)
@@ -363,6 +407,86 @@ Photo read_photo(const std::string& path) { return decode_photo(read_file_bytes(
 namespace {
 void put_be32(std::vector<uint8_t>& v, size_t at, uint32_t x) {
   v[at] = x >> 24; v[at + 1] = (x >> 16) & 0xFF; v[at + 2] = (x >> 8) & 0xFF; v[at + 3] = x & 0xFF;
+}
+
+void append_png_chunk(std::vector<uint8_t>& out, const char* type, const uint8_t* data, size_t n) {
+  size_t at = out.size();
+  out.resize(at + 12 + n);
+  put_be32(out, at, static_cast<uint32_t>(n));
+  std::memcpy(&out[at + 4], type, 4);
+  if (n) std::memcpy(&out[at + 8], data, n);
+  uLong crc = crc32(0, &out[at + 4], static_cast<uInt>(4 + n));
+  put_be32(out, at + 8 + n, static_cast<uint32_t>(crc));
+}
+
+// PNG for 8-bit images, written here rather than by OpenCV: libpng tries every row filter and
+// compresses on one thread (~1 s for a 12 MP photo). Every row gets the Sub filter (good on
+// photos, and label maps become runs of zeros), and bands of rows are deflated on all cores and
+// concatenated as pigz does (sync-flushed raw deflate streams, Adler-32 combined).
+std::vector<uint8_t> encode_png(const cv::Mat& m, const std::vector<std::string>& texts) {
+  const int ch = m.channels(), w = m.cols, h = m.rows;
+  const size_t row_bytes = size_t(w) * ch + 1;
+  const int bands = std::clamp(h / 64, 1, thread_count());
+  struct Band { std::vector<uint8_t> z; uLong adler = 1; size_t raw = 0; };
+  std::vector<Band> band(bands);
+  std::vector<int> start(bands + 1);
+  for (int i = 0; i <= bands; ++i) start[i] = int(int64_t(h) * i / bands);
+  parallel_for(bands, [&](int b0, int b1) {
+    std::vector<uint8_t> raw;
+    for (int b = b0; b < b1; ++b) {
+      const int y0 = start[b], y1 = start[b + 1];
+      raw.resize(row_bytes * (y1 - y0));
+      for (int y = y0; y < y1; ++y) {
+        const uint8_t* p = m.ptr<uint8_t>(y);
+        uint8_t* o = &raw[row_bytes * (y - y0)];
+        *o++ = 1;  // Sub: each byte minus the same channel of the pixel to its left
+        for (int x = 0; x < w; ++x, p += ch, o += ch) {
+          for (int c = 0; c < ch; ++c) {
+            // BGR(A) -> RGB(A)
+            int src = (ch >= 3 && c < 3) ? 2 - c : c;
+            uint8_t v = p[src], left = x ? p[src - ch] : 0;
+            o[c] = static_cast<uint8_t>(v - left);
+          }
+        }
+      }
+      z_stream zs{};
+      deflateInit2(&zs, 1, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
+      Band& out = band[b];
+      out.z.resize(deflateBound(&zs, raw.size()) + 16);
+      zs.next_in = raw.data();
+      zs.avail_in = static_cast<uInt>(raw.size());
+      zs.next_out = out.z.data();
+      zs.avail_out = static_cast<uInt>(out.z.size());
+      deflate(&zs, b + 1 == bands ? Z_FINISH : Z_SYNC_FLUSH);
+      out.z.resize(zs.total_out);
+      deflateEnd(&zs);
+      out.adler = adler32(1, raw.data(), static_cast<uInt>(raw.size()));
+      out.raw = raw.size();
+    }
+  }, 0, 1);
+  std::vector<uint8_t> idat = {0x78, 0x01};  // zlib header: deflate, 32 K window, fastest
+  uLong adler = 1;
+  for (const Band& b : band) {
+    idat.insert(idat.end(), b.z.begin(), b.z.end());
+    adler = adler32_combine(adler, b.adler, static_cast<z_off_t>(b.raw));
+  }
+  idat.resize(idat.size() + 4);
+  put_be32(idat, idat.size() - 4, static_cast<uint32_t>(adler));
+
+  std::vector<uint8_t> out = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  uint8_t ihdr[13] = {0};
+  ihdr[0] = w >> 24; ihdr[1] = (w >> 16) & 0xFF; ihdr[2] = (w >> 8) & 0xFF; ihdr[3] = w & 0xFF;
+  ihdr[4] = h >> 24; ihdr[5] = (h >> 16) & 0xFF; ihdr[6] = (h >> 8) & 0xFF; ihdr[7] = h & 0xFF;
+  ihdr[8] = 8;
+  ihdr[9] = ch == 1 ? 0 : ch == 3 ? 2 : 6;  // grey, RGB, RGBA
+  append_png_chunk(out, "IHDR", ihdr, sizeof(ihdr));
+  for (const std::string& t : texts)
+    append_png_chunk(out, "tEXt", reinterpret_cast<const uint8_t*>(t.data()), t.size());
+  constexpr size_t kMaxIdat = 1 << 20;  // several IDATs, as encoders usually write
+  for (size_t at = 0; at < idat.size(); at += kMaxIdat)
+    append_png_chunk(out, "IDAT", &idat[at], std::min(kMaxIdat, idat.size() - at));
+  append_png_chunk(out, "IEND", nullptr, 0);
+  return out;
 }
 }  // namespace
 
@@ -391,27 +515,30 @@ std::vector<uint8_t> encode_image(const cv::Mat& bgr8, const std::string& path_o
   if (opt.mark_simulated && cvext != ".jpg" && cvext != ".png")
     throw UsageError("cannot write '" + path_or_ext +
                      "': a simulated result is written as .jpg or .png so it carries its marker");
+  const std::string note = "Simulated result (SMP Studio), not a photograph";
+  if (cvext == ".png" && bgr8.depth() == CV_8U && bgr8.channels() != 2) {
+    std::vector<std::string> texts;
+    if (opt.mark_simulated) texts.push_back(std::string(kMarker) + std::string(1, '\0') + note);
+    return encode_png(bgr8.isContinuous() ? bgr8 : bgr8.clone(), texts);
+  }
   std::vector<uint8_t> out;
   if (!cv::imencode(cvext, bgr8, out, params)) throw InternalError("encoder failed for " + path_or_ext);
   if (opt.mark_simulated) {
-    const std::string text = std::string(kMarker) + std::string(1, '\0') +
-           "Simulated result (SMP Studio), not a photograph";
-    if (cvext == ".png") {  // tEXt chunk right after IHDR (8 + 25 bytes)
-      std::vector<uint8_t> chunk(12 + text.size());
-      put_be32(chunk, 0, static_cast<uint32_t>(text.size()));
-      std::memcpy(&chunk[4], "tEXt", 4);
-      std::memcpy(&chunk[8], text.data(), text.size());
-      uLong crc = crc32(0, &chunk[4], static_cast<uInt>(4 + text.size()));
-      put_be32(chunk, 8 + text.size(), static_cast<uint32_t>(crc));
+    if (cvext == ".png") {  // 16-bit: tEXt chunk right after IHDR (8 + 25 bytes)
+      std::string text = std::string(kMarker) + std::string(1, '\0') + note;
+      std::vector<uint8_t> chunk;
+      append_png_chunk(chunk, "tEXt", reinterpret_cast<const uint8_t*>(text.data()), text.size());
       out.insert(out.begin() + 33, chunk.begin(), chunk.end());
-    } else {  // COM segment right after SOI
-      std::string com = std::string(kMarker) + " Simulated result (SMP Studio), not a photograph";
+    } else {  // COM segment after SOI and the JFIF APP0 (which must come first)
+      std::string com = std::string(kMarker) + " " + note;
       std::vector<uint8_t> seg = {0xFF, 0xFE, 0, 0};
       uint16_t len = static_cast<uint16_t>(com.size() + 2);
       seg[2] = len >> 8;
       seg[3] = len & 0xFF;
       seg.insert(seg.end(), com.begin(), com.end());
-      out.insert(out.begin() + 2, seg.begin(), seg.end());
+      size_t at = 2;
+      if (out.size() > 6 && out[2] == 0xFF && out[3] == 0xE0) at = 4 + be16(&out[4]);
+      out.insert(out.begin() + at, seg.begin(), seg.end());
     }
   }
   return out;

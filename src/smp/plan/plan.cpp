@@ -39,7 +39,8 @@ std::string iso_date(Date d) {
   return buf;
 }
 
-std::string format_date(Date d, const QuoteLocale& locale) {
+namespace {
+std::string strftime_date(Date d, const std::string& pattern) {
   chr::year_month_day ymd(d);
   std::tm tm{};
   tm.tm_year = static_cast<int>(ymd.year()) - 1900;
@@ -48,8 +49,14 @@ std::string format_date(Date d, const QuoteLocale& locale) {
   tm.tm_wday = static_cast<int>(chr::weekday(d).c_encoding());
   tm.tm_isdst = -1;
   char buf[128];
-  size_t n = std::strftime(buf, sizeof buf, locale.date_format.c_str(), &tm);
+  size_t n = std::strftime(buf, sizeof buf, pattern.c_str(), &tm);
   return n ? std::string(buf, n) : iso_date(d);
+}
+}  // namespace
+
+std::string format_date(Date d, const QuoteLocale& l) { return strftime_date(d, l.date_format); }
+std::string format_short_date(Date d, const QuoteLocale& l) {
+  return strftime_date(d, l.short_date_format);
 }
 
 std::string format_money(double amount, const QuoteLocale& locale) {

@@ -22,6 +22,7 @@ using Date = std::chrono::sys_days;
 Date parse_date(const std::string& text, const std::string& field);
 std::string iso_date(Date d);                                   // "2026-11-24"
 std::string format_date(Date d, const QuoteLocale& locale);     // "November 24, 2026"
+std::string format_short_date(Date d, const QuoteLocale& locale);  // "Nov 24"
 std::string format_money(double amount, const QuoteLocale& locale);  // "$1,250"
 Date add_years(Date d, double years);
 

@@ -26,7 +26,8 @@ const char* const kDefaultBook = R"json({
     "symbol_after": false,
     "thousands_sep": ",",
     "decimal_sep": ".",
-    "date_format": "%B %-d, %Y"
+    "date_format": "%B %-d, %Y",
+    "short_date_format": "%b %-d"
   },
   "pricing": {
     "base_fee": {"low": 250, "high": 400},
@@ -200,8 +201,11 @@ PriceBook parse_price_book(const std::string& text, const std::string& source) {
     f.text("thousands_sep", b.locale.thousands_sep);
     f.text("decimal_sep", b.locale.decimal_sep);
     f.text("date_format", b.locale.date_format);
+    f.text("short_date_format", b.locale.short_date_format);
     if (b.locale.date_format.find('%') == std::string::npos)
       f.fail("locale.date_format", "must be a strftime pattern such as \"%d/%m/%Y\"");
+    if (b.locale.short_date_format.find('%') == std::string::npos)
+      f.fail("locale.short_date_format", "must be a strftime pattern such as \"%d/%m\"");
     f.done();
   }
   {

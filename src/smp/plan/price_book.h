@@ -28,6 +28,7 @@ struct QuoteLocale {
   std::string thousands_sep = ",";
   std::string decimal_sep = ".";
   std::string date_format = "%B %-d, %Y";  // strftime
+  std::string short_date_format = "%b %-d";  // in tables and the aftercare grid
 };
 
 // One aftercare instruction, repeated after every session: days counted from the session day

@@ -69,9 +69,9 @@ PartsSamples parts_training_samples(const cv::Mat& bgr8, const Face& face, const
                                     int stride = 3);
 
 struct ForestParams {
-  int trees = 40;
-  int max_depth = 13;
-  int min_samples = 8;
+  int trees = 30;
+  int max_depth = 12;
+  int min_samples = 10;
 };
 PartsForest train_parts_forest(const cv::Mat& features, const cv::Mat& labels,
                                const ForestParams& p = {});

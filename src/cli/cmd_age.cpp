@@ -1,0 +1,212 @@
+// smp age PHOTO [simulate's design options] [--years 0,1,2,4,6,8] [--sun low|moderate|high]
+//   [--skin-type I-VI] [--scar] [--threshold 0.7] [--touch-up-at Y ...] [-o STRIP.jpg]
+//   [--frames DIR] [--plot FILE.png|.svg] [--json REPORT]
+// smp age --model-only [--sun ...] [--skin-type ...] [--scar] [--plot ...] [--json ...]
+#include <filesystem>
+#include <iostream>
+
+#include "cli/command.h"
+#include "smp/age/age.h"
+#include "smp/analysis/analysis.h"
+#include "smp/core/errors.h"
+#include "smp/core/files.h"
+#include "smp/image/image_io.h"
+#include "smp/render/simulate.h"
+
+namespace smp::cli {
+namespace {
+
+struct AgeArgs {
+  // simulate's options, with simulate's meaning and defaults
+  std::string photo, design, hairline, shade = "auto";
+  double density = 0, px_per_mm = 0;
+  int sessions = 0, face = -1;
+  unsigned seed = 1;
+  bool no_label = false;
+  // ageing
+  std::string years = "0,1,2,4,6,8", sun = "moderate", skin_type = "III";
+  bool scar = false, model_only = false;
+  double threshold = 0.70;
+  std::vector<double> touch_ups;
+  // outputs
+  std::string strip, frames, frames_ext = "jpg", plot, json;
+};
+
+void check_image_output(const std::string& path, const char* option) {
+  std::string ext = file_extension(path);
+  if (ext != "jpg" && ext != "jpeg" && ext != "png" && ext != "webp" && ext != "tif" && ext != "tiff")
+    throw UsageError(std::string(option) + " " + path +
+                     ": unknown image format (use .jpg, .png, .webp or .tif)");
+}
+
+std::string year_name(double y) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "year_%g", std::round(y * 100) / 100);
+  return buf;
+}
+
+void run(const AgeArgs& a) {
+  // Everything the user typed is checked before the slow work starts.
+  AgeOptions opt;
+  opt.years = parse_years(a.years);
+  opt.conditions.sun = parse_sun_exposure(a.sun);
+  opt.conditions.skin_type = parse_skin_type(a.skin_type);
+  opt.conditions.scar = a.scar;
+  opt.conditions.touch_ups = a.touch_ups;
+  opt.threshold = a.threshold;
+  opt.label = !a.no_label;
+  check_age_options(opt);
+  if (a.model_only && !a.photo.empty())
+    throw UsageError("give either a PHOTO or --model-only, not both");
+  if (!a.model_only && a.photo.empty())
+    throw UsageError("PHOTO is required (or --model-only for the reference scalp)");
+  if (a.model_only && (!a.strip.empty() || !a.frames.empty()))
+    throw UsageError("--model-only has no photo: -o and --frames need a PHOTO");
+  if (!a.strip.empty()) check_image_output(a.strip, "-o");
+  if (a.frames_ext != "jpg" && a.frames_ext != "png")
+    throw UsageError("--frames-format " + a.frames_ext + ": use jpg or png");
+  if (!a.plot.empty()) {
+    std::string ext = file_extension(a.plot);
+    if (ext != "png" && ext != "svg") throw UsageError("--plot " + a.plot + ": use .png or .svg");
+  }
+
+  Timings t;
+  AgeResult r;
+  nlohmann::json extra;
+  if (a.model_only) {
+    Stopwatch sw;
+    r = age_reference(opt);
+    t["age"] = sw.elapsed_ms();
+  } else {
+    SimulateOptions so;
+    if (a.density != 0) so.density_per_cm2 = a.density;
+    if (a.sessions != 0) so.sessions = a.sessions;
+    if (a.shade != "auto") {
+      try {
+        size_t used = 0;
+        so.shade_L = std::stod(a.shade, &used);
+        if (used != a.shade.size()) throw std::invalid_argument("trailing");
+      } catch (const std::logic_error&) {
+        throw UsageError("--shade " + a.shade + ": expected auto or an L* value 5-80");
+      }
+    }
+    if (!a.hairline.empty()) so.preset = parse_hairline_preset(a.hairline);
+    so.seed = a.seed;
+    so.label = opt.label;
+    check_simulate_options(so);
+    Design design;
+    if (!a.design.empty()) design = read_design(a.design);
+
+    Photo photo;
+    {
+      ScopedTiming st(t, "decode");
+      photo = read_photo(a.photo);
+    }
+    {
+      ScopedTiming st(t, "model_load");
+      face_model();
+    }
+    AnalyzeOptions ao;
+    ao.face_index = a.face;
+    if (a.px_per_mm > 0) ao.px_per_mm = a.px_per_mm;
+    Analysis an;
+    {
+      ScopedTiming st(t, "analyze");
+      an = analyze(photo.bgr, face_model(), ao, a.photo);
+    }
+    // The same call `smp simulate` makes, so the impressions are the same ones (same seed).
+    SimulateResult sim;
+    try {
+      sim = simulate(photo.bgr, an, design, so);
+    } catch (const InputError& e) {
+      if (!e.subject().empty()) throw;
+      throw InputError(a.photo, e.reason());
+    }
+    for (auto& [k, v] : sim.timings) t["simulate_" + k] = v;
+    try {
+      r = age_simulation(photo.bgr, sim, scar_flags(sim.impressions, design), opt);
+    } catch (const InputError& e) {
+      throw InputError(a.photo, e.reason());
+    }
+    for (auto& [k, v] : r.timings) t["age_" + k] = v;
+    extra["source"] = {{"file", a.photo}, {"format", photo.format}, {"width", photo.bgr.cols},
+                       {"height", photo.bgr.rows}};
+    extra["view"] = to_string(an.view);
+    extra["simulate"] = sim.report;
+    extra["skin_type_from_photo"] = {{"ita", an.scalp.skin_tone.ita},
+                                     {"suggested", skin_type_roman(skin_type_from_ita(an.scalp.skin_tone.ita))}};
+    EncodeOptions eo;
+    eo.mark_simulated = true;  // frames and strip are simulations, like simulate's output
+    if (!a.frames.empty()) {
+      ScopedTiming st(t, "write_frames");
+      std::error_code ec;
+      std::filesystem::create_directories(a.frames, ec);
+      if (ec) throw InputError(a.frames, "cannot create the folder: " + ec.message());
+      nlohmann::json files = nlohmann::json::array();
+      for (const AgeFrame& f : r.frames) {
+        std::string path = (std::filesystem::path(a.frames) / (year_name(f.year) + "." + a.frames_ext)).string();
+        write_image(path, f.image, eo);
+        files.push_back(path);
+      }
+      extra["frames"] = files;
+    }
+    if (!a.strip.empty()) {
+      ScopedTiming st(t, "write_strip");
+      write_image(a.strip, make_age_strip(r, opt), eo);
+      extra["strip"] = a.strip;
+    }
+  }
+  if (!a.plot.empty()) {
+    ScopedTiming st(t, "write_plot");
+    write_contrast_plot(a.plot, make_age_plot(r, opt));
+    extra["plot"] = a.plot;
+  }
+  nlohmann::json j = to_json(r, opt);
+  for (auto& [k, v] : extra.items()) j[k] = v;
+  j["labelled"] = opt.label;
+  j["timings_ms"] = t;
+  std::string text = j.dump(2) + "\n";
+  if (!a.json.empty()) write_file_atomic(a.json, text);
+  else std::cout << text;
+  std::cerr << "smp age: " << r.message << "\n";
+}
+
+Register reg("age", 25, [](CLI::App& app) {
+  auto args = std::make_shared<AgeArgs>();
+  CLI::App* sub = app.add_subcommand(
+      "age", "How the simulated SMP fades over the years, and when a touch-up is due");
+  sub->add_option("photo", args->photo, "client photo (JPEG, PNG, WebP, TIFF, HEIC)");
+  sub->add_flag("--model-only", args->model_only,
+                "no photo: the fading model on a reference scalp (plot and JSON only)");
+  sub->add_option("--years", args->years, "years to render, comma-separated (0-30)")
+      ->capture_default_str();
+  sub->add_option("--sun", args->sun, "sun exposure: low, moderate or high")->capture_default_str();
+  sub->add_option("--skin-type", args->skin_type, "Fitzpatrick skin type I-VI")->capture_default_str();
+  sub->add_flag("--scar", args->scar, "the whole treated area is scar tissue (design scar zones always are)");
+  sub->add_option("--threshold", args->threshold,
+                  "touch-up when the visible contrast falls below this share of year 0")
+      ->capture_default_str();
+  sub->add_option("--touch-up-at", args->touch_ups, "a touch-up at this year (repeat, or 3,6)")
+      ->delimiter(',');
+  sub->add_option("-o,--output", args->strip, "strip of labelled frames, one per year (.jpg, .png)");
+  sub->add_option("--frames", args->frames, "also write each year's full frame into this folder");
+  sub->add_option("--frames-format", args->frames_ext, "jpg or png")->capture_default_str();
+  sub->add_option("--plot", args->plot, "contrast share over the years (.png or .svg)");
+  sub->add_option("--json", args->json, "write the report here (default: stdout)");
+  // simulate's design options, same meaning
+  sub->add_option("--design", args->design, "DESIGN.json (as for smp simulate)");
+  sub->add_option("--hairline", args->hairline, "hairline preset: natural, mature, youthful, broken");
+  sub->add_option("--density", args->density, "impressions per cm² after session 3 (40-200, default 100)");
+  sub->add_option("--sessions", args->sessions, "the result after this session (1-4, default 3)");
+  sub->add_option("--shade", args->shade, "pigment shade: auto or CIELAB L*")->capture_default_str();
+  sub->add_option("--seed", args->seed, "placement seed (same seed as simulate: same impressions)")
+      ->capture_default_str();
+  sub->add_flag("--no-label", args->no_label, "leave out the 'Simulated result' label");
+  sub->add_option("--face", args->face, "which face to treat (0 = largest)")->check(CLI::NonNegativeNumber);
+  sub->add_option("--px-per-mm", args->px_per_mm, "known scale, overrides the analysis")
+      ->check(CLI::PositiveNumber);
+  sub->callback([args] { run(*args); });
+});
+
+}  // namespace
+}  // namespace smp::cli

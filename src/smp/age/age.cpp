@@ -1,0 +1,334 @@
+#include "smp/age/age.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <opencv2/imgproc.hpp>
+#include <sstream>
+
+#include "smp/age/ageing.h"
+#include "smp/core/errors.h"
+
+namespace smp {
+namespace {
+
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+std::vector<double> sorted_years(const std::vector<double>& years) {
+  std::vector<double> y = years;
+  std::sort(y.begin(), y.end());
+  y.erase(std::unique(y.begin(), y.end(), [](double a, double b) { return std::abs(a - b) < 1e-9; }),
+          y.end());
+  return y;
+}
+
+// Touch-up year, every crossing, the fine curve and the sentence, from the contrast model.
+void finish(AgeResult& r, const ContrastModel& model, const AgeOptions& opt) {
+  Stopwatch sw;
+  auto share = [&](double t) { return model.share(t); };
+  r.touch_up_year = first_crossing(share, opt.threshold, opt.horizon_years);
+  r.touch_up_due = all_crossings(share, opt.threshold, opt.horizon_years);
+  double last = std::max(opt.horizon_years, opt.years.empty() ? 0.0 : *std::max_element(
+                                                                          opt.years.begin(), opt.years.end()));
+  // Weekly-ish steps, plus both sides of every touch-up so the saw-tooth's jumps are vertical.
+  std::vector<double> ts;
+  for (double t = 0; t < last; t += 1.0 / 26) ts.push_back(t);
+  ts.push_back(last);
+  for (double y : opt.conditions.touch_ups)
+    if (y <= last) {
+      ts.push_back(std::max(0.0, y - 1e-6));
+      ts.push_back(y);
+    }
+  std::sort(ts.begin(), ts.end());
+  r.curve.clear();
+  for (double t : ts) r.curve.emplace_back(t, share(t));
+  for (const AgeFrame& f : r.frames)
+    r.max_model_error = std::max(r.max_model_error, std::abs(f.share_model - f.share));
+  std::string pct = fmt("%.0f %%", opt.threshold * 100);
+  if (r.touch_up_year)
+    r.message = "touch-up due at " + fmt("%.1f", *r.touch_up_year) +
+                " years: the visible contrast falls below " + pct + " of year 0";
+  else
+    r.message = "no touch-up due within " + fmt("%.0f", opt.horizon_years) +
+                " years: the visible contrast stays above " + pct + " of year 0";
+  r.timings["model"] += sw.elapsed_ms();
+}
+
+cv::Mat nonempty_mask(const SimulateResult& sim) {
+  if (!sim.render.treated_mask.empty()) return sim.render.treated_mask;
+  if (!sim.map.treated.empty()) return sim.map.treated;
+  return {};
+}
+
+}  // namespace
+
+std::vector<double> parse_years(const std::string& list) {
+  std::vector<double> out;
+  std::stringstream ss(list);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    auto b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
+    if (b == std::string::npos) continue;
+    item = item.substr(b, e - b + 1);
+    double v = 0;
+    try {
+      size_t used = 0;
+      v = std::stod(item, &used);
+      if (used != item.size()) throw std::invalid_argument("trailing");
+    } catch (const std::logic_error&) {
+      throw UsageError("--years: '" + item + "' is not a number of years");
+    }
+    if (!std::isfinite(v) || v < 0 || v > kMaxAgeYears)
+      throw UsageError("--years: " + item + " is outside 0 to " + fmt("%.0f", kMaxAgeYears) +
+                       " years after the treatment");
+    out.push_back(v);
+  }
+  if (out.empty()) throw UsageError("--years: no year given (e.g. --years 0,1,2,4,6,8)");
+  return out;
+}
+
+void check_age_options(const AgeOptions& opt) {
+  if (opt.years.empty()) throw UsageError("--years: no year given (e.g. --years 0,1,2,4,6,8)");
+  for (double y : opt.years)
+    if (!std::isfinite(y) || y < 0 || y > kMaxAgeYears)
+      throw UsageError("--years: " + fmt("%g", y) + " is outside 0 to " +
+                       fmt("%.0f", kMaxAgeYears) + " years after the treatment");
+  if (!(opt.threshold > 0 && opt.threshold < 1))
+    throw UsageError("--threshold " + fmt("%g", opt.threshold) +
+                     ": the share of year-0 contrast must be between 0 and 1 (e.g. 0.7)");
+  if (!(opt.horizon_years > 0 && opt.horizon_years <= 100))
+    throw UsageError("horizon " + fmt("%g", opt.horizon_years) + " years: must be 0-100");
+  validate(opt.conditions);
+}
+
+std::vector<uint8_t> scar_flags(const std::vector<Impression>& impressions, const Design& design) {
+  std::vector<uint8_t> flags(impressions.size(), 0);
+  std::vector<std::vector<cv::Point2f>> scars;
+  for (const DesignZone& z : design.zones)
+    if (z.kind == ZoneKind::kScar && z.polygon.size() >= 3) {
+      std::vector<cv::Point2f> poly;
+      for (auto& p : z.polygon) poly.emplace_back(static_cast<float>(p.x), static_cast<float>(p.y));
+      scars.push_back(std::move(poly));
+    }
+  if (scars.empty()) return flags;
+  for (size_t i = 0; i < impressions.size(); ++i)
+    for (const auto& poly : scars)
+      if (cv::pointPolygonTest(poly, impressions[i].pos_px, false) >= 0) {
+        flags[i] = 1;
+        break;
+      }
+  return flags;
+}
+
+AgeResult age_simulation(const cv::Mat& bgr8, const SimulateResult& sim,
+                         const std::vector<uint8_t>& scar, const AgeOptions& opt) {
+  check_age_options(opt);
+  SMP_CHECK(scar.empty() || scar.size() == sim.impressions.size());
+  AgeResult r;
+  r.scar_impressions = static_cast<size_t>(std::count(scar.begin(), scar.end(), 1));
+  cv::Mat mask = nonempty_mask(sim);
+  if (mask.empty()) throw InputError("treated area", "the simulation treated no pixel");
+  // Year 0 is always rendered: it is the denominator of every share.
+  cv::Mat year0;
+  {
+    ScopedTiming st(r.timings, "render");
+    year0 = render_impressions(bgr8, sim.impressions, sim.render);
+  }
+  AreaContrast c0;
+  {
+    ScopedTiming st(r.timings, "measure");
+    c0 = measure_contrast(bgr8, year0, mask);
+  }
+  r.delta_e0 = c0.delta_e;
+  ContrastModel model(sim.impressions, scar, opt.conditions, sim.render, c0.bare_linear,
+                      c0.treated_linear, opt.params);
+  for (double y : sorted_years(opt.years)) {
+    AgeFrame f;
+    f.year = y;
+    f.state = age_at(y, opt.conditions, opt.params);
+    if (y == 0) {
+      f.unlabelled = year0;
+      f.measured = c0;
+    } else {
+      {
+        ScopedTiming st(r.timings, "render");
+        f.unlabelled = render_impressions(
+            bgr8,
+            age_impressions(sim.impressions, scar, y, opt.conditions, sim.render.pigment,
+                            opt.params),
+            sim.render);
+      }
+      ScopedTiming st(r.timings, "measure");
+      f.measured = measure_contrast(bgr8, f.unlabelled, mask);
+    }
+    f.share = c0.delta_e > 0 ? f.measured.delta_e / c0.delta_e : 0.0;
+    f.share_model = model.share(y);
+    f.image = f.unlabelled.clone();
+    if (opt.label) {
+      ScopedTiming st(r.timings, "label");
+      draw_simulation_label(f.image);  // exactly as simulate() labels its result
+    }
+    r.frames.push_back(std::move(f));
+  }
+  // The strip shows the treated area and a quarter of its size around it.
+  cv::Mat full;
+  cv::resize(mask, full, bgr8.size(), 0, 0, cv::INTER_NEAREST);
+  cv::Rect box = cv::boundingRect(full);
+  int mx = box.width / 4, my = box.height / 4;
+  r.crop = cv::Rect(box.x - mx, box.y - my, box.width + 2 * mx, box.height + 2 * my) &
+           cv::Rect(0, 0, bgr8.cols, bgr8.rows);
+  finish(r, model, opt);
+  return r;
+}
+
+AgeResult age_reference(const AgeOptions& opt) {
+  check_age_options(opt);
+  AgeResult r;
+  r.model_only = true;
+  ContrastModel model = reference_contrast_model(opt.conditions, opt.params);
+  r.delta_e0 = model.delta_e0();
+  for (double y : sorted_years(opt.years)) {
+    AgeFrame f;
+    f.year = y;
+    f.state = age_at(y, opt.conditions, opt.params);
+    f.share_model = f.share = model.share(y);
+    f.measured.delta_e = model.delta_e(y);
+    f.measured.bare_linear = lab_to_linear_bgr(reference_skin(opt.conditions.skin_type));
+    f.measured.treated_linear = model.treated_linear(y);
+    f.measured.bare = linear_bgr_to_lab(f.measured.bare_linear);
+    f.measured.treated = linear_bgr_to_lab(f.measured.treated_linear);
+    r.frames.push_back(std::move(f));
+  }
+  finish(r, model, opt);
+  return r;
+}
+
+cv::Mat make_age_strip(const AgeResult& r, const AgeOptions& opt) {
+  SMP_CHECK(!r.frames.empty() && !r.frames[0].unlabelled.empty());
+  const cv::Rect crop = r.crop.empty()
+                            ? cv::Rect(0, 0, r.frames[0].unlabelled.cols, r.frames[0].unlabelled.rows)
+                            : r.crop;
+  const int n = static_cast<int>(r.frames.size()), gap = 8, caption = 70;
+  double sc = std::min(1.0, 520.0 / crop.height);
+  sc = std::min(sc, (4096.0 - (n - 1) * gap) / (n * static_cast<double>(crop.width)));
+  // Large enough to read the caption even for a small crop.
+  sc = std::max(sc, std::min(3.0, 260.0 / crop.width));
+  cv::Size cs(std::max(1, cvRound(crop.width * sc)), std::max(1, cvRound(crop.height * sc)));
+  cv::Mat strip(cs.height + caption, n * cs.width + (n - 1) * gap, CV_8UC3,
+                cv::Scalar(255, 255, 255));
+  for (int i = 0; i < n; ++i) {
+    const AgeFrame& f = r.frames[i];
+    cv::Mat cell;
+    cv::resize(f.unlabelled(crop), cell, cs, 0, 0, sc < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+    if (opt.label) draw_simulation_label(cell);
+    int x0 = i * (cs.width + gap);
+    cell.copyTo(strip(cv::Rect(x0, 0, cs.width, cs.height)));
+    bool due = f.share < opt.threshold;
+    std::string year = "Year " + fmt("%g", std::round(f.year * 100) / 100);
+    std::string share = "contrast " + fmt("%.0f %%", f.share * 100) + " of year 0";
+    double s1 = std::min(0.9, cs.width / 260.0), s2 = std::min(0.6, cs.width / 380.0);
+    int base = 0;
+    cv::Size t1 = cv::getTextSize(year, cv::FONT_HERSHEY_SIMPLEX, s1, 2, &base);
+    cv::Size t2 = cv::getTextSize(share, cv::FONT_HERSHEY_SIMPLEX, s2, 1, &base);
+    int cx = x0 + cs.width / 2;
+    cv::putText(strip, year, cv::Point(cx - t1.width / 2, cs.height + 8 + t1.height),
+                cv::FONT_HERSHEY_SIMPLEX, s1, cv::Scalar(30, 30, 30), 2, cv::LINE_AA);
+    cv::Scalar c2 = due ? cv::Scalar(30, 30, 200) : cv::Scalar(70, 70, 70);
+    std::string line2 = due ? share + " - touch-up due" : share;
+    t2 = cv::getTextSize(line2, cv::FONT_HERSHEY_SIMPLEX, s2, 1, &base);
+    cv::putText(strip, line2, cv::Point(cx - t2.width / 2, cs.height + 8 + t1.height + 14 + t2.height),
+                cv::FONT_HERSHEY_SIMPLEX, s2, c2, 1, cv::LINE_AA);
+  }
+  return strip;
+}
+
+ContrastPlot make_age_plot(const AgeResult& r, const AgeOptions& opt) {
+  ContrastPlot p;
+  p.title = r.model_only ? "How SMP fades (reference scalp, no photo)" : "How this SMP fades";
+  const FadingConditions& c = opt.conditions;
+  p.subtitle = std::string(to_string(c.sun)) + " sun, Fitzpatrick " +
+               skin_type_roman(c.skin_type) + (c.scar ? ", scar tissue" : "") +
+               (r.scar_impressions ? ", scar zones in the design" : "") + " - " + r.message;
+  p.curve = r.curve;
+  for (const AgeFrame& f : r.frames)
+    if (!r.model_only) p.frames.emplace_back(f.year, f.share);
+  p.touch_ups = c.touch_ups;
+  p.threshold = opt.threshold;
+  p.touch_up_year = r.touch_up_year;
+  double x = 8;
+  for (const AgeFrame& f : r.frames) x = std::max(x, f.year);
+  for (double t : c.touch_ups) x = std::max(x, t + 2);
+  if (r.touch_up_year) x = std::max(x, *r.touch_up_year + 2);
+  p.x_max = std::min(std::ceil(x), std::max(opt.horizon_years, kMaxAgeYears));
+  // The curve stops at the model's horizon; do not draw an empty tail beyond it.
+  if (!r.curve.empty()) p.x_max = std::min(p.x_max, std::ceil(r.curve.back().x));
+  return p;
+}
+
+nlohmann::json to_json(const FadingParams& p) {
+  return {{"healing_loss", p.healing_loss},
+          {"healing_tau_years", p.healing_tau_years},
+          {"clearance_per_year", p.clearance_per_year},
+          {"uv_per_year", p.uv_per_year},
+          {"sun_factor", {{"low", p.sun_low}, {"moderate", p.sun_moderate}, {"high", p.sun_high}}},
+          {"skin_uv_factor", std::vector<double>(p.skin_uv, p.skin_uv + 6)},
+          {"scar_extra_healing_loss", p.scar_extra_healing_loss},
+          {"scar_rate_factor", p.scar_rate_factor},
+          {"spread_max", p.spread_max},
+          {"soften_max", p.soften_max},
+          {"spread_tau_years", p.spread_tau_years},
+          {"scar_spread_factor", p.scar_spread_factor},
+          {"tint_drift_bgr", {p.tint_drift[0], p.tint_drift[1], p.tint_drift[2]}},
+          {"drift_tau_years", p.drift_tau_years}};
+}
+
+nlohmann::json to_json(const AgeResult& r, const AgeOptions& opt) {
+  using nlohmann::json;
+  auto r4 = [](double v) { return std::round(v * 1e4) / 1e4; };
+  auto lab = [&](const Lab& l) { return json::array({r4(l.L), r4(l.a), r4(l.b)}); };
+  json years = json::array();
+  for (const AgeFrame& f : r.frames) {
+    json y = {{"year", f.year},
+              {"delta_e2000", r4(f.measured.delta_e)},
+              {"contrast_share", r4(f.share)},
+              {"contrast_share_model", r4(f.share_model)},
+              {"below_threshold", f.share < opt.threshold},
+              {"treated_lab", lab(f.measured.treated)},
+              {"bare_lab", lab(f.measured.bare)},
+              {"visible_density", r4(f.state.visible)},
+              {"diameter_scale", r4(f.state.diameter_scale)},
+              {"edge_soften", r4(f.state.soften)},
+              {"colour_drift", r4(f.state.colour_drift)},
+              {"years_since_touch_up", r4(f.state.since_touch_up)}};
+    years.push_back(y);
+  }
+  const FadingConditions& c = opt.conditions;
+  json j = {
+      {"model_only", r.model_only},
+      {"conditions",
+       {{"sun", to_string(c.sun)},
+        {"skin_type", skin_type_roman(c.skin_type)},
+        {"scar", c.scar},
+        {"scar_zone_impressions", r.scar_impressions},
+        {"touch_ups_at", c.touch_ups},
+        {"decay_rate_per_year", r4(decay_rate_per_year(c, opt.params))},
+        {"healing_loss", r4(healing_loss(c, opt.params))}}},
+      {"threshold", opt.threshold},
+      {"horizon_years", opt.horizon_years},
+      {"delta_e2000_year0", r4(r.delta_e0)},
+      {"years", years},
+      {"touch_up_year", r.touch_up_year ? json(r4(*r.touch_up_year)) : json(nullptr)},
+      {"touch_up_due", json::array()},
+      {"message", r.message},
+      {"model_check", {{"max_share_error", r4(r.max_model_error)}}},
+      {"model", to_json(opt.params)},
+      {"timings_ms", r.timings}};
+  for (double t : r.touch_up_due) j["touch_up_due"].push_back(r4(t));
+  return j;
+}
+
+}  // namespace smp

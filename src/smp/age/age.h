@@ -1,0 +1,84 @@
+// `smp age`: the simulated result over the years. The impressions `smp simulate` placed (same
+// analysis, design and seed) are aged with the fading model and re-rendered with the same
+// RenderParams, one frame per requested year; the visible contrast of the treated area is
+// measured on each frame and modelled in between, and the touch-up year is where the contrast
+// share first falls below the threshold.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "smp/age/contrast.h"
+#include "smp/age/fading.h"
+#include "smp/age/plot.h"
+#include "smp/core/timings.h"
+#include "smp/design/design.h"
+#include "smp/render/simulate.h"
+
+namespace smp {
+
+inline constexpr double kMaxAgeYears = 30;
+
+struct AgeOptions {
+  std::vector<double> years{0, 1, 2, 4, 6, 8};  // frames to render (any order, deduplicated)
+  FadingConditions conditions;
+  double threshold = 0.70;      // touch-up when the contrast share falls below this
+  double horizon_years = 15;    // no touch-up year beyond this: null + message
+  bool label = true;            // "Simulated result" on every frame, as `smp simulate` does
+  FadingParams params;
+};
+
+// Parses "0,1,2,4,6,8" (UsageError naming --years and the bad value).
+std::vector<double> parse_years(const std::string& list);
+// Checks everything the user chose (UsageError): years in [0, 30], threshold in (0, 1),
+// touch-ups after year 0, skin type I-VI.
+void check_age_options(const AgeOptions& opt);
+
+struct AgeFrame {
+  double year = 0;
+  ImpressionAge state;     // the fading model's state (no scar) at this year
+  AreaContrast measured;   // on the rendered frame (unlabelled)
+  double share = 1;        // measured ΔE2000 / year-0 ΔE2000
+  double share_model = 1;  // the contrast model at this year
+  cv::Mat image;           // the frame as written (labelled unless --no-label)
+  cv::Mat unlabelled;      // the same frame before the label (for the strip's crops)
+};
+
+struct AgeResult {
+  std::vector<AgeFrame> frames;             // in the order of the requested years (sorted)
+  std::optional<double> touch_up_year;      // first time below the threshold, years
+  std::vector<double> touch_up_due;         // every time below the threshold within the horizon
+  std::string message;                      // one sentence for people
+  std::vector<cv::Point2d> curve;           // (years, share) of the model, fine steps
+  double max_model_error = 0;               // |share_model - share| over the frames
+  double delta_e0 = 0;                      // year-0 contrast (ΔE2000)
+  size_t scar_impressions = 0;              // impressions in the design's scar zones
+  cv::Rect crop;                            // the treated area and a margin (for the strip)
+  bool model_only = false;                  // the reference area, no photo
+  Timings timings;
+};
+
+// Impressions inside the design's scar zones (1) or not (0), in the impressions' order.
+std::vector<uint8_t> scar_flags(const std::vector<Impression>& impressions, const Design& design);
+
+// Ages simulate()'s impressions on the same photo. Throws InputError when no pixel is treated.
+AgeResult age_simulation(const cv::Mat& bgr8, const SimulateResult& sim,
+                         const std::vector<uint8_t>& scar, const AgeOptions& opt);
+
+// The same figures for the reference area of contrast.h (no photo, no frames).
+AgeResult age_reference(const AgeOptions& opt);
+
+// Frames side by side, cropped to the treated area, each labelled with its year and contrast
+// share underneath; a frame past the threshold says "touch-up due".
+cv::Mat make_age_strip(const AgeResult& r, const AgeOptions& opt);
+
+ContrastPlot make_age_plot(const AgeResult& r, const AgeOptions& opt);
+
+// Per-year figures, touch_up_year (null + message when not reached), conditions and the model's
+// parameters.
+nlohmann::json to_json(const AgeResult& r, const AgeOptions& opt);
+nlohmann::json to_json(const FadingParams& p);
+
+}  // namespace smp
