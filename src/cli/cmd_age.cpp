@@ -2,6 +2,8 @@
 //   [--skin-type I-VI] [--scar] [--threshold 0.7] [--touch-up-at Y ...] [-o STRIP.jpg]
 //   [--frames DIR] [--plot FILE.png|.svg] [--json REPORT]
 // smp age --model-only [--sun ...] [--skin-type ...] [--scar] [--plot ...] [--json ...]
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 
@@ -53,6 +55,7 @@ void run(const AgeArgs& a) {
   opt.conditions.skin_type = parse_skin_type(a.skin_type);
   opt.conditions.scar = a.scar;
   opt.conditions.touch_ups = a.touch_ups;
+  std::sort(opt.conditions.touch_ups.begin(), opt.conditions.touch_ups.end());
   opt.threshold = a.threshold;
   opt.label = !a.no_label;
   check_age_options(opt);

@@ -1,8 +1,10 @@
 // smp analyze PHOTO [--json FILE] [--overlay FILE.png] [--parts FILE.png] [--ipd-mm 63] ...
+#include <filesystem>
 #include <iostream>
 
 #include "cli/command.h"
 #include "smp/analysis/analysis.h"
+#include "smp/core/errors.h"
 #include "smp/core/files.h"
 #include "smp/image/image_io.h"
 
@@ -15,7 +17,28 @@ struct AnalyzeArgs {
   int face = -1;
 };
 
+// Refuses an output we could not write before spending time on the analysis (and so before
+// any other output exists).
+void check_output(const std::string& path, const std::string& option, bool png_only) {
+  if (path.empty()) return;
+  std::string ext = file_extension(path);
+  if (png_only && ext != "png")
+    throw UsageError(option + " " + path + ": write it as .png (lossless, so the colours stay exact)");
+  if (!png_only && ext != "png" && ext != "jpg" && ext != "jpeg")
+    throw UsageError(option + " " + path + ": use a .png or .jpg file name");
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  if (!dir.empty() && !std::filesystem::is_directory(dir, ec)) throw InputError(path, "folder does not exist");
+}
+
 void run(const AnalyzeArgs& a) {
+  check_output(a.overlay, "--overlay", false);
+  check_output(a.parts, "--parts", true);
+  if (!a.json.empty()) {
+    std::filesystem::path dir = std::filesystem::path(a.json).parent_path();
+    std::error_code ec;
+    if (!dir.empty() && !std::filesystem::is_directory(dir, ec)) throw InputError(a.json, "folder does not exist");
+  }
   Timings t;
   Photo photo;
   {

@@ -1,6 +1,7 @@
 // smp plan [PHOTO ...] [--area-cm2 X | zone=X,...] [--zones ...] [--pricebook FILE]
 //          [--experience junior|senior|expert] [--start DATE] [--client NAME]
 //          [--json FILE] [--html FILE] [--pdf FILE]
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 
@@ -134,7 +135,9 @@ void run(const PlanArgs& a) {
     if (!a.views.empty()) s.analysis.view = parse_view(a.views[i]);
     {
       ScopedTiming st(t, "measure");
-      s.measured = measure_view(s.analysis, a.photos[i], {}, a.top_forehead == "up");
+      // The file name alone: the report goes to the client, the folder layout does not.
+      s.measured = measure_view(s.analysis, std::filesystem::path(a.photos[i]).filename().string(),
+                                {}, a.top_forehead == "up");
     }
     for (auto& w : s.measured.warnings) in.warnings.push_back(w);
     const Scalp& sc = s.analysis.scalp;

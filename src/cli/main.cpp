@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <iostream>
 #include <opencv2/core/utility.hpp>
+#include <opencv2/core/utils/logger.hpp>
 
 #include "cli/command.h"
 #include "smp/core/errors.h"
@@ -44,6 +45,8 @@ double model_load_ms() { return g_model_load_ms; }
 int main(int argc, char** argv) {
   using namespace smp;
   cv::setNumThreads(2);
+  // Our errors are one line each; OpenCV's own warnings about a damaged file would add more.
+  cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
   CLI::App app{"SMP Studio: scalp micropigmentation consultation, offline.\n"
                "Exit codes: 0 ok, 2 usage, 3 bad input, 4 internal error."};
   app.set_version_flag("--version", std::string("smp ") + SMP_VERSION);

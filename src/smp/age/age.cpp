@@ -252,7 +252,10 @@ ContrastPlot make_age_plot(const AgeResult& r, const AgeOptions& opt) {
   const FadingConditions& c = opt.conditions;
   p.subtitle = std::string(to_string(c.sun)) + " sun, Fitzpatrick " +
                skin_type_roman(c.skin_type) + (c.scar ? ", scar tissue" : "") +
-               (r.scar_impressions ? ", scar zones in the design" : "") + " - " + r.message;
+               (r.scar_impressions ? ", scar zones in the design" : "");
+  for (size_t i = 0; i < c.touch_ups.size(); ++i)
+    p.subtitle += (i == 0 ? "; touch-ups planned at " : ", ") + fmt("%g", c.touch_ups[i]) +
+                  (i + 1 == c.touch_ups.size() ? " y" : "");
   p.curve = r.curve;
   for (const AgeFrame& f : r.frames)
     if (!r.model_only) p.frames.emplace_back(f.year, f.share);

@@ -101,8 +101,11 @@ cv::Mat draw_contrast_plot(const ContrastPlot& p) {
   // Threshold.
   dashed(img, cv::Point2d(x0, l.py(p.threshold)), cv::Point2d(x1, l.py(p.threshold)), kThreshold, 2,
          10);
-  text(img, "touch-up threshold " + percent(p.threshold), cv::Point2d(x1 - 6, l.py(p.threshold) + 22),
-       0.5, kThreshold, 1, 2);
+  // Threshold label below the line, at the right end unless the touch-up mark is there.
+  const bool due_right = p.touch_up_year && l.px(*p.touch_up_year) > x1 - 260;
+  text(img, "touch-up threshold " + percent(p.threshold),
+       cv::Point2d(due_right ? x0 + 8 : x1 - 6, l.py(p.threshold) + 22), 0.5, kThreshold, 1,
+       due_right ? 0 : 2);
   // Planned touch-ups.
   for (double t : p.touch_ups) {
     if (t > l.x_max) continue;
@@ -120,10 +123,14 @@ cv::Mat draw_contrast_plot(const ContrastPlot& p) {
     double tx = l.px(*p.touch_up_year), ty = l.py(p.threshold);
     dashed(img, cv::Point2d(tx, y0), cv::Point2d(tx, ty), kDue, 2, 6);
     cv::circle(img, cv::Point2d(tx, ty), 7, kDue, cv::FILLED, cv::LINE_AA);
+    // Below the threshold and left of the mark (the curve is above there, before it crosses),
+    // or above and right of it when there is no room on the left.
     std::string s = "touch-up due at " + fmt("%.1f years", *p.touch_up_year);
-    bool right_side = tx < (x0 + x1) / 2;
-    text(img, s, cv::Point2d(tx + (right_side ? 12 : -12), ty - 14), 0.6, kDue, 2,
-         right_side ? 0 : 2);
+    int base = 0;
+    int tw = cv::getTextSize(s, cv::FONT_HERSHEY_SIMPLEX, 0.6, 2, &base).width;
+    bool left = tx - 12 - tw > x0 + 4;
+    text(img, s, cv::Point2d(left ? tx - 12 : tx + 12, left ? ty + 30 : ty - 14), 0.6, kDue, 2,
+         left ? 2 : 0);
   } else if (!p.touch_up_year) {
     text(img, "no touch-up due within the horizon", cv::Point2d(x1 - 6, y1 + 20), 0.55, kDue, 1, 2);
   }
@@ -196,8 +203,10 @@ std::string contrast_plot_svg(const ContrastPlot& p) {
   s << "<line x1=\"" << x0 << "\" y1=\"" << l.py(p.threshold) << "\" x2=\"" << x1 << "\" y2=\""
     << l.py(p.threshold) << "\" stroke=\"" << rgb(kThreshold)
     << "\" stroke-width=\"2\" stroke-dasharray=\"10 10\"/>\n";
-  s << "<text x=\"" << x1 - 6 << "\" y=\"" << l.py(p.threshold) + 22 << "\" text-anchor=\"end\" fill=\""
-    << rgb(kThreshold) << "\">touch-up threshold " << esc(percent(p.threshold)) << "</text>\n";
+  const bool due_right = p.touch_up_year && l.px(*p.touch_up_year) > x1 - 260;
+  s << "<text x=\"" << (due_right ? x0 + 8 : x1 - 6) << "\" y=\"" << l.py(p.threshold) + 22
+    << "\" text-anchor=\"" << (due_right ? "start" : "end") << "\" fill=\"" << rgb(kThreshold)
+    << "\">touch-up threshold " << esc(percent(p.threshold)) << "</text>\n";
   for (double t : p.touch_ups) {
     if (t > l.x_max) continue;
     s << "<line x1=\"" << l.px(t) << "\" y1=\"" << y0 << "\" x2=\"" << l.px(t) << "\" y2=\"" << y1
@@ -214,12 +223,12 @@ std::string contrast_plot_svg(const ContrastPlot& p) {
   s << "\"/>\n";
   if (p.touch_up_year && *p.touch_up_year <= l.x_max) {
     double tx = l.px(*p.touch_up_year), ty = l.py(p.threshold);
-    bool right_side = tx < (x0 + x1) / 2;
+    bool left = tx - 12 - 300 > x0 + 4;  // ~300 px of bold 17 px text
     s << "<line x1=\"" << tx << "\" y1=\"" << y0 << "\" x2=\"" << tx << "\" y2=\"" << ty
       << "\" stroke=\"" << rgb(kDue) << "\" stroke-width=\"2\" stroke-dasharray=\"6 6\"/>\n";
     s << "<circle cx=\"" << tx << "\" cy=\"" << ty << "\" r=\"7\" fill=\"" << rgb(kDue) << "\"/>\n";
-    s << "<text x=\"" << tx + (right_side ? 12 : -12) << "\" y=\"" << ty - 14 << "\" text-anchor=\""
-      << (right_side ? "start" : "end") << "\" fill=\"" << rgb(kDue)
+    s << "<text x=\"" << (left ? tx - 12 : tx + 12) << "\" y=\"" << (left ? ty + 30 : ty - 14)
+      << "\" text-anchor=\"" << (left ? "end" : "start") << "\" fill=\"" << rgb(kDue)
       << "\" font-size=\"17\" font-weight=\"bold\">touch-up due at "
       << fmt("%.1f years", *p.touch_up_year) << "</text>\n";
   } else if (!p.touch_up_year) {

@@ -43,10 +43,12 @@ Pose estimate_pose(const Face& face, cv::Size size) {
   cv::solvePnP(obj, img, K, cv::Mat(), rvec, tvec, false, cv::SOLVEPNP_ITERATIVE);
   cv::Mat R;
   cv::Rodrigues(rvec, R);
-  // R maps model to camera. Euler angles (x: pitch, y: yaw, z: roll).
+  // R maps model to camera: R = Rz(roll) Ry(b) Rx(a) in the camera's axes. A head turning to
+  // its left swings the nose to +x, a rotation of -yaw about the camera's (downward) y axis; a
+  // chin going up is a rotation of -pitch about x; roll turns clockwise on screen as +z does.
   double sy = std::sqrt(R.at<double>(0, 0) * R.at<double>(0, 0) + R.at<double>(1, 0) * R.at<double>(1, 0));
-  double pitch = std::atan2(R.at<double>(2, 1), R.at<double>(2, 2));
-  double yaw = std::atan2(-R.at<double>(2, 0), sy);
+  double pitch = -std::atan2(R.at<double>(2, 1), R.at<double>(2, 2));
+  double yaw = -std::atan2(-R.at<double>(2, 0), sy);
   double roll = std::atan2(R.at<double>(1, 0), R.at<double>(0, 0));
   const double d = 180.0 / M_PI;
   Pose p;

@@ -23,7 +23,10 @@ struct Face {
 };
 
 struct Pose {
-  double yaw = 0, pitch = 0, roll = 0;  // degrees; yaw > 0: subject turns to their left
+  // Degrees. yaw > 0: the subject turns to their left (nose toward screen right); pitch > 0: chin
+  // up; roll > 0: head tilts toward the subject's left shoulder (clockwise on screen). A mirrored
+  // photo has the opposite yaw and roll.
+  double yaw = 0, pitch = 0, roll = 0;
 };
 
 struct DetectOptions {

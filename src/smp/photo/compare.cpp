@@ -166,6 +166,28 @@ bool refine_ecc(const cv::Mat& before_gray, const cv::Mat& after_gray, const cv:
   return true;
 }
 
+// How alike BEFORE and AFTER look on `region` once AFTER is carried over by m: normalised
+// cross-correlation, -1..1.
+double face_similarity(const cv::Mat& before_gray, const cv::Mat& after_gray, const cv::Mat& region,
+                       const cv::Matx23d& m) {
+  cv::Rect roi = cv::boundingRect(region) & cv::Rect(0, 0, before_gray.cols, before_gray.rows);
+  if (roi.area() < 16) return -1;
+  cv::Matx23d shifted = m;
+  shifted(0, 2) -= roi.x;
+  shifted(1, 2) -= roi.y;
+  cv::Mat warped, b, a;
+  cv::warpAffine(after_gray, warped, cv::Mat(shifted), roi.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  before_gray(roi).convertTo(b, CV_32F);
+  warped.convertTo(a, CV_32F);
+  cv::Mat mk = region(roi);
+  cv::Scalar mb, sb, ma, sa;
+  cv::meanStdDev(b, mb, sb, mk);
+  cv::meanStdDev(a, ma, sa, mk);
+  if (sb[0] < 1e-6 || sa[0] < 1e-6) return -1;
+  cv::Mat prod = (b - mb[0]).mul(a - ma[0]);
+  return cv::mean(prod, mk)[0] / (sb[0] * sa[0]);
+}
+
 // Top views: ORB features on the head outline and background (never the scalp itself, which the
 // treatment changes), matched and fitted with RANSAC.
 bool align_features(const cv::Mat& before_gray, const cv::Mat& after_gray, const cv::Mat& stable,
@@ -243,7 +265,7 @@ Face transformed(const Face& f, const cv::Matx23d& m, cv::Point2d minus) {
   return t;
 }
 
-double round_to(double v, double step) { return std::round(v / step) * step; }
+double round_to(double v, double step) { return std::round(v / step) * step + 0.0; }  // no -0
 
 }  // namespace
 
@@ -347,23 +369,38 @@ Comparison compare_photos(const cv::Mat& before, const cv::Mat& after, const Fac
   int points = 0;
   double feature_residual = 0;
   cv::Mat stable;  // BEFORE's regions the treatment does not change
+  int ia = 0;  // the face in AFTER that is BEFORE's face
   if (fb) {
-    const Face& fa = faces_after.front();  // largest
     ScopedTiming st(t, "align");
-    std::vector<cv::Point2d> pa, pb;
-    for (int i : stable_landmarks()) {
-      pa.push_back(fa.landmarks[i]);
-      pb.push_back(fb->landmarks[i]);
-    }
-    std::vector<uchar> in;
-    double thr = std::max(2.0, 0.05 * fb->interpupillary_px());
-    cv::Mat est = cv::estimateAffinePartial2D(pa, pb, in, cv::RANSAC, thr, 2000, 0.995, 30);
-    if (est.empty()) throw InputError(after_name, "the faces in the two photos cannot be matched");
-    m = cv::Matx23d(est);
-    points = cv::countNonZero(in);
-    method = "landmarks";
     stable = face_and_ears_mask(*fb, before.size());
-    if (opt.refine && refine_ecc(gb, ga, stable, m)) method = "landmarks+ecc";
+    // Several faces of about the same size (a group photo, or a turned camera changing which one
+    // looks largest): take the one that looks like BEFORE's face once aligned.
+    double best = -2;
+    double thr = std::max(2.0, 0.05 * fb->interpupillary_px());
+    for (int i = 0; i < static_cast<int>(faces_after.size()) && i < 5; ++i) {
+      if (faces_after[i].area() < 0.4 * faces_after[0].area()) break;
+      std::vector<cv::Point2d> pa, pb;
+      for (int k : stable_landmarks()) {
+        pa.push_back(faces_after[i].landmarks[k]);
+        pb.push_back(fb->landmarks[k]);
+      }
+      std::vector<uchar> in;
+      cv::Mat est = cv::estimateAffinePartial2D(pa, pb, in, cv::RANSAC, thr, 2000, 0.995, 30);
+      if (est.empty()) continue;
+      double score = faces_after.size() == 1 ? 1 : face_similarity(gb, ga, stable, cv::Matx23d(est));
+      if (score > best) {
+        best = score;
+        ia = i;
+        m = cv::Matx23d(est);
+        points = cv::countNonZero(in);
+      }
+    }
+    if (best < -1) throw InputError(after_name, "the faces in the two photos cannot be matched");
+    method = "landmarks";
+    if (opt.refine && refine_ecc(gb, ga, stable, m)) {
+      method = "landmarks+ecc";
+      refine_ecc(gb, ga, stable, m);  // a second pass from the closer start converges tighter
+    }
   } else {
     ScopedTiming st(t, "align");
     // Everything but the scalp: background and a band on the head outline.
@@ -385,10 +422,18 @@ Comparison compare_photos(const cv::Mat& before, const cv::Mat& after, const Fac
   c.alignment.method = method;
   c.alignment.points = points;
   if (fb) {
-    const Face& fa = faces_after.front();
+    const Face& fa = faces_after[ia];
     double sum = 0;
     auto idx = stable_landmarks();
     for (int i : idx) sum += cv::norm(apply(m, fa.landmarks[i]) - fb->landmarks[i]);
+    c.alignment.landmark_fit_px = sum / idx.size();
+    // The landmarks located again on the aligned AFTER, from BEFORE's face box: the same model
+    // started from the same box, so what differs is the images, not the detector's jitter.
+    cv::Mat warped_gray;
+    cv::warpAffine(ga, warped_gray, cv::Mat(m), before.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+    Face again = model.landmarks_for(warped_gray, fb->box);
+    sum = 0;
+    for (int i : idx) sum += cv::norm(again.landmarks[i] - fb->landmarks[i]);
     c.alignment.residual_px = sum / idx.size();
   } else {
     c.alignment.residual_px = feature_residual;
@@ -442,7 +487,7 @@ Comparison compare_photos(const cv::Mat& before, const cv::Mat& after, const Fac
   double residual_roll = 0;
   if (fb) {
     c.pose_before = ab.pose;
-    c.pose_after = estimate_pose(faces_after.front(), after.size());
+    c.pose_after = estimate_pose(faces_after[ia], after.size());
     // Pose.roll grows clockwise on screen; rotating AFTER counter-clockwise by rotation_deg
     // takes that much out.
     residual_roll = (c.pose_after->roll - c.pose_before->roll) - c.alignment.rotation_deg;
@@ -458,7 +503,7 @@ Comparison compare_photos(const cv::Mat& before, const cv::Mat& after, const Fac
   cv::Point2d tl(c.crop.x, c.crop.y);
   if (fb) {
     c.face_before = transformed(*fb, cv::Matx23d(1, 0, 0, 0, 1, 0), tl);
-    c.face_after = transformed(faces_after.front(), m, tl);
+    c.face_after = transformed(faces_after[ia], m, tl);
     c.split_x = std::clamp(fb->landmarks[27].x - tl.x, 0.0, c.crop.width - 1.0);
   } else {
     c.split_x = c.crop.width / 2.0;
@@ -496,6 +541,7 @@ nlohmann::json to_json(const Comparison& c, const CompareOptions& opt) {
                     {"rotation_deg", round_to(a.rotation_deg, 1e-4)},
                     {"shift_px", {round_to(a.shift_px.x, 0.01), round_to(a.shift_px.y, 0.01)}},
                     {"residual_px", round_to(a.residual_px, 0.001)},
+                    {"landmark_fit_px", round_to(a.landmark_fit_px, 0.001)},
                     {"method", a.method},
                     {"points", a.points},
                     {"matrix",

@@ -35,7 +35,10 @@ struct Alignment {
   double scale = 1;         // > 1: AFTER is enlarged
   double rotation_deg = 0;  // counter-clockwise as seen on screen
   cv::Point2d shift_px;     // translation part of the transform, BEFORE pixels
-  double residual_px = 0;   // mean landmark distance after alignment (features for top views)
+  // Mean distance of the stable landmarks (jaw, nose, eyes) located on the aligned AFTER from
+  // those on BEFORE; for top views, of the feature inliers.
+  double residual_px = 0;
+  double landmark_fit_px = 0;  // AFTER's own landmarks carried over (includes detector jitter)
   std::string method;       // "landmarks", "landmarks+ecc", "features", "features+ecc", "identity"
   int points = 0;           // landmarks or feature inliers used
   cv::Matx23d m = cv::Matx23d(1, 0, 0, 0, 1, 0);  // AFTER pixel -> BEFORE pixel

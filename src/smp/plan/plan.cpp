@@ -126,7 +126,7 @@ double mask_area_cm2(const cv::Mat& mask8, double px_per_mm) {
   return cv::countNonZero(mask8) / (px_per_mm * px_per_mm * 100.0);
 }
 
-HeadSphere fit_head_sphere(const cv::Mat& head, View view) {
+HeadSphere fit_head_sphere(const cv::Mat& head, View view, int y_limit, int x_hint) {
   SMP_CHECK(head.type() == CV_8U);
   HeadSphere s;
   cv::Rect box = cv::boundingRect(head);
@@ -141,19 +141,37 @@ HeadSphere fit_head_sphere(const cv::Mat& head, View view) {
     s.radius_px = (box.width + box.height) / 4.0;
     return s;
   }
-  // Front / side: the cranium is the top of the head outline. Its widest row within one head
-  // width of the top gives the radius; the centre sits one radius below the top.
+  // Front / side: the cranium is the top of the head outline. Its widest row between the top and
+  // `y_limit` (the brows when a face is known: below them ears and shoulders widen the outline)
+  // gives the radius; the centre sits one radius below the top. Rows are read as the run of head
+  // pixels through `x_hint` so a neighbour's head or the background does not join in.
   int y_top = box.y;
-  int y_end = std::min(head.rows, y_top + box.width);
+  int y_end = std::min(head.rows, y_limit > 0 ? y_limit : y_top + box.width);
+  if (x_hint >= 0) {
+    // The top of *this* head: the first head row over the hint column.
+    for (int y = 0; y < head.rows; ++y)
+      if (head.at<uint8_t>(y, std::clamp(x_hint, 0, head.cols - 1))) {
+        y_top = y;
+        break;
+      }
+  }
   int best_w = 0, best_l = box.x, best_r = box.x + box.width;
   for (int y = y_top; y < y_end; ++y) {
     const uint8_t* row = head.ptr<uint8_t>(y);
     int l = -1, r = -1;
-    for (int x = 0; x < head.cols; ++x)
-      if (row[x]) {
-        if (l < 0) l = x;
-        r = x;
-      }
+    if (x_hint >= 0) {
+      int c = std::clamp(x_hint, 0, head.cols - 1);
+      if (!row[c]) continue;
+      l = r = c;
+      while (l > 0 && row[l - 1]) --l;
+      while (r + 1 < head.cols && row[r + 1]) ++r;
+    } else {
+      for (int x = 0; x < head.cols; ++x)
+        if (row[x]) {
+          if (l < 0) l = x;
+          r = x;
+        }
+    }
     if (l >= 0 && r - l + 1 > best_w) best_w = r - l + 1, best_l = l, best_r = r;
   }
   s.radius_px = std::max(1.0, best_w / 2.0);
@@ -235,7 +253,13 @@ ViewMeasurement measure_view(const Analysis& a, const std::string& source, const
   const cv::Mat& bald = a.scalp.bald_mask;
   m.zone_labels = cv::Mat::zeros(a.size, CV_8U);
   if (bald.empty()) return m;
-  HeadSphere sp = fit_head_sphere(a.scalp.head_mask.empty() ? bald : a.scalp.head_mask, a.view);
+  int y_limit = -1, x_hint = -1;
+  if (const Face* f = a.face()) {
+    y_limit = static_cast<int>(f->glabella().y);
+    x_hint = static_cast<int>(f->glabella().x);
+  }
+  HeadSphere sp = fit_head_sphere(a.scalp.head_mask.empty() ? bald : a.scalp.head_mask, a.view,
+                                  y_limit, x_hint);
   double r_mm = sp.radius_px / a.px_per_mm;
   if (r_mm < 55 || r_mm > 110) {
     m.warnings.push_back(source + ": head outline unclear (radius " + std::to_string(int(r_mm)) +

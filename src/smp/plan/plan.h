@@ -48,7 +48,9 @@ struct HeadSphere {
   cv::Point2d centre;
   double radius_px = 0;
 };
-HeadSphere fit_head_sphere(const cv::Mat& head_mask8, View view);
+// y_limit: lowest row of the cranium to consider (the brows), -1 none; x_hint: a column through
+// the head (the glabella), -1 none.
+HeadSphere fit_head_sphere(const cv::Mat& head_mask8, View view, int y_limit = -1, int x_hint = -1);
 // Surface area (cm²) of the part of the sphere seen through `mask8`. Near the outline the
 // correction is capped (at most 1/kMinCosine) because grazing pixels carry little information.
 inline constexpr double kMinCosine = 0.3;

@@ -464,6 +464,7 @@ class Page {
   void swatch(double cx, double cy, double r, const std::string& hex) {
     unsigned v = 0;
     std::sscanf(hex.c_str() + 1, "%x", &v);
+    cairo_new_path(cr_);
     cairo_arc(cr_, cx, cy, r, 0, 2 * M_PI);
     cairo_set_source_rgb(cr_, ((v >> 16) & 255) / 255.0, ((v >> 8) & 255) / 255.0, (v & 255) / 255.0);
     cairo_fill_preserve(cr_);
@@ -533,8 +534,9 @@ void fading_plot(Page& pg, double x, double y, double w, double h, const FadingC
   pg.text_right(X(x_max) - 2, Y(c.threshold) - 4,
                 "touch-up due below " + std::to_string(static_cast<int>(std::lround(c.threshold * 100))) + "% of the fresh contrast");
   pg.colour({0.55, 0.35, 0.1});
-  pg.text_centre((X(t0) + X(t1)) / 2, Y(1) + 9, "touch-up " + format_short_date(p.touch_up_from, l) +
-                                                     " \u2013 " + format_short_date(p.touch_up_to, l));
+  auto year = [](Date d) { return std::to_string(static_cast<int>(std::chrono::year_month_day(d).year())); };
+  pg.text_centre((X(t0) + X(t1)) / 2, Y(1) + 9,
+                 "touch-up " + year(p.touch_up_from) + "\u2013" + year(p.touch_up_to));
   // Curve
   pg.colour(kAccent);
   cairo_set_line_width(cr, 1.8);
@@ -743,12 +745,16 @@ void page_two(Page& pg, const Plan& p, const PriceBook& book, const FadingCurve&
     pg.font(8.5, true);
     pg.colour(kInk);
     std::string when = format_date(ev.date, l);
-    if (ev.until) when = format_short_date(ev.date, l) + " " +
-                         std::to_string(static_cast<int>(std::chrono::year_month_day(ev.date).year())) +
-                         " \u2013 " + format_date(*ev.until, l);
+    if (ev.until) when = format_date(ev.date, l) + " \u2013";
     pg.text(kMargin + 4, y, when);
+    if (ev.until) {  // a window: the end date on its own line
+      y += 11;
+      pg.text(kMargin + 4, y, format_date(*ev.until, l));
+      y -= 11;
+    }
     pg.font(8.5);
     y = pg.para(kMargin + 170, y, kContentW - 170, ev.what, 11) + 1.5;
+    if (ev.until) y += 11;
   }
   // Aftercare
   pg.heading(y, "Aftercare after each session");

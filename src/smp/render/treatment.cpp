@@ -52,7 +52,7 @@ std::optional<Hairline> effective_hairline(const Analysis& a, const Design& d,
     return hairline_from_points(d.hairline, d.transition_mm.value_or(8));
   std::optional<HairlinePreset> preset = opt.preset ? opt.preset : d.preset;
   std::optional<Hairline> h = a.hairline;
-  if (a.face() && (preset || d.mid_frontal_mm)) {
+  if (a.face() && (preset || d.mid_frontal_mm || !h)) {
     HairlineOptions ho;
     ho.preset = preset.value_or(a.hairline ? a.hairline->preset : HairlinePreset::kNatural);
     ho.mid_frontal_mm = d.mid_frontal_mm.value_or(0);
@@ -116,6 +116,7 @@ TreatmentMap build_treatment_map(const Analysis& a, const Design& design,
   m.up = up;
 
   std::optional<Hairline> hl = effective_hairline(a, design, opt);
+
   // Hairline as height v(u) in the face frame (px), sorted by u.
   std::vector<cv::Point2d> huv;
   if (hl) {
@@ -134,6 +135,18 @@ TreatmentMap build_treatment_map(const Analysis& a, const Design& design,
   cv::Mat near;
   cv::dilate(scalp, near, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * rim + 1, 2 * rim + 1)));
   cv::Mat cand = scalp | (near & hair & head);
+  if (face) {
+    // Only this client's head: within an adult head's reach of the glabella (other people in
+    // the photo, hands and shoulders stay untouched).
+    cv::Mat reach = cv::Mat::zeros(ms, CV_8U);
+    std::vector<cv::Point> box;
+    for (auto [u, v] : {std::pair{-95.0, -5.0}, {95.0, -5.0}, {95.0, 230.0}, {-95.0, 230.0}}) {
+      cv::Point2d p = origin + ex * (u * ppm) + up * (v * ppm);
+      box.emplace_back(cvRound(p.x * s), cvRound(p.y * s));
+    }
+    cv::fillConvexPoly(reach, box, cv::Scalar(255));
+    cand &= reach;
+  }
 
   cv::Mat ramp(ms, CV_32F, cv::Scalar(1)), front(ms, CV_32F, cv::Scalar(0));
   if (!huv.empty()) {

@@ -458,12 +458,16 @@ std::string parts_forest_to_cpp(const PartsForest& f, const std::string& comment
   os << "// " << comment << "\n";
   os << "#include \"smp/scalp/parts.h\"\n\nnamespace smp {\nnamespace {\n";
   os << "const int32_t kRoots[] = {";
-  for (size_t i = 0; i < f.roots.size(); ++i) os << (i % 20 ? "," : "\n") << f.roots[i];
+  for (size_t i = 0; i < f.roots.size(); ++i) os << (i % 20 ? "" : "\n") << f.roots[i] << ",";
   os << "};\nconst PartsForest::Node kNodes[] = {";
   char buf[96];
   for (size_t i = 0; i < f.nodes.size(); ++i) {
     const auto& n = f.nodes[i];
-    std::snprintf(buf, sizeof buf, "{%d,%.7gf,%d,%d},", n.var, n.thr, n.left, n.right);
+    char num[40];
+    std::snprintf(num, sizeof num, "%.7g", n.thr);
+    std::string t = num;
+    if (t.find_first_of(".eEn") == std::string::npos) t += ".0";  // a valid float literal
+    std::snprintf(buf, sizeof buf, "{%d,%sf,%d,%d},", n.var, t.c_str(), n.left, n.right);
     os << (i % 6 ? "" : "\n") << buf;
   }
   os << "};\n}  // namespace\n\nconst PartsForest& shipped_parts_forest() {\n"

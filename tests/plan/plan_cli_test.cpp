@@ -1,0 +1,150 @@
+// `smp plan` end to end: the real binary, its JSON, HTML and PDF, and its error paths.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "smp/plan/report.h"
+#include "test_support.h"
+
+namespace smp {
+namespace {
+
+using test::run_smp;
+using test::TempDir;
+
+std::string slurp(const std::string& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool have(const std::string& tool) {
+  return std::system(("command -v " + tool + " >/dev/null 2>&1").c_str()) == 0;
+}
+
+// Pages of a PDF: poppler's pdfinfo when installed, else the page objects in the file.
+int pdf_pages(const std::string& path) {
+  if (have("pdfinfo")) {
+    TempDir t;
+    std::string out = t.path("info.txt");
+    if (std::system(("pdfinfo '" + path + "' >" + out + " 2>/dev/null").c_str()) != 0) return -1;
+    std::istringstream in(slurp(out));
+    std::string line;
+    while (std::getline(in, line))
+      if (line.rfind("Pages:", 0) == 0) return std::stoi(line.substr(6));
+    return -1;
+  }
+  std::string pdf = slurp(path);
+  int n = 0;
+  for (size_t at = pdf.find("/Type /Page"); at != std::string::npos; at = pdf.find("/Type /Page", at + 1))
+    if (pdf.compare(at, 12, "/Type /Pages") != 0) ++n;
+  return n;
+}
+
+TEST(PlanCli, AreaOnlyWritesJsonWithTheDocumentedKeys) {
+  TempDir t;
+  auto r = run_smp("plan --area-cm2 40 --zones hairline --start 2026-03-02 --client 'A. Client' --json " +
+                   t.path("p.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(slurp(t.path("p.json")));
+  ASSERT_EQ(j["zones"].size(), 1u);
+  EXPECT_EQ(j["zones"][0]["name"], "hairline");
+  EXPECT_DOUBLE_EQ(j["zones"][0]["area_cm2"].get<double>(), 40.0);
+  ASSERT_GE(j["sessions"].size(), 2u);
+  ASSERT_LE(j["sessions"].size(), 3u);
+  for (const auto& s : j["sessions"]) {
+    EXPECT_TRUE(s.contains("date"));
+    EXPECT_TRUE(s.contains("hours"));
+    EXPECT_TRUE(s.contains("target_density_per_cm2"));
+    EXPECT_TRUE(s.contains("shade"));
+  }
+  EXPECT_EQ(j["cost"]["currency"], "USD");
+  EXPECT_GE(j["cost"]["low"].get<double>(), 500);
+  EXPECT_LE(j["cost"]["high"].get<double>(), 2500);
+  EXPECT_LT(j["cost"]["low"].get<double>(), j["cost"]["high"].get<double>());
+  EXPECT_TRUE(j["schedule"]["events"].is_array());
+  EXPECT_TRUE(j["warnings"].is_array());
+  EXPECT_TRUE(j["timings_ms"].is_object());
+  EXPECT_EQ(j["schedule"]["events"][0]["date"], "2026-03-02");
+}
+
+TEST(PlanCli, PdfHasTwoA4PagesAndHtmlIsSelfContained) {
+  TempDir t;
+  // The Debian sample photo with a given area: the report shows the photo whatever the
+  // segmentation finds in this collage.
+  std::string photo = test::sample_photo();
+  auto r = run_smp("plan '" + photo + "' --area-cm2 hairline=40,crown=60 --start 2026-03-02 --json " +
+                   t.path("p.json") + " --html " + t.path("p.html") + " --pdf " + t.path("p.pdf"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(pdf_pages(t.path("p.pdf")), kReportPages);
+  std::string pdf = slurp(t.path("p.pdf"));
+  EXPECT_EQ(pdf.rfind("%PDF-", 0), 0u);
+  if (have("pdftoppm")) {
+    // Poppler can draw every page.
+    std::string prefix = t.path("page");
+    ASSERT_EQ(std::system(("pdftoppm -png -r 30 '" + t.path("p.pdf") + "' '" + prefix + "'").c_str()), 0);
+    EXPECT_TRUE(std::filesystem::exists(prefix + "-1.png"));
+    EXPECT_TRUE(std::filesystem::exists(prefix + "-2.png"));
+  } else {
+    GTEST_LOG_(INFO) << "pdftoppm not installed (poppler-utils): page rendering not checked";
+  }
+  std::string html = slurp(t.path("p.html"));
+  EXPECT_NE(html.find("data:image/jpeg;base64,"), std::string::npos);
+  EXPECT_NE(html.find("Simulated result, not a guarantee"), std::string::npos);
+  EXPECT_EQ(html.find("src='http"), std::string::npos);
+  EXPECT_EQ(html.find("href='http"), std::string::npos);
+  EXPECT_EQ(html.find("src=\"http"), std::string::npos);
+  EXPECT_NE(html.find("<svg"), std::string::npos);  // the fading plot, inline
+}
+
+TEST(PlanCli, MalformedPriceBookNamesTheFieldAndWritesNothing) {
+  TempDir t;
+  test::write_bytes(t.path("book.json"),
+                    R"({"currency": "USD", "pricing": {"per_cm2": {"low": 10, "high": "lots"}}})");
+  auto r = run_smp("plan --area-cm2 40 --pricebook " + t.path("book.json") + " --json " +
+                   t.path("p.json") + " --pdf " + t.path("p.pdf"));
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("book.json"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("pricing.per_cm2.high"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(t.path("p.json")));
+  EXPECT_FALSE(std::filesystem::exists(t.path("p.pdf")));
+  auto missing = run_smp("plan --area-cm2 40 --pricebook " + t.path("nope.json"));
+  EXPECT_EQ(missing.exit_code, 3);
+  EXPECT_NE(missing.err.find("nope.json"), std::string::npos);
+}
+
+TEST(PlanCli, MalformedDateOrAreaIsAUsageError) {
+  TempDir t;
+  auto r = run_smp("plan --area-cm2 40 --start 2026-02-30 --json " + t.path("p.json"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--start '2026-02-30'"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(t.path("p.json")));
+  auto area = run_smp("plan --area-cm2 lots");
+  EXPECT_EQ(area.exit_code, 2);
+  EXPECT_NE(area.err.find("--area-cm2"), std::string::npos);
+  auto zone = run_smp("plan --area-cm2 beard=20");
+  EXPECT_EQ(zone.exit_code, 2);
+  EXPECT_NE(zone.err.find("beard"), std::string::npos);
+  auto nothing = run_smp("plan");
+  EXPECT_EQ(nothing.exit_code, 2);
+  auto level = run_smp("plan --area-cm2 40 --experience master");
+  EXPECT_EQ(level.exit_code, 2);
+  EXPECT_NE(level.err.find("master"), std::string::npos);
+}
+
+TEST(PlanCli, NotAPhotoIsABadInput) {
+  TempDir t;
+  test::write_bytes(t.path("notes.jpg"), "hello");
+  auto r = run_smp("plan '" + t.path("notes.jpg") + "' --json " + t.path("p.json"));
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("notes.jpg"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(t.path("p.json")));
+}
+
+}  // namespace
+}  // namespace smp

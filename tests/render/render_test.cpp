@@ -1,0 +1,326 @@
+// The renderer's invariants on synthetic scalps (no face model needed): density per session,
+// blue-noise spacing, determinism, untouched pixels, never brighter, scale consistency.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <opencv2/imgproc.hpp>
+#include <random>
+
+#include "smp/core/errors.h"
+#include "smp/image/colour.h"
+#include "smp/render/render.h"
+#include "smp/render/simulate.h"
+#include "smp/render/treatment.h"
+
+namespace smp {
+namespace {
+
+// A top view: a round head of bald skin on a dark background, soft shading, fine skin texture
+// and a specular highlight.
+cv::Mat synthetic_scalp(cv::Size size, unsigned seed = 3) {
+  cv::Mat img(size, CV_8UC3);
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> n(0, 2.5f);
+  cv::Point2f c(size.width * 0.5f, size.height * 0.5f);
+  float R = std::min(size.width, size.height) * 0.45f;
+  for (int y = 0; y < size.height; ++y)
+    for (int x = 0; x < size.width; ++x) {
+      float r = std::hypot(x - c.x, y - c.y) / R;
+      cv::Vec3b& p = img.at<cv::Vec3b>(y, x);
+      if (r > 1) {
+        p = cv::Vec3b(40, 45, 50);
+        continue;
+      }
+      float shade = 0.75f + 0.25f * std::sqrt(std::max(0.0f, 1 - r * r));
+      float spec = 60.0f * std::exp(-(std::pow(x - c.x + R * 0.3f, 2) + std::pow(y - c.y + R * 0.3f, 2)) /
+                                    (2 * std::pow(R * 0.12f, 2)));
+      float t = n(rng);
+      p = cv::Vec3b(cv::saturate_cast<uint8_t>(140 * shade + t + spec),
+                    cv::saturate_cast<uint8_t>(165 * shade + t + spec),
+                    cv::saturate_cast<uint8_t>(210 * shade + t + spec));
+    }
+  return img;
+}
+
+Analysis synthetic_analysis(cv::Size size, double px_per_mm) {
+  Analysis a;
+  a.size = size;
+  a.view = View::kTop;
+  a.px_per_mm = px_per_mm;
+  a.scale_source = "user";
+  cv::Point c(size.width / 2, size.height / 2);
+  int R = static_cast<int>(std::min(size.width, size.height) * 0.45);
+  a.scalp.head_mask = cv::Mat::zeros(size, CV_8U);
+  cv::circle(a.scalp.head_mask, c, R, cv::Scalar(255), -1);
+  a.scalp.bald_mask = cv::Mat::zeros(size, CV_8U);
+  cv::circle(a.scalp.bald_mask, c, static_cast<int>(R * 0.8), cv::Scalar(255), -1);
+  a.parts = cv::Mat(size, CV_8U, cv::Scalar(static_cast<int>(Part::kBackground)));
+  a.parts.setTo(static_cast<int>(Part::kHair), a.scalp.head_mask);
+  a.parts.setTo(static_cast<int>(Part::kSkin), a.scalp.bald_mask);
+  return a;
+}
+
+// A flat map: every cell treated at `density`, no ramp, facing the camera.
+TreatmentMap flat_map(cv::Size cells, double px_per_mm, double density) {
+  TreatmentMap m;
+  m.scale = 1;
+  m.px_per_mm = px_per_mm;
+  m.treated = cv::Mat(cells, CV_8U, cv::Scalar(255));
+  m.density = cv::Mat(cells, CV_32F, cv::Scalar(density));
+  m.ramp = cv::Mat(cells, CV_32F, cv::Scalar(1));
+  m.front = cv::Mat(cells, CV_32F, cv::Scalar(0));
+  m.foreshortening = cv::Mat(cells, CV_32F, cv::Scalar(1));
+  m.axis_rad = cv::Mat(cells, CV_32F, cv::Scalar(0));
+  return m;
+}
+
+TEST(Placement, DensityPerSessionWithinTenPercent) {
+  const double ppm = 5, density = 100;
+  TreatmentMap m = flat_map({400, 300}, ppm, density);
+  PlacementOptions po;
+  po.sessions = 4;
+  std::vector<Impression> imps = place_impressions(m, po);
+  double area_cm2 = 400 * 300 / (ppm * ppm) / 100;
+  int cum = 0;
+  for (int k = 1; k <= 4; ++k) {
+    for (const auto& i : imps) cum += i.session == k;
+    double achieved = cum / area_cm2;
+    double want = density * po.session_share[k - 1];
+    EXPECT_NEAR(achieved, want, 0.10 * want) << "session " << k;
+  }
+}
+
+TEST(Placement, BlueNoiseSpacingNoPairTooCloseNoGrid) {
+  for (double density : {40.0, 100.0, 200.0}) {
+    const double ppm = 6;
+    TreatmentMap m = flat_map({360, 360}, ppm, density);
+    PlacementOptions po;
+    po.sessions = 3;
+    std::vector<Impression> imps = place_impressions(m, po);
+    ASSERT_GT(imps.size(), 100u);
+    const double nominal_px = std::sqrt(100.0 / density) * ppm;  // 1 mm at 100/cm²
+    std::vector<double> nn(imps.size(), 1e9);
+    std::vector<double> angle(imps.size(), 0);
+    for (size_t i = 0; i < imps.size(); ++i)
+      for (size_t j = 0; j < imps.size(); ++j) {
+        if (i == j) continue;
+        cv::Point2f d = imps[j].pos_px - imps[i].pos_px;
+        double dist = std::hypot(d.x, d.y);
+        if (dist < nn[i]) {
+          nn[i] = dist;
+          angle[i] = std::atan2(d.y, d.x);
+        }
+      }
+    double min_nn = *std::min_element(nn.begin(), nn.end());
+    EXPECT_GE(min_nn, 0.6 * nominal_px) << "density " << density;
+    // A grid has one nearest-neighbour distance and four directions; blue noise has neither.
+    double mean = 0, var = 0;
+    for (double v : nn) mean += v;
+    mean /= nn.size();
+    for (double v : nn) var += (v - mean) * (v - mean);
+    double cv_nn = std::sqrt(var / nn.size()) / mean;
+    EXPECT_GT(cv_nn, 0.05) << "nearest-neighbour distances look like a lattice";
+    std::vector<int> bins(6, 0);
+    for (double a : angle) {
+      double m90 = std::fmod(a + 4 * M_PI, M_PI / 2);
+      bins[std::min(5, static_cast<int>(m90 / (M_PI / 2) * 6))]++;
+    }
+    int maxb = *std::max_element(bins.begin(), bins.end());
+    EXPECT_LT(maxb, 2.0 * imps.size() / 6.0) << "nearest neighbours line up in a direction";
+  }
+}
+
+TEST(Placement, DeterministicForSeed) {
+  TreatmentMap m = flat_map({200, 150}, 4, 100);
+  PlacementOptions po;
+  po.seed = 42;
+  auto a = place_impressions(m, po), b = place_impressions(m, po);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].pos_px, b[i].pos_px);
+    EXPECT_EQ(a[i].diameter_mm, b[i].diameter_mm);
+    EXPECT_EQ(a[i].session, b[i].session);
+  }
+  po.seed = 43;
+  auto c = place_impressions(m, po);
+  EXPECT_TRUE(c.size() != a.size() || c[0].pos_px != a[0].pos_px);
+}
+
+TEST(Placement, ImpressionsAreFollicleSized) {
+  TreatmentMap m = flat_map({200, 150}, 4, 100);
+  for (const auto& i : place_impressions(m, {})) {
+    EXPECT_GE(i.diameter_mm, 0.18f);
+    EXPECT_LE(i.diameter_mm, 0.5f);
+    EXPECT_GT(i.density, 0.0f);
+    EXPECT_LE(i.density, 1.0f);
+  }
+}
+
+TEST(Render, UntouchedOutsideMaskAndNeverBrighter) {
+  cv::Size size(320, 240);
+  cv::Mat img = synthetic_scalp(size);
+  Analysis a = synthetic_analysis(size, 4);
+  SimulateOptions so;
+  so.label = false;
+  SimulateResult r = simulate(img, a, Design{}, so);
+  ASSERT_EQ(r.image.size(), img.size());
+  cv::Mat mask;
+  cv::resize(r.map.treated, mask, size, 0, 0, cv::INTER_NEAREST);
+  int changed_inside = 0;
+  for (int y = 0; y < size.height; ++y)
+    for (int x = 0; x < size.width; ++x) {
+      cv::Vec3b in = img.at<cv::Vec3b>(y, x), out = r.image.at<cv::Vec3b>(y, x);
+      int mx = std::min(r.map.treated.cols - 1, static_cast<int>((x + 0.5) * r.map.scale));
+      int my = std::min(r.map.treated.rows - 1, static_cast<int>((y + 0.5) * r.map.scale));
+      if (!r.map.treated.at<uint8_t>(my, mx)) {
+        ASSERT_EQ(in, out) << "pixel " << x << "," << y << " outside the treated area changed";
+      } else {
+        changed_inside += in != out;
+      }
+      for (int c = 0; c < 3; ++c) ASSERT_LE(out[c], in[c]) << "pixel " << x << "," << y << " got brighter";
+    }
+  EXPECT_GT(changed_inside, 1000);
+}
+
+TEST(Render, NeverPureBlackAndDarkerOnAverage) {
+  cv::Mat img(200, 200, CV_8UC3, cv::Scalar(150, 170, 210));
+  std::vector<Impression> imps;
+  Impression i;
+  i.pos_px = {100.3f, 100.7f};
+  i.diameter_mm = 0.5f;
+  i.px_per_mm = 40;  // a 20 px dot
+  i.density = 1;
+  imps.push_back(i);
+  cv::Mat out = render_impressions(img, imps, {});
+  cv::Vec3b core = out.at<cv::Vec3b>(100, 100);
+  for (int c = 0; c < 3; ++c) {
+    EXPECT_GT(core[c], 20) << "a dot must never be black";
+    EXPECT_LT(core[c], img.at<cv::Vec3b>(0, 0)[c]);
+  }
+  // Carbon through skin reads cool: relative to the skin, blue is darkened least.
+  EXPECT_GT(core[0] / 150.0, core[2] / 210.0);
+}
+
+// The darkening of a dot does not depend on where it falls on the pixel grid or on the photo's
+// resolution: summed over the footprint, the linear-light loss is the same.
+TEST(Render, SubPixelDotsKeepTheirMass) {
+  cv::Mat img(64, 64, CV_8UC3, cv::Scalar(160, 180, 220));
+  auto loss = [&](cv::Point2f pos, float ppm, int size) {
+    cv::Mat big;
+    cv::resize(img, big, cv::Size(size, size), 0, 0, cv::INTER_NEAREST);
+    Impression i;
+    i.pos_px = pos;
+    i.diameter_mm = 0.3f;
+    i.px_per_mm = ppm;
+    cv::Mat out = render_impressions(big, {i}, {});
+    cv::Mat a = to_linear(big), b = to_linear(out);
+    return cv::sum(a - b)[1] / (ppm * ppm);  // per mm² of skin
+  };
+  double ref = loss({32.5f, 32.5f}, 20, 64);  // a 6 px dot
+  for (cv::Point2f p : {cv::Point2f(32.0f, 32.0f), cv::Point2f(32.25f, 31.6f), cv::Point2f(31.9f, 32.5f)}) {
+    EXPECT_NEAR(loss(p, 1.5f, 64), ref, 0.25 * ref) << "sub-pixel dot at " << p;  // 0.45 px dot
+    EXPECT_NEAR(loss(p * 2, 3.0f, 128), ref, 0.2 * ref);
+  }
+}
+
+// Same photo at 2x (bicubic), simulated with the same options, downsampled: local means
+// (Gaussian sigma 1 % of the width) within ΔE 2.5 over the treated area, mean darkening ±20 %.
+TEST(Render, ScaleConsistency2xVs1x) {
+  cv::Size size(480, 360);
+  cv::Mat img = synthetic_scalp(size);
+  cv::Mat img2;
+  cv::resize(img, img2, size * 2, 0, 0, cv::INTER_CUBIC);
+  SimulateOptions so;
+  so.label = false;
+  SimulateResult r1 = simulate(img, synthetic_analysis(size, 3), Design{}, so);
+  SimulateResult r2 = simulate(img2, synthetic_analysis(size * 2, 6), Design{}, so);
+  cv::Mat down, base_down;
+  cv::resize(r2.image, down, size, 0, 0, cv::INTER_AREA);
+  cv::resize(img2, base_down, size, 0, 0, cv::INTER_AREA);
+  double sigma = 0.01 * size.width;
+  auto local = [&](const cv::Mat& m) {
+    cv::Mat lin = to_linear(m), out;
+    cv::GaussianBlur(lin, out, cv::Size(), sigma);
+    return out;
+  };
+  cv::Mat l1 = local(r1.image), l2 = local(down), b1 = local(img), b2 = local(base_down);
+  cv::Mat mask;
+  cv::resize(r1.map.treated, mask, size, 0, 0, cv::INTER_NEAREST);
+  cv::erode(mask, mask, cv::Mat(), cv::Point(-1, -1), static_cast<int>(3 * sigma));
+  double worst = 0, dark1 = 0, dark2 = 0;
+  int n = 0;
+  for (int y = 0; y < size.height; y += 2)
+    for (int x = 0; x < size.width; x += 2) {
+      if (!mask.at<uint8_t>(y, x)) continue;
+      cv::Vec3f p1 = l1.at<cv::Vec3f>(y, x), p2 = l2.at<cv::Vec3f>(y, x);
+      // Compare the darkening relative to each scale's own input (bicubic round trip aside).
+      cv::Vec3f q1 = b1.at<cv::Vec3f>(y, x), q2 = b2.at<cv::Vec3f>(y, x);
+      cv::Vec3d c2(p2[0] * q1[0] / q2[0], p2[1] * q1[1] / q2[1], p2[2] * q1[2] / q2[2]);
+      worst = std::max(worst, delta_e2000(linear_bgr_to_lab(cv::Vec3d(p1)), linear_bgr_to_lab(c2)));
+      dark1 += q1[1] - p1[1];
+      dark2 += q2[1] - p2[1];
+      ++n;
+    }
+  ASSERT_GT(n, 1000);
+  EXPECT_LT(worst, 2.5);
+  EXPECT_NEAR(dark2, dark1, 0.2 * dark1);
+  EXPECT_GT(dark1, 0);
+}
+
+TEST(Simulate, ImpossibleParametersAreUsageErrors) {
+  cv::Size size(160, 120);
+  cv::Mat img = synthetic_scalp(size);
+  Analysis a = synthetic_analysis(size, 3);
+  SimulateOptions so;
+  so.density_per_cm2 = 500;
+  EXPECT_THROW(simulate(img, a, Design{}, so), UsageError);
+  so.density_per_cm2.reset();
+  so.sessions = 5;
+  EXPECT_THROW(simulate(img, a, Design{}, so), UsageError);
+  so.sessions.reset();
+  so.shade_L = 0;
+  EXPECT_THROW(simulate(img, a, Design{}, so), UsageError);
+}
+
+TEST(Simulate, NothingToTreatIsAnInputError) {
+  cv::Size size(160, 120);
+  cv::Mat img(size, CV_8UC3, cv::Scalar(30, 30, 30));
+  Analysis a = synthetic_analysis(size, 3);
+  a.scalp.bald_mask.setTo(0);
+  a.parts.setTo(static_cast<int>(Part::kBackground));
+  a.scalp.head_mask.setTo(0);
+  EXPECT_THROW(simulate(img, a, Design{}, {}), InputError);
+}
+
+TEST(Simulate, ExcludeZoneStaysUntouched) {
+  cv::Size size(320, 240);
+  cv::Mat img = synthetic_scalp(size);
+  Design d = parse_design(R"({"zones": [{"kind": "exclude", "polygon": [[140,100],[200,100],[200,150],[140,150]]}]})",
+                          "test");
+  SimulateOptions so;
+  so.label = false;
+  SimulateResult r = simulate(img, synthetic_analysis(size, 4), d, so);
+  cv::Rect inner(145, 105, 50, 40);
+  EXPECT_EQ(cv::norm(img(inner), r.image(inner), cv::NORM_INF), 0);
+}
+
+TEST(Simulate, SessionsBuildUpDarker) {
+  cv::Size size(320, 240);
+  cv::Mat img = synthetic_scalp(size);
+  Analysis a = synthetic_analysis(size, 4);
+  double prev = cv::mean(img)[1];
+  for (int k = 1; k <= 3; ++k) {
+    SimulateOptions so;
+    so.label = false;
+    so.sessions = k;
+    SimulateResult r = simulate(img, a, Design{}, so);
+    double m = cv::mean(r.image)[1];
+    EXPECT_LT(m, prev) << "session " << k;
+    prev = m;
+    double want = 100 * PlacementOptions{}.session_share[k - 1];
+    EXPECT_NEAR(r.report["mean_density_per_cm2"].get<double>(), want, 0.1 * want);
+  }
+}
+
+}  // namespace
+}  // namespace smp
