@@ -36,7 +36,8 @@ struct AgeArgs {
 
 void check_image_output(const std::string& path, const char* option) {
   std::string ext = file_extension(path);
-  if (ext != "jpg" && ext != "jpeg" && ext != "png" && ext != "webp" && ext != "tif" && ext != "tiff")
+  if (ext != "jpg" && ext != "jpeg" && ext != "png" && ext != "webp" && ext != "tif" &&
+      ext != "tiff")
     throw UsageError(std::string(option) + " " + path +
                      ": unknown image format (use .jpg, .png, .webp or .tif)");
 }
@@ -132,12 +133,15 @@ void run(const AgeArgs& a) {
       throw InputError(a.photo, e.reason());
     }
     for (auto& [k, v] : r.timings) t["age_" + k] = v;
-    extra["source"] = {{"file", a.photo}, {"format", photo.format}, {"width", photo.bgr.cols},
+    extra["source"] = {{"file", a.photo},
+                       {"format", photo.format},
+                       {"width", photo.bgr.cols},
                        {"height", photo.bgr.rows}};
     extra["view"] = to_string(an.view);
     extra["simulate"] = sim.report;
-    extra["skin_type_from_photo"] = {{"ita", an.scalp.skin_tone.ita},
-                                     {"suggested", skin_type_roman(skin_type_from_ita(an.scalp.skin_tone.ita))}};
+    extra["skin_type_from_photo"] = {
+        {"ita", an.scalp.skin_tone.ita},
+        {"suggested", skin_type_roman(skin_type_from_ita(an.scalp.skin_tone.ita))}};
     EncodeOptions eo;
     eo.mark_simulated = true;  // frames and strip are simulations, like simulate's output
     if (!a.frames.empty()) {
@@ -147,7 +151,8 @@ void run(const AgeArgs& a) {
       if (ec) throw InputError(a.frames, "cannot create the folder: " + ec.message());
       nlohmann::json files = nlohmann::json::array();
       for (const AgeFrame& f : r.frames) {
-        std::string path = (std::filesystem::path(a.frames) / (year_name(f.year) + "." + a.frames_ext)).string();
+        std::string path =
+            (std::filesystem::path(a.frames) / (year_name(f.year) + "." + a.frames_ext)).string();
         write_image(path, f.image, eo);
         files.push_back(path);
       }
@@ -169,8 +174,10 @@ void run(const AgeArgs& a) {
   j["labelled"] = opt.label;
   j["timings_ms"] = t;
   std::string text = j.dump(2) + "\n";
-  if (!a.json.empty()) write_file_atomic(a.json, text);
-  else std::cout << text;
+  if (!a.json.empty())
+    write_file_atomic(a.json, text);
+  else
+    std::cout << text;
   std::cerr << "smp age: " << r.message << "\n";
 }
 
@@ -184,28 +191,35 @@ Register reg("age", 25, [](CLI::App& app) {
   sub->add_option("--years", args->years, "years to render, comma-separated (0-30)")
       ->capture_default_str();
   sub->add_option("--sun", args->sun, "sun exposure: low, moderate or high")->capture_default_str();
-  sub->add_option("--skin-type", args->skin_type, "Fitzpatrick skin type I-VI")->capture_default_str();
-  sub->add_flag("--scar", args->scar, "the whole treated area is scar tissue (design scar zones always are)");
+  sub->add_option("--skin-type", args->skin_type, "Fitzpatrick skin type I-VI")
+      ->capture_default_str();
+  sub->add_flag("--scar", args->scar,
+                "the whole treated area is scar tissue (design scar zones always are)");
   sub->add_option("--threshold", args->threshold,
                   "touch-up when the visible contrast falls below this share of year 0")
       ->capture_default_str();
   sub->add_option("--touch-up-at", args->touch_ups, "a touch-up at this year (repeat, or 3,6)")
       ->delimiter(',');
-  sub->add_option("-o,--output", args->strip, "strip of labelled frames, one per year (.jpg, .png)");
+  sub->add_option("-o,--output", args->strip,
+                  "strip of labelled frames, one per year (.jpg, .png)");
   sub->add_option("--frames", args->frames, "also write each year's full frame into this folder");
   sub->add_option("--frames-format", args->frames_ext, "jpg or png")->capture_default_str();
   sub->add_option("--plot", args->plot, "contrast share over the years (.png or .svg)");
   sub->add_option("--json", args->json, "write the report here (default: stdout)");
   // simulate's design options, same meaning
   sub->add_option("--design", args->design, "DESIGN.json (as for smp simulate)");
-  sub->add_option("--hairline", args->hairline, "hairline preset: natural, mature, youthful, broken");
-  sub->add_option("--density", args->density, "impressions per cm² after session 3 (40-200, default 100)");
+  sub->add_option("--hairline", args->hairline,
+                  "hairline preset: natural, mature, youthful, broken");
+  sub->add_option("--density", args->density,
+                  "impressions per cm² after session 3 (40-200, default 100)");
   sub->add_option("--sessions", args->sessions, "the result after this session (1-4, default 3)");
-  sub->add_option("--shade", args->shade, "pigment shade: auto or CIELAB L*")->capture_default_str();
+  sub->add_option("--shade", args->shade, "pigment shade: auto or CIELAB L*")
+      ->capture_default_str();
   sub->add_option("--seed", args->seed, "placement seed (same seed as simulate: same impressions)")
       ->capture_default_str();
   sub->add_flag("--no-label", args->no_label, "leave out the 'Simulated result' label");
-  sub->add_option("--face", args->face, "which face to treat (0 = largest)")->check(CLI::NonNegativeNumber);
+  sub->add_option("--face", args->face, "which face to treat (0 = largest)")
+      ->check(CLI::NonNegativeNumber);
   sub->add_option("--px-per-mm", args->px_per_mm, "known scale, overrides the analysis")
       ->check(CLI::PositiveNumber);
   sub->callback([args] { run(*args); });

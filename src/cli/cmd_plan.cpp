@@ -1,12 +1,16 @@
 // smp plan [PHOTO ...] [--area-cm2 X | zone=X,...] [--zones ...] [--pricebook FILE]
 //          [--experience junior|senior|expert] [--start DATE] [--client NAME]
 //          [--json FILE] [--html FILE] [--pdf FILE]
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
 
 #include "cli/command.h"
+#include "smp/age/age.h"
 #include "smp/core/errors.h"
+#include "smp/design/design.h"
+#include "smp/render/simulate.h"
 #include "smp/core/files.h"
 #include "smp/image/image_io.h"
 #include "smp/plan/plan.h"
@@ -18,9 +22,9 @@ namespace {
 struct PlanArgs {
   std::vector<std::string> photos, views, zones;
   std::string area, pricebook, experience = "senior", start, client, json, html, pdf, after;
-  std::string hairline = "natural", top_forehead = "down";
+  std::string hairline = "natural", top_forehead = "down", design, sun = "moderate", skin_type;
   double mid_frontal_mm = 0, ipd_mm = 63, px_per_mm = 0, marker_mm = 0;
-  bool alopecia = false, very_light_skin = false;
+  bool alopecia = false, very_light_skin = false, no_simulate = false;
 };
 
 std::vector<std::string> split(const std::string& s, char sep) {
@@ -97,13 +101,18 @@ void run(const PlanArgs& a) {
   if (a.top_forehead != "up" && a.top_forehead != "down")
     throw UsageError("--top-forehead '" + a.top_forehead + "': expected up or down");
   std::vector<ZoneArea> given = given_zones(a, wanted);
+  Design design;
+  if (!a.design.empty()) design = read_design(a.design);
+  AgeOptions age_opt;
+  age_opt.conditions.sun = parse_sun_exposure(a.sun);
+  if (!a.skin_type.empty()) age_opt.conditions.skin_type = parse_skin_type(a.skin_type);
 
   AnalyzeOptions aopt;
   aopt.ipd_mm = a.ipd_mm;
   if (a.px_per_mm > 0) aopt.px_per_mm = a.px_per_mm;
   if (a.marker_mm > 0) aopt.marker_mm = a.marker_mm;
-  aopt.hairline.preset = parse_hairline_preset(a.hairline);
-  aopt.hairline.mid_frontal_mm = a.mid_frontal_mm;
+  aopt.hairline.preset = design.preset.value_or(parse_hairline_preset(a.hairline));
+  aopt.hairline.mid_frontal_mm = a.mid_frontal_mm > 0 ? a.mid_frontal_mm : design.mid_frontal_mm.value_or(0);
 
   PlanInput in;
   in.client_name = a.client;
@@ -166,14 +175,47 @@ void run(const PlanArgs& a) {
     throw InputError(a.photos.empty() ? "" : a.photos.front(),
                      "no bald scalp to treat was found in the photos; give the area with --area-cm2");
 
-  // SEAM (touch-up date): `smp age`'s fading model would set in.touch_up_years and the curve below;
-  // until it is wired the clinics' 4-6 years and a generic curve are used, and the report says so.
+  // Touch-up: `smp age`'s fading model for this client's skin, sun and scars (the model's
+  // reference area: no rendering needed). Beyond its horizon: the clinics' 4-6 years.
+  FadingCurve fading = generic_fading_curve(5.0);
+  {
+    ScopedTiming st(t, "fading_model");
+    if (a.skin_type.empty()) {
+      for (const auto& s : shots)
+        if (s.analysis.face()) {
+          age_opt.conditions.skin_type = skin_type_from_ita(s.analysis.scalp.skin_tone.ita);
+          break;
+        }
+    }
+    for (const auto& z : in.zones) age_opt.conditions.scar |= z.zone == Zone::kScar;
+    check_age_options(age_opt);
+    AgeResult age = age_reference(age_opt);
+    std::string conditions = std::string(to_string(age_opt.conditions.sun)) + " sun, Fitzpatrick " +
+                             skin_type_roman(age_opt.conditions.skin_type) +
+                             (age_opt.conditions.scar ? ", scar tissue" : "");
+    if (age.touch_up_year) {
+      // The model gives a year; a clinic books a season: half a year either side.
+      double y = *age.touch_up_year;
+      in.touch_up_years = std::make_pair(std::max(0.5, y - 0.5), y + 0.5);
+      in.touch_up_source = "fading model, " + conditions;
+      fading.points.clear();
+      for (const auto& p : age.curve)
+        if (p.x <= 10.0 + 1e-9) fading.points.push_back(p);
+      fading.threshold = age_opt.threshold;
+      char buf[160];
+      std::snprintf(buf, sizeof buf,
+                    "Fading model of smp age (%s): the contrast falls below %d %% after about %.1f years",
+                    conditions.c_str(), static_cast<int>(std::lround(age_opt.threshold * 100)), y);
+      fading.source = buf;
+    } else {
+      in.warnings.push_back("fading model: " + age.message + "; the touch-up date uses 4-6 years");
+    }
+  }
   Plan plan;
   {
     ScopedTiming st(t, "plan");
     plan = make_plan(in, book);
   }
-  FadingCurve fading = generic_fading_curve(5.0);
 
   // Report pictures: the front photo (else the first), cropped to the head.
   ReportImages images;
@@ -186,7 +228,21 @@ void run(const PlanArgs& a) {
       cv::Rect crop = report_crop(main->analysis);
       images.before = main->photo.bgr(crop).clone();
       images.overlay = draw_zone_overlay(main->photo.bgr, main->measured, main->analysis)(crop).clone();
-      // SEAM (simulated after): an image made by `smp simulate` from the same photo.
+      // The simulated after: an image made earlier by `smp simulate` (--after), else simulated
+      // here from the front photo with the same analysis and design.
+      if (a.after.empty() && !a.no_simulate && main->analysis.face()) {
+        ScopedTiming st2(t, "simulate");
+        SimulateOptions so;
+        so.density_per_cm2 = std::clamp(book.impressions_per_cm2, 40.0, 200.0);
+        so.sessions = std::min(4, static_cast<int>(plan.sessions.sessions.size()));
+        so.label = true;
+        try {
+          SimulateResult sim = simulate(main->photo.bgr, main->analysis, design, so);
+          images.after = sim.image(crop).clone();
+        } catch (const InputError& e) {
+          plan.warnings.push_back("no simulated result: " + e.reason());
+        }
+      }
       if (!a.after.empty()) {
         auto bytes = read_file_bytes(a.after);
         Photo after = decode_photo(bytes, a.after);
@@ -246,6 +302,12 @@ Register reg("plan", 40, [](CLI::App& app) {
   sub->add_flag("--very-light-skin", args->very_light_skin,
                 "very light skin: one more, lighter session (also detected from a front photo)");
   sub->add_option("--after", args->after, "simulated result from `smp simulate` for the report");
+  sub->add_flag("--no-simulate", args->no_simulate, "no simulated after image in the report");
+  sub->add_option("--design", args->design, "DESIGN.json (as for smp simulate): hairline, density, shade");
+  sub->add_option("--sun", args->sun, "sun exposure for the fading model: low, moderate, high")
+      ->capture_default_str();
+  sub->add_option("--skin-type", args->skin_type,
+                  "Fitzpatrick skin type I-VI for the fading model (default: from the front photo)");
   sub->add_option("--hairline", args->hairline, "hairline preset: natural, mature, youthful, broken")
       ->capture_default_str();
   sub->add_option("--mid-frontal-mm", args->mid_frontal_mm, "hairline height above the glabella")

@@ -15,8 +15,8 @@ namespace {
 
 struct SimulateArgs {
   std::string photo, out, design, hairline, shade = "auto", json, impressions, strip;
-  double density = 0, px_per_mm = 0;
-  int sessions = 0, face = -1;
+  double density = -1, px_per_mm = 0;
+  int sessions = -1, face = -1;
   unsigned seed = 1;
   bool no_label = false;
 };
@@ -31,8 +31,8 @@ void check_output(const std::string& path, const char* option) {
 void run(const SimulateArgs& a) {
   // Everything the user typed is checked before the slow work starts.
   SimulateOptions so;
-  if (a.density != 0) so.density_per_cm2 = a.density;
-  if (a.sessions != 0) so.sessions = a.sessions;
+  if (a.density != -1) so.density_per_cm2 = a.density;
+  if (a.sessions != -1) so.sessions = a.sessions;
   if (a.shade != "auto") {
     try {
       size_t used = 0;

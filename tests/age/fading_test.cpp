@@ -1,14 +1,15 @@
 // The fading model on its own: no photo, no face model. The reference area of contrast.h stands
 // for a treated scalp; the calibration targets (10 % visible loss while healing, touch-up at 4-6
 // years with moderate sun) are asserted here with the margins the issue gives.
+#include "smp/age/fading.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "smp/age/ageing.h"
 #include "smp/age/age.h"
+#include "smp/age/ageing.h"
 #include "smp/age/contrast.h"
-#include "smp/age/fading.h"
 #include "smp/core/errors.h"
 
 namespace smp {
@@ -65,7 +66,9 @@ TEST(Fading, MoreSunMeansAnEarlierTouchUp) {
     auto high = touch_up({SunExposure::kHigh, type, false, {}});
     ASSERT_TRUE(high && mod) << "type " << type;
     EXPECT_LT(*high, *mod) << "type " << type;
-    if (low) EXPECT_LT(*mod, *low) << "type " << type;
+    if (low) {
+      EXPECT_LT(*mod, *low) << "type " << type;
+    }
   }
 }
 
@@ -85,7 +88,7 @@ TEST(Fading, TouchUpRestoresThePigmentSawTooth) {
   for (double y : c.touch_ups) {
     double before = m.share(y - 1e-6), after = m.share(y);
     EXPECT_LT(before, 0.80) << y;
-    EXPECT_GT(after, 0.97) << y;  // back to (almost) year 0: migration is not undone
+    EXPECT_GT(after, 0.97) << y;              // back to (almost) year 0: migration is not undone
     EXPECT_LT(m.share(y + 0.5), after) << y;  // and it fades again, healing included
   }
   // With touch-ups every 4 years the share never falls below 70 % until after the last one.

@@ -249,9 +249,9 @@ TEST(ImageIo, EveryExifOrientationComesOutUpright) {
   cv::Mat upright = test_card();
   for (int o = 1; o <= 8; ++o) {
     Bytes png = encode(stored_for_orientation(upright, o), ".png");
-    Photo p = decode_photo(insert_png_chunk(png, "eXIf", Bytes(exif_with_orientation(o).begin() + 6,
-                                                               exif_with_orientation(o).end())),
-                           "o.png");
+    Bytes exif = exif_with_orientation(o);
+    exif.erase(exif.begin(), exif.begin() + 6);  // PNG's eXIf has no "Exif\0\0" header
+    Photo p = decode_photo(insert_png_chunk(png, "eXIf", exif), "o.png");
     EXPECT_EQ(p.exif_orientation, o);
     ASSERT_EQ(p.bgr.size(), upright.size()) << "orientation " << o;
     EXPECT_EQ(max_diff(p.bgr, upright), 0.0) << "orientation " << o;

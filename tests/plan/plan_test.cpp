@@ -171,8 +171,9 @@ TEST(PlanSessions, FullHeadThreeToFive) {
 
 TEST(PlanSessions, ScarsAlopeciaLightSkinAddOne) {
   PriceBook b = default_price_book();
-  for (ClientFactors f : {ClientFactors{.scar = true}, ClientFactors{.alopecia = true},
-                          ClientFactors{.very_light_skin = true}}) {
+  for (int which = 0; which < 3; ++which) {
+    ClientFactors f;
+    (which == 0 ? f.scar : which == 1 ? f.alopecia : f.very_light_skin) = true;
     SessionPlan p = plan_sessions(150, f, b);
     EXPECT_EQ(p.sessions.size(), 4u);
     expect_session_rules(p, b);

@@ -21,8 +21,9 @@ std::string fmt(const char* f, double v) {
 std::vector<double> sorted_years(const std::vector<double>& years) {
   std::vector<double> y = years;
   std::sort(y.begin(), y.end());
-  y.erase(std::unique(y.begin(), y.end(), [](double a, double b) { return std::abs(a - b) < 1e-9; }),
-          y.end());
+  y.erase(
+      std::unique(y.begin(), y.end(), [](double a, double b) { return std::abs(a - b) < 1e-9; }),
+      y.end());
   return y;
 }
 
@@ -32,8 +33,9 @@ void finish(AgeResult& r, const ContrastModel& model, const AgeOptions& opt) {
   auto share = [&](double t) { return model.share(t); };
   r.touch_up_year = first_crossing(share, opt.threshold, opt.horizon_years);
   r.touch_up_due = all_crossings(share, opt.threshold, opt.horizon_years);
-  double last = std::max(opt.horizon_years, opt.years.empty() ? 0.0 : *std::max_element(
-                                                                          opt.years.begin(), opt.years.end()));
+  double last =
+      std::max(opt.horizon_years,
+               opt.years.empty() ? 0.0 : *std::max_element(opt.years.begin(), opt.years.end()));
   // Weekly-ish steps, plus both sides of every touch-up so the saw-tooth's jumps are vertical.
   std::vector<double> ts;
   for (double t = 0; t < last; t += 1.0 / 26) ts.push_back(t);
@@ -156,11 +158,10 @@ AgeResult age_simulation(const cv::Mat& bgr8, const SimulateResult& sim,
     } else {
       {
         ScopedTiming st(r.timings, "render");
-        f.unlabelled = render_impressions(
-            bgr8,
-            age_impressions(sim.impressions, scar, y, opt.conditions, sim.render.pigment,
-                            opt.params),
-            sim.render);
+        f.unlabelled = render_impressions(bgr8,
+                                          age_impressions(sim.impressions, scar, y, opt.conditions,
+                                                          sim.render.pigment, opt.params),
+                                          sim.render);
       }
       ScopedTiming st(r.timings, "measure");
       f.measured = measure_contrast(bgr8, f.unlabelled, mask);
@@ -174,12 +175,13 @@ AgeResult age_simulation(const cv::Mat& bgr8, const SimulateResult& sim,
     }
     r.frames.push_back(std::move(f));
   }
-  // The strip shows the treated area and a quarter of its size around it.
+  // The strip shows the treated area and a margin around it.
   cv::Mat full;
   cv::resize(mask, full, bgr8.size(), 0, 0, cv::INTER_NEAREST);
   cv::Rect box = cv::boundingRect(full);
-  int mx = box.width / 4, my = box.height / 4;
-  r.crop = cv::Rect(box.x - mx, box.y - my, box.width + 2 * mx, box.height + 2 * my) &
+  // More room below: the face under a hairline or crown is what makes the picture readable.
+  int mx = box.width / 4, my = box.height / 4, below = box.height * 3 / 4;
+  r.crop = cv::Rect(box.x - mx, box.y - my, box.width + 2 * mx, box.height + my + below) &
            cv::Rect(0, 0, bgr8.cols, bgr8.rows);
   finish(r, model, opt);
   return r;
@@ -209,10 +211,10 @@ AgeResult age_reference(const AgeOptions& opt) {
 
 cv::Mat make_age_strip(const AgeResult& r, const AgeOptions& opt) {
   SMP_CHECK(!r.frames.empty() && !r.frames[0].unlabelled.empty());
-  const cv::Rect crop = r.crop.empty()
-                            ? cv::Rect(0, 0, r.frames[0].unlabelled.cols, r.frames[0].unlabelled.rows)
-                            : r.crop;
-  const int n = static_cast<int>(r.frames.size()), gap = 8, caption = 70;
+  const cv::Rect crop =
+      r.crop.empty() ? cv::Rect(0, 0, r.frames[0].unlabelled.cols, r.frames[0].unlabelled.rows)
+                     : r.crop;
+  const int n = static_cast<int>(r.frames.size()), gap = 8, caption = 92;
   double sc = std::min(1.0, 520.0 / crop.height);
   sc = std::min(sc, (4096.0 - (n - 1) * gap) / (n * static_cast<double>(crop.width)));
   // Large enough to read the caption even for a small crop.
@@ -228,20 +230,21 @@ cv::Mat make_age_strip(const AgeResult& r, const AgeOptions& opt) {
     int x0 = i * (cs.width + gap);
     cell.copyTo(strip(cv::Rect(x0, 0, cs.width, cs.height)));
     bool due = f.share < opt.threshold;
-    std::string year = "Year " + fmt("%g", std::round(f.year * 100) / 100);
-    std::string share = "contrast " + fmt("%.0f %%", f.share * 100) + " of year 0";
-    double s1 = std::min(0.9, cs.width / 260.0), s2 = std::min(0.6, cs.width / 380.0);
-    int base = 0;
-    cv::Size t1 = cv::getTextSize(year, cv::FONT_HERSHEY_SIMPLEX, s1, 2, &base);
-    cv::Size t2 = cv::getTextSize(share, cv::FONT_HERSHEY_SIMPLEX, s2, 1, &base);
-    int cx = x0 + cs.width / 2;
-    cv::putText(strip, year, cv::Point(cx - t1.width / 2, cs.height + 8 + t1.height),
-                cv::FONT_HERSHEY_SIMPLEX, s1, cv::Scalar(30, 30, 30), 2, cv::LINE_AA);
-    cv::Scalar c2 = due ? cv::Scalar(30, 30, 200) : cv::Scalar(70, 70, 70);
-    std::string line2 = due ? share + " - touch-up due" : share;
-    t2 = cv::getTextSize(line2, cv::FONT_HERSHEY_SIMPLEX, s2, 1, &base);
-    cv::putText(strip, line2, cv::Point(cx - t2.width / 2, cs.height + 8 + t1.height + 14 + t2.height),
-                cv::FONT_HERSHEY_SIMPLEX, s2, c2, 1, cv::LINE_AA);
+    // Year, contrast share and, past the threshold, "touch-up due" in red: three short lines that
+    // fit a 260 px cell.
+    std::vector<std::pair<std::string, cv::Scalar>> lines = {
+        {"Year " + fmt("%g", std::round(f.year * 100) / 100), cv::Scalar(30, 30, 30)},
+        {"contrast " + fmt("%.0f %%", f.share * 100), cv::Scalar(70, 70, 70)}};
+    if (due) lines.emplace_back("touch-up due", cv::Scalar(30, 30, 200));
+    int y = cs.height + 6;
+    for (size_t k = 0; k < lines.size(); ++k) {
+      double scale = k == 0 ? 0.8 : 0.6;
+      int thick = k == 1 ? 1 : 2, base = 0;
+      cv::Size ts = cv::getTextSize(lines[k].first, cv::FONT_HERSHEY_SIMPLEX, scale, thick, &base);
+      y += ts.height + (k == 0 ? 2 : 8);
+      cv::putText(strip, lines[k].first, cv::Point(x0 + (cs.width - ts.width) / 2, y),
+                  cv::FONT_HERSHEY_SIMPLEX, scale, lines[k].second, thick, cv::LINE_AA);
+    }
   }
   return strip;
 }
@@ -250,8 +253,8 @@ ContrastPlot make_age_plot(const AgeResult& r, const AgeOptions& opt) {
   ContrastPlot p;
   p.title = r.model_only ? "How SMP fades (reference scalp, no photo)" : "How this SMP fades";
   const FadingConditions& c = opt.conditions;
-  p.subtitle = std::string(to_string(c.sun)) + " sun, Fitzpatrick " +
-               skin_type_roman(c.skin_type) + (c.scar ? ", scar tissue" : "") +
+  p.subtitle = std::string(to_string(c.sun)) + " sun, Fitzpatrick " + skin_type_roman(c.skin_type) +
+               (c.scar ? ", scar tissue" : "") +
                (r.scar_impressions ? ", scar zones in the design" : "");
   for (size_t i = 0; i < c.touch_ups.size(); ++i)
     p.subtitle += (i == 0 ? "; touch-ups planned at " : ", ") + fmt("%g", c.touch_ups[i]) +
@@ -310,26 +313,25 @@ nlohmann::json to_json(const AgeResult& r, const AgeOptions& opt) {
     years.push_back(y);
   }
   const FadingConditions& c = opt.conditions;
-  json j = {
-      {"model_only", r.model_only},
-      {"conditions",
-       {{"sun", to_string(c.sun)},
-        {"skin_type", skin_type_roman(c.skin_type)},
-        {"scar", c.scar},
-        {"scar_zone_impressions", r.scar_impressions},
-        {"touch_ups_at", c.touch_ups},
-        {"decay_rate_per_year", r4(decay_rate_per_year(c, opt.params))},
-        {"healing_loss", r4(healing_loss(c, opt.params))}}},
-      {"threshold", opt.threshold},
-      {"horizon_years", opt.horizon_years},
-      {"delta_e2000_year0", r4(r.delta_e0)},
-      {"years", years},
-      {"touch_up_year", r.touch_up_year ? json(r4(*r.touch_up_year)) : json(nullptr)},
-      {"touch_up_due", json::array()},
-      {"message", r.message},
-      {"model_check", {{"max_share_error", r4(r.max_model_error)}}},
-      {"model", to_json(opt.params)},
-      {"timings_ms", r.timings}};
+  json j = {{"model_only", r.model_only},
+            {"conditions",
+             {{"sun", to_string(c.sun)},
+              {"skin_type", skin_type_roman(c.skin_type)},
+              {"scar", c.scar},
+              {"scar_zone_impressions", r.scar_impressions},
+              {"touch_ups_at", c.touch_ups},
+              {"decay_rate_per_year", r4(decay_rate_per_year(c, opt.params))},
+              {"healing_loss", r4(healing_loss(c, opt.params))}}},
+            {"threshold", opt.threshold},
+            {"horizon_years", opt.horizon_years},
+            {"delta_e2000_year0", r4(r.delta_e0)},
+            {"years", years},
+            {"touch_up_year", r.touch_up_year ? json(r4(*r.touch_up_year)) : json(nullptr)},
+            {"touch_up_due", json::array()},
+            {"message", r.message},
+            {"model_check", {{"max_share_error", r4(r.max_model_error)}}},
+            {"model", to_json(opt.params)},
+            {"timings_ms", r.timings}};
   for (double t : r.touch_up_due) j["touch_up_due"].push_back(r4(t));
   return j;
 }

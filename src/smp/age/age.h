@@ -24,9 +24,9 @@ inline constexpr double kMaxAgeYears = 30;
 struct AgeOptions {
   std::vector<double> years{0, 1, 2, 4, 6, 8};  // frames to render (any order, deduplicated)
   FadingConditions conditions;
-  double threshold = 0.70;      // touch-up when the contrast share falls below this
-  double horizon_years = 15;    // no touch-up year beyond this: null + message
-  bool label = true;            // "Simulated result" on every frame, as `smp simulate` does
+  double threshold = 0.70;    // touch-up when the contrast share falls below this
+  double horizon_years = 15;  // no touch-up year beyond this: null + message
+  bool label = true;          // "Simulated result" on every frame, as `smp simulate` does
   FadingParams params;
 };
 
@@ -47,16 +47,16 @@ struct AgeFrame {
 };
 
 struct AgeResult {
-  std::vector<AgeFrame> frames;             // in the order of the requested years (sorted)
-  std::optional<double> touch_up_year;      // first time below the threshold, years
-  std::vector<double> touch_up_due;         // every time below the threshold within the horizon
-  std::string message;                      // one sentence for people
-  std::vector<cv::Point2d> curve;           // (years, share) of the model, fine steps
-  double max_model_error = 0;               // |share_model - share| over the frames
-  double delta_e0 = 0;                      // year-0 contrast (ΔE2000)
-  size_t scar_impressions = 0;              // impressions in the design's scar zones
-  cv::Rect crop;                            // the treated area and a margin (for the strip)
-  bool model_only = false;                  // the reference area, no photo
+  std::vector<AgeFrame> frames;         // in the order of the requested years (sorted)
+  std::optional<double> touch_up_year;  // first time below the threshold, years
+  std::vector<double> touch_up_due;     // every time below the threshold within the horizon
+  std::string message;                  // one sentence for people
+  std::vector<cv::Point2d> curve;       // (years, share) of the model, fine steps
+  double max_model_error = 0;           // |share_model - share| over the frames
+  double delta_e0 = 0;                  // year-0 contrast (ΔE2000)
+  size_t scar_impressions = 0;          // impressions in the design's scar zones
+  cv::Rect crop;                        // the treated area and a margin (for the strip)
+  bool model_only = false;              // the reference area, no photo
   Timings timings;
 };
 

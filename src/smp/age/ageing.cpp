@@ -34,8 +34,8 @@ Impression age_impression(const Impression& imp, const ImpressionAge& a, const P
 
 std::vector<Impression> age_impressions(const std::vector<Impression>& impressions,
                                         const std::vector<uint8_t>& scar, double years,
-                                        const FadingConditions& conditions,
-                                        const Pigment& pigment, const FadingParams& p) {
+                                        const FadingConditions& conditions, const Pigment& pigment,
+                                        const FadingParams& p) {
   SMP_CHECK(scar.empty() || scar.size() == impressions.size());
   FadingConditions scarred = conditions;
   scarred.scar = true;
@@ -43,8 +43,8 @@ std::vector<Impression> age_impressions(const std::vector<Impression>& impressio
   std::vector<Impression> out;
   out.reserve(impressions.size());
   for (size_t i = 0; i < impressions.size(); ++i)
-    out.push_back(age_impression(impressions[i], !scar.empty() && scar[i] ? on_scar : normal,
-                                 pigment, p));
+    out.push_back(
+        age_impression(impressions[i], !scar.empty() && scar[i] ? on_scar : normal, pigment, p));
   return out;
 }
 

@@ -26,7 +26,7 @@ Impression age_impression(const Impression& imp, const ImpressionAge& a, const P
 // tissue, the others under `conditions` as given.
 std::vector<Impression> age_impressions(const std::vector<Impression>& impressions,
                                         const std::vector<uint8_t>& scar, double years,
-                                        const FadingConditions& conditions,
-                                        const Pigment& pigment, const FadingParams& p = {});
+                                        const FadingConditions& conditions, const Pigment& pigment,
+                                        const FadingParams& p = {});
 
 }  // namespace smp

@@ -11,7 +11,8 @@
 
 namespace smp {
 
-AreaContrast measure_contrast(const cv::Mat& bare8, const cv::Mat& rendered8, const cv::Mat& mask8) {
+AreaContrast measure_contrast(const cv::Mat& bare8, const cv::Mat& rendered8,
+                              const cv::Mat& mask8) {
   SMP_CHECK_EQ(bare8.type(), CV_8UC3);
   SMP_CHECK_EQ(rendered8.type(), CV_8UC3);
   SMP_CHECK(bare8.size() == rendered8.size());
@@ -22,7 +23,8 @@ AreaContrast measure_contrast(const cv::Mat& bare8, const cv::Mat& rendered8, co
   cv::Vec3d sb(0, 0, 0), st(0, 0, 0);
   long n = 0;
   for (int y = 0; y < H; ++y) {
-    const uint8_t* m = mask8.ptr<uint8_t>(std::min(mask8.rows - 1, static_cast<int>((y + 0.5) * sy)));
+    const uint8_t* m =
+        mask8.ptr<uint8_t>(std::min(mask8.rows - 1, static_cast<int>((y + 0.5) * sy)));
     const cv::Vec3b* b = bare8.ptr<cv::Vec3b>(y);
     const cv::Vec3b* r = rendered8.ptr<cv::Vec3b>(y);
     for (int x = 0; x < W; ++x) {
@@ -74,7 +76,10 @@ ContrastModel::ContrastModel(const std::vector<Impression>& impressions,
                              const std::vector<uint8_t>& scar, const FadingConditions& conditions,
                              const RenderParams& render, const cv::Vec3d& bare_linear,
                              const cv::Vec3d& treated0_linear, const FadingParams& p)
-    : cond_(conditions), pigment_(render.pigment), p_(p), bare_(bare_linear),
+    : cond_(conditions),
+      pigment_(render.pigment),
+      p_(p),
+      bare_(bare_linear),
       treated0_(treated0_linear) {
   SMP_CHECK(scar.empty() || scar.size() == impressions.size());
   // Group by everything that ages the darkness differently; the mass (diameter, scale,
@@ -161,7 +166,7 @@ double ContrastModel::visible(double years) const {
 Lab reference_skin(int skin_type) {
   // Typical CIELAB of a bare scalp / forehead per Fitzpatrick type, in the middle of each ITA°
   // band of skin_type_from_ita (ITA ≈ 62, 48, 35, 20, -8, -45).
-  static const Lab kSkin[6] = {{72, 8, 12}, {67, 10, 15}, {62, 11, 17},
+  static const Lab kSkin[6] = {{72, 8, 12},  {67, 10, 15}, {62, 11, 17},
                                {56, 12, 18}, {47, 12, 17}, {35, 10, 15}};
   return kSkin[std::clamp(skin_type, 1, 6) - 1];
 }

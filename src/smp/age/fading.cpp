@@ -19,9 +19,12 @@ SunExposure parse_sun_exposure(const std::string& s) {
 
 const char* to_string(SunExposure s) {
   switch (s) {
-    case SunExposure::kLow: return "low";
-    case SunExposure::kModerate: return "moderate";
-    case SunExposure::kHigh: return "high";
+    case SunExposure::kLow:
+      return "low";
+    case SunExposure::kModerate:
+      return "moderate";
+    case SunExposure::kHigh:
+      return "high";
   }
   return "moderate";
 }

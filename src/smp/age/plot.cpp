@@ -16,7 +16,7 @@ namespace {
 // One layout for both back ends, so the PNG and the SVG show the same thing.
 struct Layout {
   int w = 1100, h = 640;
-  int left = 96, right = 40, top = 92, bottom = 84;
+  int left = 96, right = 112, top = 92, bottom = 84;
   double x_max = 10, y_max = 1.1;
   double px(double years) const { return left + years / x_max * (w - left - right); }
   double py(double share) const { return top + (1.0 - share / y_max) * (h - top - bottom); }
@@ -63,7 +63,9 @@ void text(cv::Mat& img, const std::string& s, cv::Point2d at, double scale, cv::
               thick, cv::LINE_AA);
 }
 
-std::string percent(double share) { return fmt("%.0f %%", share * 100); }
+std::string percent(double share) {
+  return fmt("%.0f %%", share * 100);
+}
 
 }  // namespace
 
@@ -101,11 +103,9 @@ cv::Mat draw_contrast_plot(const ContrastPlot& p) {
   // Threshold.
   dashed(img, cv::Point2d(x0, l.py(p.threshold)), cv::Point2d(x1, l.py(p.threshold)), kThreshold, 2,
          10);
-  // Threshold label below the line, at the right end unless the touch-up mark is there.
-  const bool due_right = p.touch_up_year && l.px(*p.touch_up_year) > x1 - 260;
-  text(img, "touch-up threshold " + percent(p.threshold),
-       cv::Point2d(due_right ? x0 + 8 : x1 - 6, l.py(p.threshold) + 22), 0.5, kThreshold, 1,
-       due_right ? 0 : 2);
+  // Threshold label in the right margin, where no curve can cross it.
+  text(img, "threshold", cv::Point2d(x1 + 8, l.py(p.threshold) - 4), 0.5, kThreshold);
+  text(img, percent(p.threshold), cv::Point2d(x1 + 8, l.py(p.threshold) + 16), 0.5, kThreshold);
   // Planned touch-ups.
   for (double t : p.touch_ups) {
     if (t > l.x_max) continue;
@@ -145,9 +145,11 @@ cv::Mat draw_contrast_plot(const ContrastPlot& p) {
   double lx = x1 - 300, ly = 30;
   cv::line(img, cv::Point2d(lx, ly), cv::Point2d(lx + 30, ly), kCurve, 3, cv::LINE_AA);
   text(img, "fading model", cv::Point2d(lx + 40, ly), 0.5, kInk, 1, 0, true);
-  cv::circle(img, cv::Point2d(lx + 15, ly + 26), 6, kInk, 2, cv::LINE_AA);
-  text(img, "measured on the rendered frames", cv::Point2d(lx + 40, ly + 26), 0.5, kInk, 1, 0,
-       true);
+  if (!p.frames.empty()) {
+    cv::circle(img, cv::Point2d(lx + 15, ly + 26), 6, kInk, 2, cv::LINE_AA);
+    text(img, "measured on the rendered frames", cv::Point2d(lx + 40, ly + 26), 0.5, kInk, 1, 0,
+         true);
+  }
   return img;
 }
 
@@ -156,15 +158,22 @@ std::string contrast_plot_svg(const ContrastPlot& p) {
   auto esc = [](const std::string& s) {
     std::string o;
     for (char c : s) {
-      if (c == '&') o += "&amp;";
-      else if (c == '<') o += "&lt;";
-      else if (c == '>') o += "&gt;";
-      else o += c;
+      if (c == '&')
+        o += "&amp;";
+      else if (c == '<')
+        o += "&lt;";
+      else if (c == '>')
+        o += "&gt;";
+      else
+        o += c;
     }
     return o;
   };
   auto rgb = [](cv::Scalar c) {
-    return fmt("#%02x", c[2]) + fmt("%02x", c[1]) + fmt("%02x", c[0]);
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "#%02x%02x%02x", static_cast<int>(c[2]), static_cast<int>(c[1]),
+                  static_cast<int>(c[0]));
+    return std::string(buf);
   };
   std::ostringstream s;
   s.setf(std::ios::fixed);
@@ -190,8 +199,8 @@ std::string contrast_plot_svg(const ContrastPlot& p) {
     s << "<text x=\"" << l.px(x) << "\" y=\"" << y0 + 24 << "\" text-anchor=\"middle\">" << x
       << "</text>\n";
   }
-  s << "<path d=\"M" << x0 << " " << y1 << " V" << y0 << " H" << x1
-    << "\" fill=\"none\" stroke=\"" << rgb(kInk) << "\"/>\n";
+  s << "<path d=\"M" << x0 << " " << y1 << " V" << y0 << " H" << x1 << "\" fill=\"none\" stroke=\""
+    << rgb(kInk) << "\"/>\n";
   s << "<text x=\"" << (x0 + x1) / 2 << "\" y=\"" << y0 + 56
     << "\" text-anchor=\"middle\" font-size=\"16\">years after the treatment</text>\n";
   s << "<text transform=\"translate(28 " << (y0 + y1) / 2
@@ -203,10 +212,10 @@ std::string contrast_plot_svg(const ContrastPlot& p) {
   s << "<line x1=\"" << x0 << "\" y1=\"" << l.py(p.threshold) << "\" x2=\"" << x1 << "\" y2=\""
     << l.py(p.threshold) << "\" stroke=\"" << rgb(kThreshold)
     << "\" stroke-width=\"2\" stroke-dasharray=\"10 10\"/>\n";
-  const bool due_right = p.touch_up_year && l.px(*p.touch_up_year) > x1 - 260;
-  s << "<text x=\"" << (due_right ? x0 + 8 : x1 - 6) << "\" y=\"" << l.py(p.threshold) + 22
-    << "\" text-anchor=\"" << (due_right ? "start" : "end") << "\" fill=\"" << rgb(kThreshold)
-    << "\">touch-up threshold " << esc(percent(p.threshold)) << "</text>\n";
+  s << "<text x=\"" << x1 + 8 << "\" y=\"" << l.py(p.threshold) - 4 << "\" fill=\""
+    << rgb(kThreshold) << "\">threshold</text>\n";
+  s << "<text x=\"" << x1 + 8 << "\" y=\"" << l.py(p.threshold) + 16 << "\" fill=\""
+    << rgb(kThreshold) << "\">" << esc(percent(p.threshold)) << "</text>\n";
   for (double t : p.touch_ups) {
     if (t > l.x_max) continue;
     s << "<line x1=\"" << l.px(t) << "\" y1=\"" << y0 << "\" x2=\"" << l.px(t) << "\" y2=\"" << y1
@@ -244,18 +253,24 @@ std::string contrast_plot_svg(const ContrastPlot& p) {
   s << "<line x1=\"" << lx << "\" y1=\"" << ly << "\" x2=\"" << lx + 30 << "\" y2=\"" << ly
     << "\" stroke=\"" << rgb(kCurve) << "\" stroke-width=\"3\"/>\n";
   s << "<text x=\"" << lx + 40 << "\" y=\"" << ly + 5 << "\">fading model</text>\n";
-  s << "<circle cx=\"" << lx + 15 << "\" cy=\"" << ly + 26 << "\" r=\"6\" fill=\"white\" stroke=\""
-    << rgb(kInk) << "\" stroke-width=\"2\"/>\n";
-  s << "<text x=\"" << lx + 40 << "\" y=\"" << ly + 31 << "\">measured on the rendered frames</text>\n";
+  if (!p.frames.empty()) {
+    s << "<circle cx=\"" << lx + 15 << "\" cy=\"" << ly + 26
+      << "\" r=\"6\" fill=\"white\" stroke=\"" << rgb(kInk) << "\" stroke-width=\"2\"/>\n";
+    s << "<text x=\"" << lx + 40 << "\" y=\"" << ly + 31
+      << "\">measured on the rendered frames</text>\n";
+  }
   s << "</svg>\n";
   return s.str();
 }
 
 void write_contrast_plot(const std::string& path, const ContrastPlot& p) {
   std::string ext = file_extension(path);
-  if (ext == "svg") write_file_atomic(path, contrast_plot_svg(p));
-  else if (ext == "png" || ext == "jpg" || ext == "jpeg") write_image(path, draw_contrast_plot(p));
-  else throw UsageError("--plot: '" + path + "' must end in .png or .svg");
+  if (ext == "svg")
+    write_file_atomic(path, contrast_plot_svg(p));
+  else if (ext == "png" || ext == "jpg" || ext == "jpeg")
+    write_image(path, draw_contrast_plot(p));
+  else
+    throw UsageError("--plot: '" + path + "' must end in .png or .svg");
 }
 
 }  // namespace smp

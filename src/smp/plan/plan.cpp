@@ -521,6 +521,9 @@ Quote make_quote(const std::vector<ZoneArea>& zones, int sessions, const PriceBo
       if (zp != book.zones.end() && zp->second.per_cm2) rate = *zp->second.per_cm2;
       price = {rate.low * z.area_cm2, rate.high * z.area_cm2};
     }
+    // Each line in round figures too, rounded outwards, so the lines add up to the subtotal.
+    price = {std::floor(price.low / book.round_to) * book.round_to,
+             std::ceil(price.high / book.round_to) * book.round_to};
     q.lines.push_back({what, price});
     sum.low += price.low;
     sum.high += price.high;

@@ -656,7 +656,7 @@ void page_one(Page& pg, const Plan& p, const PriceBook& book, const ReportImages
   pg.colour(kInk);
   pg.text(kMargin + 4, y, "Total treated area");
   pg.text_right(kMargin + 200, y, std::to_string(std::lround(p.total_area_cm2)) + " cm²");
-  y += 8;
+  y += 16;
   // Cost
   pg.heading(y, "Estimated cost");
   double box_y = y - 4;

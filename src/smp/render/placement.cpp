@@ -12,9 +12,10 @@ namespace smp {
 
 namespace {
 
-// Maximal Poisson-disk sets of radius r hold about kPacking / r² points per unit area
-// (measured for this sampler with 24 tries per active point).
-constexpr double kPacking = 0.70;
+// Radius of the Poisson disks: r = sqrt(kPacking / density). Chosen so that the sampler (24
+// tries per active point, later sessions filling in between earlier ones) slightly overshoots
+// every session's share; the exact count is then reached by dropping a random few.
+constexpr double kPacking = 0.58;
 // Below this share of the session's density, dots are thinned at random instead of spread
 // further apart: the single dots at the very front of a hairline.
 constexpr double kSparseShare = 0.25;
@@ -23,8 +24,8 @@ struct MapLookup {
   const TreatmentMap& m;
   // Map cell of a photo position, or false outside the map.
   bool cell(cv::Point2f p, int& x, int& y) const {
-    x = static_cast<int>((p.x + 0.5) * m.scale);
-    y = static_cast<int>((p.y + 0.5) * m.scale);
+    x = static_cast<int>(std::floor((p.x + 0.5) * m.scale));
+    y = static_cast<int>(std::floor((p.y + 0.5) * m.scale));
     return x >= 0 && y >= 0 && x < m.treated.cols && y < m.treated.rows;
   }
 };
@@ -74,8 +75,8 @@ std::vector<Impression> place_impressions(const TreatmentMap& map, const Placeme
   std::vector<char> keep;
 
   auto grid_of = [&](cv::Point2f p, int& gx, int& gy) {
-    gx = static_cast<int>((p.x - o.x) / cell);
-    gy = static_cast<int>((p.y - o.y) / cell);
+    gx = static_cast<int>(std::floor((p.x - o.x) / cell)) + 1;  // one cell of margin
+    gy = static_cast<int>(std::floor((p.y - o.y) / cell)) + 1;
     return gx >= 0 && gy >= 0 && gx < gw && gy < gh;
   };
 

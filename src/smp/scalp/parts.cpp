@@ -275,6 +275,46 @@ void clean_labels(cv::Mat& labels, cv::Point seed) {
   }
 }
 
+// Grey, blond or auburn hair can match the skin's colour closely enough for the forest (its
+// training photos are mostly bald or dark-haired). A bare scalp is smooth like the cheeks; hair
+// has strands: above the brows, skin that is much more textured than the cheeks is hair.
+// `probs` and `gray` are the ROI at the mid resolution; `k` = mid pixels per canonical pixel.
+void textured_skin_is_hair(cv::Mat& probs, const cv::Mat& gray, const Face& face, cv::Point roi_tl,
+                           double mid) {
+  auto P = [&](cv::Point2d p) { return (p - cv::Point2d(roi_tl)) * mid; };
+  double ipd = face.interpupillary_px() * mid;
+  int r = std::max(1, static_cast<int>(std::lround(ipd / 40)));
+  cv::Mat tex = local_std(gray, 2 * r + 1);
+  cv::blur(tex, tex, cv::Size(6 * r + 1, 6 * r + 1));
+  cv::Mat cheek(gray.size(), CV_8U, cv::Scalar(0));
+  std::vector<cv::Point> left, right;
+  for (int i : {1, 2, 3, 48, 31, 39}) left.push_back(cv::Point(P(face.landmarks[i])));
+  for (int i : {15, 14, 13, 54, 35, 42}) right.push_back(cv::Point(P(face.landmarks[i])));
+  cv::fillConvexPoly(cheek, left, 255);
+  cv::fillConvexPoly(cheek, right, 255);
+  std::vector<float> v;
+  for (int y = 0; y < tex.rows; ++y)
+    for (int x = 0; x < tex.cols; ++x)
+      if (cheek.at<uint8_t>(y, x)) v.push_back(tex.at<float>(y, x));
+  if (v.size() < 10) return;
+  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+  float ref = v[v.size() / 2];
+  float thr = std::max(2.2f * ref, ref + 0.025f);
+  cv::Point2d eyes = face.right_pupil() - face.left_pupil();
+  cv::Point2d up(eyes.y, -eyes.x);
+  up /= std::max(1e-6, cv::norm(up));
+  cv::Point2d o = P(face.glabella()) + up * (0.3 * ipd);
+  for (int y = 0; y < probs.rows; ++y) {
+    cv::Vec3f* p = probs.ptr<cv::Vec3f>(y);
+    const float* t = tex.ptr<float>(y);
+    for (int x = 0; x < probs.cols; ++x) {
+      if ((x - o.x) * up.x + (y - o.y) * up.y <= 0 || t[x] <= thr) continue;
+      cv::Vec3f& q = p[x];
+      if (q[1] > q[0] && q[1] > q[2]) std::swap(q[1], q[2]);
+    }
+  }
+}
+
 cv::Mat segment_front(const cv::Mat& bgr8, const Face& face, const PartsForest& forest) {
   Canonical c = to_canonical(bgr8, face);
   std::vector<cv::Mat> f = canonical_features(c, face);
@@ -297,7 +337,9 @@ cv::Mat segment_front(const cv::Mat& bgr8, const Face& face, const PartsForest& 
   cv::warpAffine(probs, pm, Tm, roi_mid.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP,
                  cv::BORDER_CONSTANT, cv::Scalar(1, 0, 0));
   int r = std::max(2, static_cast<int>(std::lround(3 * mid / s_can)));
-  pm = smooth_probs(pm, gray_guide(roi_mid), r, 2e-3);
+  cv::Mat guide = gray_guide(roi_mid);
+  pm = smooth_probs(pm, guide, r, 2e-3);
+  textured_skin_is_hair(pm, guide, face, c.roi.tl(), mid);
 
   cv::Mat labels(bgr8.size(), CV_8U, cv::Scalar(kBg));
   cv::Mat roi_labels = labels(c.roi);

@@ -1,0 +1,126 @@
+// DESIGN.json parsing (errors name the field) and the hairline presets' rules.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "smp/core/errors.h"
+#include "smp/design/design.h"
+#include "smp/design/hairline.h"
+
+namespace smp {
+namespace {
+
+std::string error_of(const std::string& json) {
+  try {
+    parse_design(json, "d.json");
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Design, ParsesAFullDesign) {
+  Design d = parse_design(R"({
+    "hairline": {"preset": "mature", "mid_frontal_mm": 85, "transition_mm": 9,
+                 "points": [[10, 50], [60, 20], [110, 50]]},
+    "density_per_cm2": 120, "shade_L": 28, "sessions": 4, "whorl": [70, 90],
+    "zones": [{"kind": "scar", "polygon": [[1,1],[5,1],[5,5]], "density_per_cm2": 150},
+              {"kind": "exclude", "polygon": [[1,1],[5,1],[5,5]]}]})",
+                          "d.json");
+  EXPECT_EQ(d.preset, HairlinePreset::kMature);
+  EXPECT_EQ(d.mid_frontal_mm, 85);
+  EXPECT_EQ(d.transition_mm, 9);
+  ASSERT_EQ(d.hairline.size(), 3u);
+  EXPECT_EQ(d.hairline[1], cv::Point2d(60, 20));
+  EXPECT_EQ(d.density_per_cm2, 120);
+  EXPECT_EQ(d.shade_L, 28);
+  EXPECT_EQ(d.sessions, 4);
+  EXPECT_EQ(*d.whorl, cv::Point2d(70, 90));
+  ASSERT_EQ(d.zones.size(), 2u);
+  EXPECT_EQ(d.zones[0].kind, ZoneKind::kScar);
+  EXPECT_EQ(d.zones[0].density_per_cm2, 150);
+  EXPECT_EQ(d.zones[1].kind, ZoneKind::kExclude);
+}
+
+TEST(Design, EmptyObjectAndAutoShadeAreFine) {
+  Design d = parse_design(R"({"shade_L": "auto"})", "d.json");
+  EXPECT_FALSE(d.shade_L);
+  EXPECT_TRUE(d.hairline.empty());
+}
+
+TEST(Design, ErrorsNameTheField) {
+  EXPECT_NE(error_of("{").find("not valid JSON"), std::string::npos);
+  EXPECT_NE(error_of("[1,2]").find("JSON object"), std::string::npos);
+  EXPECT_NE(error_of(R"({"density_per_cm2": 900})").find("field 'density_per_cm2'"), std::string::npos);
+  EXPECT_NE(error_of(R"({"density_per_cm2": "lots"})").find("expected a number"), std::string::npos);
+  EXPECT_NE(error_of(R"({"hairline": {"points": [[1,2],[3],[4,5]]}})").find("'hairline.points[1]'"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"hairline": {"points": [[1,2]]}})").find("at least 3"), std::string::npos);
+  EXPECT_NE(error_of(R"({"hairline": {"preset": "wavy"}})").find("'hairline.preset'"), std::string::npos);
+  EXPECT_NE(error_of(R"({"zones": [{"kind": "mole", "polygon": [[1,1],[2,2],[3,1]]}]})").find("'zones[0].kind'"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"zones": [{"kind": "scar"}]})").find("'zones[0].polygon'"), std::string::npos);
+  EXPECT_NE(error_of(R"({"sessions": 2.5})").find("'sessions'"), std::string::npos);
+  EXPECT_NE(error_of(R"({"densty_per_cm2": 100})").find("'densty_per_cm2': unknown field"), std::string::npos);
+  EXPECT_NE(error_of(R"({"shade_L": "dark"})").find("'shade_L'"), std::string::npos);
+  // The file's name leads the message.
+  EXPECT_EQ(error_of(R"({"sessions": 9})").rfind("d.json: ", 0), 0u);
+}
+
+TEST(Design, MissingFileIsAnInputErrorNamingIt) {
+  try {
+    read_design("/nonexistent/design.json");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/design.json"), std::string::npos);
+  }
+}
+
+// A face looking at the camera: eyes level, 63 mm apart at 2 px/mm.
+Face frontal_face() {
+  Face f;
+  for (auto& p : f.landmarks) p = {500, 600};
+  f.landmarks[36] = {437, 600};  // outer eye corners
+  f.landmarks[45] = {563, 600};
+  f.landmarks[21] = {490, 580};  // inner brows
+  f.landmarks[22] = {510, 580};
+  for (int i = 37; i <= 41; ++i) f.landmarks[i] = {450, 600};
+  for (int i = 42; i <= 47; ++i) f.landmarks[i] = {550, 600};
+  f.landmarks[36] = {437, 600};
+  f.landmarks[45] = {563, 600};
+  f.box = cv::Rect2d(400, 520, 200, 240);
+  return f;
+}
+
+TEST(Hairline, PresetsFollicleRules) {
+  const double ppm = 2;
+  Face f = frontal_face();
+  auto mid_height_mm = [&](const Hairline& h) {
+    double best = 1e9;
+    for (const auto& p : h.points) best = std::min(best, p.y);
+    return (f.glabella().y - best) / ppm;
+  };
+  for (auto preset : {HairlinePreset::kNatural, HairlinePreset::kMature, HairlinePreset::kYouthful,
+                      HairlinePreset::kBroken}) {
+    HairlineOptions o;
+    o.preset = preset;
+    Hairline h = propose_hairline(f, ppm, o);
+    ASSERT_GE(h.points.size(), 5u);
+    double mid = mid_height_mm(h);
+    EXPECT_GE(mid, 70) << to_string(preset);  // mid-frontal point 7-10 cm above the glabella
+    EXPECT_LE(mid, 100) << to_string(preset);
+    EXPECT_GE(h.transition_mm, 5);
+    EXPECT_LE(h.transition_mm, 10);
+    // Temples sit lower than the middle (frontotemporal angle), left to right.
+    EXPECT_GT(h.points.front().y, h.points[h.points.size() / 2].y);
+    EXPECT_GT(h.points.back().y, h.points[h.points.size() / 2].y);
+    EXPECT_LT(h.points.front().x, h.points.back().x);
+  }
+  HairlineOptions mature, youthful;
+  mature.preset = HairlinePreset::kMature;
+  youthful.preset = HairlinePreset::kYouthful;
+  EXPECT_GT(mid_height_mm(propose_hairline(f, ppm, mature)), mid_height_mm(propose_hairline(f, ppm, youthful)));
+}
+
+}  // namespace
+}  // namespace smp
