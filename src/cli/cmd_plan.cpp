@@ -9,12 +9,12 @@
 #include "cli/command.h"
 #include "smp/age/age.h"
 #include "smp/core/errors.h"
-#include "smp/design/design.h"
-#include "smp/render/simulate.h"
 #include "smp/core/files.h"
+#include "smp/design/design.h"
 #include "smp/image/image_io.h"
 #include "smp/plan/plan.h"
 #include "smp/plan/report.h"
+#include "smp/render/simulate.h"
 
 namespace smp::cli {
 namespace {
@@ -53,9 +53,11 @@ std::vector<ZoneArea> given_zones(const PlanArgs& a, const std::vector<Zone>& wa
   if (a.area.empty()) return out;
   if (a.area.find('=') == std::string::npos) {
     if (wanted.size() > 1)
-      throw UsageError("--area-cm2 " + a.area + " with several --zones: give one area per zone, "
+      throw UsageError("--area-cm2 " + a.area +
+                       " with several --zones: give one area per zone, "
                        "e.g. --area-cm2 hairline=40,crown=60");
-    out.push_back({wanted.empty() ? Zone::kFull : wanted[0], parse_area(a.area), "given (--area-cm2)"});
+    out.push_back(
+        {wanted.empty() ? Zone::kFull : wanted[0], parse_area(a.area), "given (--area-cm2)"});
     return out;
   }
   for (const auto& item : split(a.area, ',')) {
@@ -64,7 +66,8 @@ std::vector<ZoneArea> given_zones(const PlanArgs& a, const std::vector<Zone>& wa
       throw UsageError("--area-cm2 '" + item + "': expected zone=cm², e.g. hairline=40");
     Zone z = parse_zone(item.substr(0, eq));
     for (const auto& o : out)
-      if (o.zone == z) throw UsageError("--area-cm2: zone '" + item.substr(0, eq) + "' given twice");
+      if (o.zone == z)
+        throw UsageError("--area-cm2: zone '" + item.substr(0, eq) + "' given twice");
     out.push_back({z, parse_area(item.substr(eq + 1)), "given (--area-cm2)"});
   }
   return out;
@@ -112,7 +115,8 @@ void run(const PlanArgs& a) {
   if (a.px_per_mm > 0) aopt.px_per_mm = a.px_per_mm;
   if (a.marker_mm > 0) aopt.marker_mm = a.marker_mm;
   aopt.hairline.preset = design.preset.value_or(parse_hairline_preset(a.hairline));
-  aopt.hairline.mid_frontal_mm = a.mid_frontal_mm > 0 ? a.mid_frontal_mm : design.mid_frontal_mm.value_or(0);
+  aopt.hairline.mid_frontal_mm =
+      a.mid_frontal_mm > 0 ? a.mid_frontal_mm : design.mid_frontal_mm.value_or(0);
 
   PlanInput in;
   in.client_name = a.client;
@@ -150,7 +154,8 @@ void run(const PlanArgs& a) {
     }
     for (auto& w : s.measured.warnings) in.warnings.push_back(w);
     const Scalp& sc = s.analysis.scalp;
-    if (s.analysis.face() && sc.skin_tone.category == "very light") in.factors.very_light_skin = true;
+    if (s.analysis.face() && sc.skin_tone.category == "very light")
+      in.factors.very_light_skin = true;
     if (sc.hair_shade.found && !in.factors.hair_srgb) in.factors.hair_srgb = sc.hair_shade.srgb;
     shots.push_back(std::move(s));
   }
@@ -172,8 +177,9 @@ void run(const PlanArgs& a) {
     }
   }
   if (in.zones.empty())
-    throw InputError(a.photos.empty() ? "" : a.photos.front(),
-                     "no bald scalp to treat was found in the photos; give the area with --area-cm2");
+    throw InputError(
+        a.photos.empty() ? "" : a.photos.front(),
+        "no bald scalp to treat was found in the photos; give the area with --area-cm2");
 
   // Touch-up: `smp age`'s fading model for this client's skin, sun and scars (the model's
   // reference area: no rendering needed). Beyond its horizon: the clinics' 4-6 years.
@@ -203,9 +209,10 @@ void run(const PlanArgs& a) {
         if (p.x <= 10.0 + 1e-9) fading.points.push_back(p);
       fading.threshold = age_opt.threshold;
       char buf[160];
-      std::snprintf(buf, sizeof buf,
-                    "Fading model of smp age (%s): the contrast falls below %d %% after about %.1f years",
-                    conditions.c_str(), static_cast<int>(std::lround(age_opt.threshold * 100)), y);
+      std::snprintf(
+          buf, sizeof buf,
+          "Fading model of smp age (%s): the contrast falls below %d %% after about %.1f years",
+          conditions.c_str(), static_cast<int>(std::lround(age_opt.threshold * 100)), y);
       fading.source = buf;
     } else {
       in.warnings.push_back("fading model: " + age.message + "; the touch-up date uses 4-6 years");
@@ -223,11 +230,13 @@ void run(const PlanArgs& a) {
     ScopedTiming st(t, "report_images");
     const Shot* main = nullptr;
     for (const auto& s : shots)
-      if (!main || (s.analysis.view == View::kFront && main->analysis.view != View::kFront)) main = &s;
+      if (!main || (s.analysis.view == View::kFront && main->analysis.view != View::kFront))
+        main = &s;
     if (main) {
       cv::Rect crop = report_crop(main->analysis);
       images.before = main->photo.bgr(crop).clone();
-      images.overlay = draw_zone_overlay(main->photo.bgr, main->measured, main->analysis)(crop).clone();
+      images.overlay =
+          draw_zone_overlay(main->photo.bgr, main->measured, main->analysis)(crop).clone();
       // The simulated after: an image made earlier by `smp simulate` (--after), else simulated
       // here from the front photo with the same analysis and design.
       if (a.after.empty() && !a.no_simulate && main->analysis.face()) {
@@ -248,7 +257,8 @@ void run(const PlanArgs& a) {
         Photo after = decode_photo(bytes, a.after);
         if (!has_simulation_marker(bytes))
           plan.warnings.push_back(a.after + ": not marked as made by smp simulate");
-        images.after = after.bgr.size() == main->photo.bgr.size() ? after.bgr(crop).clone() : after.bgr;
+        images.after =
+            after.bgr.size() == main->photo.bgr.size() ? after.bgr(crop).clone() : after.bgr;
       }
     } else if (!a.after.empty()) {
       images.after = read_photo(a.after).bgr;
@@ -278,8 +288,10 @@ void run(const PlanArgs& a) {
   if (!a.html.empty()) write_file_atomic(a.html, html);
   if (!a.pdf.empty()) write_file_atomic(a.pdf, pdf);
   std::string text = j.dump(2) + "\n";
-  if (a.json.empty()) std::cout << text;
-  else write_file_atomic(a.json, text);
+  if (a.json.empty())
+    std::cout << text;
+  else
+    write_file_atomic(a.json, text);
 }
 
 Register reg("plan", 40, [](CLI::App& app) {
@@ -303,19 +315,24 @@ Register reg("plan", 40, [](CLI::App& app) {
                 "very light skin: one more, lighter session (also detected from a front photo)");
   sub->add_option("--after", args->after, "simulated result from `smp simulate` for the report");
   sub->add_flag("--no-simulate", args->no_simulate, "no simulated after image in the report");
-  sub->add_option("--design", args->design, "DESIGN.json (as for smp simulate): hairline, density, shade");
+  sub->add_option("--design", args->design,
+                  "DESIGN.json (as for smp simulate): hairline, density, shade");
   sub->add_option("--sun", args->sun, "sun exposure for the fading model: low, moderate, high")
       ->capture_default_str();
-  sub->add_option("--skin-type", args->skin_type,
-                  "Fitzpatrick skin type I-VI for the fading model (default: from the front photo)");
-  sub->add_option("--hairline", args->hairline, "hairline preset: natural, mature, youthful, broken")
+  sub->add_option(
+      "--skin-type", args->skin_type,
+      "Fitzpatrick skin type I-VI for the fading model (default: from the front photo)");
+  sub->add_option("--hairline", args->hairline,
+                  "hairline preset: natural, mature, youthful, broken")
       ->capture_default_str();
   sub->add_option("--mid-frontal-mm", args->mid_frontal_mm, "hairline height above the glabella")
       ->check(CLI::Range(60.0, 110.0));
-  sub->add_option("--top-forehead", args->top_forehead, "where the forehead is in top views: down, up")
+  sub->add_option("--top-forehead", args->top_forehead,
+                  "where the forehead is in top views: down, up")
       ->capture_default_str();
   sub->add_option("--ipd-mm", args->ipd_mm, "interpupillary distance for scale (mm)")
-      ->check(CLI::Range(45.0, 80.0))->capture_default_str();
+      ->check(CLI::Range(45.0, 80.0))
+      ->capture_default_str();
   sub->add_option("--px-per-mm", args->px_per_mm, "known scale, overrides everything")
       ->check(CLI::PositiveNumber);
   sub->add_option("--marker-mm", args->marker_mm, "diameter of a round calibration sticker")

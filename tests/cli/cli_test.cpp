@@ -128,7 +128,7 @@ TEST_F(AnalyzeSample, LandmarksLieInTheAnalysedFace) {
     EXPECT_GE(p[0].get<double>(), x - 0.1 * w);
     EXPECT_LE(p[0].get<double>(), x + 1.1 * w);
     EXPECT_GE(p[1].get<double>(), y - 0.1 * h);
-    EXPECT_LE(p[1].get<double>(), y + 1.1 * h);
+    EXPECT_LE(p[1].get<double>(), y + 1.25 * h);  // dlib's box stops above the chin
   }
 }
 

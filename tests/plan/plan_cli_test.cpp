@@ -41,15 +41,17 @@ int pdf_pages(const std::string& path) {
   }
   std::string pdf = slurp(path);
   int n = 0;
-  for (size_t at = pdf.find("/Type /Page"); at != std::string::npos; at = pdf.find("/Type /Page", at + 1))
+  for (size_t at = pdf.find("/Type /Page"); at != std::string::npos;
+       at = pdf.find("/Type /Page", at + 1))
     if (pdf.compare(at, 12, "/Type /Pages") != 0) ++n;
   return n;
 }
 
 TEST(PlanCli, AreaOnlyWritesJsonWithTheDocumentedKeys) {
   TempDir t;
-  auto r = run_smp("plan --area-cm2 40 --zones hairline --start 2026-03-02 --client 'A. Client' --json " +
-                   t.path("p.json"));
+  auto r = run_smp(
+      "plan --area-cm2 40 --zones hairline --start 2026-03-02 --client 'A. Client' --json " +
+      t.path("p.json"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto j = nlohmann::json::parse(slurp(t.path("p.json")));
   ASSERT_EQ(j["zones"].size(), 1u);
@@ -78,8 +80,9 @@ TEST(PlanCli, PdfHasTwoA4PagesAndHtmlIsSelfContained) {
   // The Debian sample photo with a given area: the report shows the photo whatever the
   // segmentation finds in this collage.
   std::string photo = test::sample_photo();
-  auto r = run_smp("plan '" + photo + "' --area-cm2 hairline=40,crown=60 --start 2026-03-02 --json " +
-                   t.path("p.json") + " --html " + t.path("p.html") + " --pdf " + t.path("p.pdf"));
+  auto r =
+      run_smp("plan '" + photo + "' --area-cm2 hairline=40,crown=60 --start 2026-03-02 --json " +
+              t.path("p.json") + " --html " + t.path("p.html") + " --pdf " + t.path("p.pdf"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(pdf_pages(t.path("p.pdf")), kReportPages);
   std::string pdf = slurp(t.path("p.pdf"));
@@ -87,7 +90,8 @@ TEST(PlanCli, PdfHasTwoA4PagesAndHtmlIsSelfContained) {
   if (have("pdftoppm")) {
     // Poppler can draw every page.
     std::string prefix = t.path("page");
-    ASSERT_EQ(std::system(("pdftoppm -png -r 30 '" + t.path("p.pdf") + "' '" + prefix + "'").c_str()), 0);
+    ASSERT_EQ(
+        std::system(("pdftoppm -png -r 30 '" + t.path("p.pdf") + "' '" + prefix + "'").c_str()), 0);
     EXPECT_TRUE(std::filesystem::exists(prefix + "-1.png"));
     EXPECT_TRUE(std::filesystem::exists(prefix + "-2.png"));
   } else {

@@ -1,11 +1,12 @@
 // The planner's rules: areas, sessions, prices, price book validation, dates, schedule.
+#include "smp/plan/plan.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <opencv2/imgproc.hpp>
 
 #include "smp/core/errors.h"
-#include "smp/plan/plan.h"
 #include "smp/plan/price_book.h"
 
 namespace smp {
@@ -84,7 +85,8 @@ TEST(PlanZones, TopViewZonesPartitionTheSurface) {
   // Everything in front of the hairline is dropped; the rest is split, never counted twice: the
   // zones add up to the labelled pixels' surface.
   cv::Mat labelled = m.zone_labels > 0;
-  double labelled_area = surface_area_cm2(labelled, 5.0, fit_head_sphere(a.scalp.head_mask, View::kTop));
+  double labelled_area =
+      surface_area_cm2(labelled, 5.0, fit_head_sphere(a.scalp.head_mask, View::kTop));
   EXPECT_NEAR(sum, labelled_area, 0.005 * labelled_area);
   EXPECT_GT(sum, 100);
   EXPECT_LT(sum, kWholeScalpCm2);
@@ -103,7 +105,8 @@ TEST(PlanZones, EachZoneFromItsBestViewNeverTwice) {
   top.source = "top.jpg";
   top.view = View::kTop;
   top.px_per_mm = 3;
-  top.zones_cm2 = {{Zone::kHairline, 30}, {Zone::kFrontal, 80}, {Zone::kMid, 90}, {Zone::kCrown, 60}};
+  top.zones_cm2 = {
+      {Zone::kHairline, 30}, {Zone::kFrontal, 80}, {Zone::kMid, 90}, {Zone::kCrown, 60}};
   std::vector<std::string> warnings;
   auto zones = pick_zones({front, top}, {}, warnings);
   ASSERT_EQ(zones.size(), 4u);
@@ -111,7 +114,7 @@ TEST(PlanZones, EachZoneFromItsBestViewNeverTwice) {
   for (auto& z : zones) by[z.zone] = z;
   EXPECT_EQ(by[Zone::kHairline].area_cm2, 42);  // front shows the hairline best
   EXPECT_NE(by[Zone::kHairline].source.find("front.jpg"), std::string::npos);
-  EXPECT_EQ(by[Zone::kFrontal].area_cm2, 80);   // top shows the frontal scalp best
+  EXPECT_EQ(by[Zone::kFrontal].area_cm2, 80);  // top shows the frontal scalp best
   EXPECT_EQ(by[Zone::kCrown].area_cm2, 60);
   // "full" is the sum of the four, once each.
   auto full = pick_zones({front, top}, {Zone::kFull}, warnings);
@@ -201,7 +204,8 @@ TEST(PlanSessions, ImpossibleAreaIsAUsageError) {
 // ---- Cost --------------------------------------------------------------------------------------
 
 Date day(int y, unsigned m, unsigned d) {
-  return Date(std::chrono::year_month_day{std::chrono::year(y), std::chrono::month(m), std::chrono::day(d)});
+  return Date(std::chrono::year_month_day{std::chrono::year(y), std::chrono::month(m),
+                                          std::chrono::day(d)});
 }
 
 TEST(PlanCost, DefaultBookQuotesInTheSeedRange) {
@@ -239,15 +243,20 @@ TEST(PlanCost, FloorTaxDepositAndRounding) {
   EXPECT_NEAR(q.deposit.high, std::round(q.total.high * 0.25), 1e-6);
   EXPECT_EQ(std::fmod(q.subtotal.low, b.round_to), 0);
   EXPECT_EQ(std::fmod(q.subtotal.high, b.round_to), 0);
-  EXPECT_THROW(make_quote({{Zone::kHairline, 10, ""}}, 2, b, "master", day(2026, 3, 1)), UsageError);
+  EXPECT_THROW(make_quote({{Zone::kHairline, 10, ""}}, 2, b, "master", day(2026, 3, 1)),
+               UsageError);
 }
 
 TEST(PlanCost, MoneyAndDatesFollowTheBookLocale) {
   QuoteLocale us;
   EXPECT_EQ(format_money(4075, us), "$4,075");
   EXPECT_EQ(format_money(1234567, us), "$1,234,567");
-  QuoteLocale eu{.currency_symbol = "€", .symbol_after = true, .thousands_sep = ".",
-                 .decimal_sep = ",", .date_format = "%d/%m/%Y", .short_date_format = "%d/%m"};
+  QuoteLocale eu{.currency_symbol = "€",
+                 .symbol_after = true,
+                 .thousands_sep = ".",
+                 .decimal_sep = ",",
+                 .date_format = "%d/%m/%Y",
+                 .short_date_format = "%d/%m"};
   EXPECT_EQ(format_money(4075, eu), "4.075\u00a0€");
   EXPECT_EQ(format_date(day(2026, 3, 14), eu), "14/03/2026");
   EXPECT_EQ(format_date(day(2026, 3, 14), us), "March 14, 2026");
@@ -280,16 +289,20 @@ TEST(PlanPriceBook, MalformedBookNamesTheField) {
   EXPECT_NE(error_of("{not json").find("clinic.json: not valid JSON"), std::string::npos);
   EXPECT_NE(error_of(R"({"pricing": {"per_cm2": {"low": 1, "high": 2}}})").find("field 'currency'"),
             std::string::npos);
-  std::string bad_rate = R"({"currency": "EUR", "pricing": {"per_cm2": {"low": "ten", "high": 2}}})";
-  EXPECT_NE(error_of(bad_rate).find("field 'pricing.per_cm2.low': must be a number"), std::string::npos)
+  std::string bad_rate =
+      R"({"currency": "EUR", "pricing": {"per_cm2": {"low": "ten", "high": 2}}})";
+  EXPECT_NE(error_of(bad_rate).find("field 'pricing.per_cm2.low': must be a number"),
+            std::string::npos)
       << error_of(bad_rate);
   EXPECT_NE(error_of(R"({"currency": "EUR", "pricing": {"per_cm2": {"low": 5, "high": 2}}})")
                 .find("pricing.per_cm2"),
             std::string::npos);
   // A typo is refused, not silently replaced by a default.
-  EXPECT_NE(error_of(R"({"currency": "EUR", "pricing": {"per_cm2": {"low": 1, "high": 2}, "sesion_floor": 3}})")
-                .find("field 'pricing.sesion_floor': unknown field"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of(
+          R"({"currency": "EUR", "pricing": {"per_cm2": {"low": 1, "high": 2}, "sesion_floor": 3}})")
+          .find("field 'pricing.sesion_floor': unknown field"),
+      std::string::npos);
   EXPECT_NE(error_of(R"({"currency": "EUR", "pricing": {"per_cm2": {"low": 1, "high": 2}},
                          "treatment": {"session_interval_days": 45}})")
                 .find("treatment.session_interval_days"),

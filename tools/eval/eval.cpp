@@ -92,6 +92,10 @@ int main(int argc, char** argv) {
   app.add_flag("-v,--verbose", verbose, "one line per photo");
   app.add_option("--trees", fp.trees, "forest size (training)")->capture_default_str();
   app.add_option("--depth", fp.max_depth, "tree depth (training)")->capture_default_str();
+  app.add_option("--hair-weight", fp.hair_weight, "prior weight of the hair class (training)")
+      ->capture_default_str();
+  app.add_option("--min-samples", fp.min_samples, "smallest node to split (training)")
+      ->capture_default_str();
   app.add_option("--folds", folds, "k-fold by subject instead of leave-one-out (0: LOO)");
   app.add_option("--stride", stride, "sample every n-th pixel (training)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);

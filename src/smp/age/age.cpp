@@ -251,7 +251,7 @@ cv::Mat make_age_strip(const AgeResult& r, const AgeOptions& opt) {
 
 ContrastPlot make_age_plot(const AgeResult& r, const AgeOptions& opt) {
   ContrastPlot p;
-  p.title = r.model_only ? "How SMP fades (reference scalp, no photo)" : "How this SMP fades";
+  p.title = r.model_only ? "How SMP fades (reference scalp)" : "How this SMP fades";
   const FadingConditions& c = opt.conditions;
   p.subtitle = std::string(to_string(c.sun)) + " sun, Fitzpatrick " + skin_type_roman(c.skin_type) +
                (c.scar ? ", scar tissue" : "") +

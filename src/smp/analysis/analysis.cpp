@@ -4,6 +4,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "smp/core/errors.h"
+#include "smp/image/colour.h"
 
 namespace smp {
 
@@ -21,12 +22,14 @@ std::optional<double> find_marker_px_per_mm(const cv::Mat& bgr8, double marker_m
   cv::resize(gray, small, cv::Size(), scale, scale, cv::INTER_AREA);
   cv::GaussianBlur(small, small, cv::Size(5, 5), 1.5);
   std::vector<cv::Vec3f> circles;
-  cv::HoughCircles(small, circles, cv::HOUGH_GRADIENT_ALT, 1.5, 20, 300, 0.9, 5,
+  // A low edge threshold: a green sticker on a yellow wall differs little in grey. Many circles
+  // come back (heads are round too); the flat colour of a sticker decides below.
+  cv::HoughCircles(small, circles, cv::HOUGH_GRADIENT_ALT, 1.5, 10, 80, 0.8, 4,
                    std::max(small.cols, small.rows) / 8);
   const cv::Rect image(0, 0, bgr8.cols, bgr8.rows);
   double best_score = 0;
   std::optional<double> best;
-  for (size_t i = 0; i < std::min<size_t>(circles.size(), 8); ++i) {
+  for (size_t i = 0; i < std::min<size_t>(circles.size(), 30); ++i) {
     const cv::Point2d c(circles[i][0] / scale, circles[i][1] / scale);
     const double r = circles[i][2] / scale;
     cv::Rect roi = cv::Rect(cv::Point(int(c.x - 1.6 * r), int(c.y - 1.6 * r)),
@@ -142,8 +145,20 @@ Analysis analyze(const cv::Mat& bgr8, const FaceModel& model, const AnalyzeOptio
   {
     ScopedTiming t(a.timings, "scalp");
     a.scalp = analyze_scalp({bgr8, a.parts, face, a.px_per_mm, a.view});
-    if (!face && cv::countNonZero(a.scalp.head_mask) < 0.01 * a.size.area())
-      throw InputError(name, "no head found in the photo");
+    if (!face) {
+      // Without a face, a head shows scalp skin, or hair of a colour hair can have (black, brown,
+      // blond, red, grey: never blue or green, which is sky, water or grass).
+      const double area = a.size.area();
+      bool skin = cv::countNonZero(a.parts == static_cast<uint8_t>(Part::kSkin)) >= 0.01 * area;
+      bool hair = false;
+      if (a.scalp.hair_shade.found) {
+        const cv::Vec3b& rgb = a.scalp.hair_shade.srgb;
+        Lab lab = srgb8_to_lab(cv::Vec3b(rgb[2], rgb[1], rgb[0]));
+        hair = lab.b >= -6 && lab.a >= -8;
+      }
+      if (cv::countNonZero(a.scalp.head_mask) < 0.01 * area || (!skin && !hair))
+        throw InputError(name, "no head found in the photo");
+    }
   }
   if (face) {
     ScopedTiming t(a.timings, "hairline");

@@ -125,7 +125,8 @@ std::vector<Face> FaceModel::detect(const cv::Mat& bgr8, const DetectOptions& op
 
   // A detector keeps per-image state, so each call works on its own copies (FaceModel is shared
   // between threads). Fine levels here, the rest on a second thread from a twice-shrunk copy:
-  // the same pyramid images dlib would build, so the detections are the same.
+  // the same pyramid images dlib would build, so the detections are the same (a coarse box is
+  // mapped up in two steps, so its corners may round a pixel differently).
   std::vector<dlib::rect_detection> dets;
   if (thread_count(opt.threads) > 1) {
     Detector fine = impl_->fine, coarse = impl_->detector;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <opencv2/imgproc.hpp>
 #include <random>
 #include <regex>
 

@@ -17,7 +17,8 @@ namespace chr = std::chrono;
 
 Date parse_date(const std::string& text, const std::string& field) {
   auto bad = [&](const std::string& why) {
-    return UsageError(field + " '" + text + "': " + why + " (expected YYYY-MM-DD, e.g. 2026-03-14)");
+    return UsageError(field + " '" + text + "': " + why +
+                      " (expected YYYY-MM-DD, e.g. 2026-03-14)");
   };
   if (text.size() != 10 || text[4] != '-' || text[7] != '-') throw bad("not a date");
   for (int i : {0, 1, 2, 3, 5, 6, 8, 9})
@@ -54,7 +55,9 @@ std::string strftime_date(Date d, const std::string& pattern) {
 }
 }  // namespace
 
-std::string format_date(Date d, const QuoteLocale& l) { return strftime_date(d, l.date_format); }
+std::string format_date(Date d, const QuoteLocale& l) {
+  return strftime_date(d, l.date_format);
+}
 std::string format_short_date(Date d, const QuoteLocale& l) {
   return strftime_date(d, l.short_date_format);
 }
@@ -80,42 +83,61 @@ Date add_years(Date d, double years) {
 
 const char* to_string(Zone z) {
   switch (z) {
-    case Zone::kHairline: return "hairline";
-    case Zone::kFrontal: return "frontal";
-    case Zone::kMid: return "mid";
-    case Zone::kCrown: return "crown";
-    case Zone::kFull: return "full";
-    case Zone::kScar: return "scar";
+    case Zone::kHairline:
+      return "hairline";
+    case Zone::kFrontal:
+      return "frontal";
+    case Zone::kMid:
+      return "mid";
+    case Zone::kCrown:
+      return "crown";
+    case Zone::kFull:
+      return "full";
+    case Zone::kScar:
+      return "scar";
   }
   return "full";
 }
 
 const char* zone_title(Zone z) {
   switch (z) {
-    case Zone::kHairline: return "Hairline";
-    case Zone::kFrontal: return "Frontal scalp";
-    case Zone::kMid: return "Mid scalp";
-    case Zone::kCrown: return "Crown (vertex)";
-    case Zone::kFull: return "Full head";
-    case Zone::kScar: return "Scar camouflage";
+    case Zone::kHairline:
+      return "Hairline";
+    case Zone::kFrontal:
+      return "Frontal scalp";
+    case Zone::kMid:
+      return "Mid scalp";
+    case Zone::kCrown:
+      return "Crown (vertex)";
+    case Zone::kFull:
+      return "Full head";
+    case Zone::kScar:
+      return "Scar camouflage";
   }
   return "";
 }
 
 Zone parse_zone(const std::string& n) {
-  for (Zone z : {Zone::kHairline, Zone::kFrontal, Zone::kMid, Zone::kCrown, Zone::kFull, Zone::kScar})
+  for (Zone z :
+       {Zone::kHairline, Zone::kFrontal, Zone::kMid, Zone::kCrown, Zone::kFull, Zone::kScar})
     if (n == to_string(z)) return z;
   throw UsageError("unknown zone '" + n + "' (hairline, frontal, mid, crown, full, scar)");
 }
 
 Bounds plausible_area(Zone z) {
   switch (z) {
-    case Zone::kHairline: return {10, 120};
-    case Zone::kFrontal: return {15, 220};
-    case Zone::kMid: return {15, 220};
-    case Zone::kCrown: return {10, 200};
-    case Zone::kFull: return {40, 450};  // Norwood 6-7: about 200-400 cm²
-    case Zone::kScar: return {0.5, 150};
+    case Zone::kHairline:
+      return {10, 120};
+    case Zone::kFrontal:
+      return {15, 220};
+    case Zone::kMid:
+      return {15, 220};
+    case Zone::kCrown:
+      return {10, 200};
+    case Zone::kFull:
+      return {40, 450};  // Norwood 6-7: about 200-400 cm²
+    case Zone::kScar:
+      return {0.5, 150};
   }
   return {0, kWholeScalpCm2};
 }
@@ -220,9 +242,12 @@ Zone zone_at(double behind_hairline_mm, const ZoneGeometry& g) {
 
 bool view_shows(View v, Zone z) {
   switch (v) {
-    case View::kFront: return z == Zone::kHairline || z == Zone::kFrontal;
-    case View::kTop: return z != Zone::kFull && z != Zone::kScar;
-    case View::kSide: return z == Zone::kFrontal || z == Zone::kMid || z == Zone::kCrown;
+    case View::kFront:
+      return z == Zone::kHairline || z == Zone::kFrontal;
+    case View::kTop:
+      return z != Zone::kFull && z != Zone::kScar;
+    case View::kSide:
+      return z == Zone::kFrontal || z == Zone::kMid || z == Zone::kCrown;
   }
   return false;
 }
@@ -266,12 +291,15 @@ ViewMeasurement measure_view(const Analysis& a, const std::string& source, const
                          " mm); assumed a typical head");
     sp.radius_px = kTypicalHeadRadiusMm * a.px_per_mm;
     if (const Face* f = a.face())
-      sp.centre = f->glabella() - cv::Point2d(0, (80 - kTypicalHeadRadiusMm * std::sin(kHairlineElevationRad)) * a.px_per_mm);
+      sp.centre = f->glabella() -
+                  cv::Point2d(0, (80 - kTypicalHeadRadiusMm * std::sin(kHairlineElevationRad)) *
+                                     a.px_per_mm);
     r_mm = kTypicalHeadRadiusMm;
   }
   if (a.scale_is_estimate)
-    m.warnings.push_back(source + ": no face or marker for scale; the head width was assumed to be "
-                                  "150 mm (areas are estimates: add a calibration sticker)");
+    m.warnings.push_back(source +
+                         ": no face or marker for scale; the head width was assumed to be "
+                         "150 mm (areas are estimates: add a calibration sticker)");
   const double R = sp.radius_px;
   // Hairline elevation per column (front view): the angle, seen from the sphere's centre, of the
   // proposed hairline; pixels below it are forehead and are not treated.
@@ -284,9 +312,12 @@ ViewMeasurement measure_view(const Analysis& a, const std::string& source, const
     hairline_y.resize(a.size.width);
     for (int x = 0; x < a.size.width; ++x) {
       double cx = std::clamp(static_cast<double>(x), hl_x0, hl_x1);
-      auto it = std::lower_bound(pts.begin(), pts.end(), cx, [](auto& p, double v) { return p.x < v; });
-      if (it == pts.begin()) hairline_y[x] = it->y;
-      else if (it == pts.end()) hairline_y[x] = pts.back().y;
+      auto it =
+          std::lower_bound(pts.begin(), pts.end(), cx, [](auto& p, double v) { return p.x < v; });
+      if (it == pts.begin())
+        hairline_y[x] = it->y;
+      else if (it == pts.end())
+        hairline_y[x] = pts.back().y;
       else {
         auto p0 = *(it - 1), p1 = *it;
         double t = p1.x > p0.x ? (cx - p0.x) / (p1.x - p0.x) : 0;
@@ -294,14 +325,17 @@ ViewMeasurement measure_view(const Analysis& a, const std::string& source, const
       }
     }
   } else if (a.view == View::kFront) {
-    m.warnings.push_back(source + ": front view without a proposed hairline; hairline zone from the "
-                                  "typical position");
+    m.warnings.push_back(source +
+                         ": front view without a proposed hairline; hairline zone from the "
+                         "typical position");
   }
   // Which way the face looks in a side view: towards the face box, else assumed image-left.
   double side_sign = 1;  // +1: face towards image left
   if (a.view == View::kSide) {
-    if (const Face* f = a.face()) side_sign = (f->box.x + f->box.width / 2 < sp.centre.x) ? 1 : -1;
-    else m.warnings.push_back(source + ": side view without a face; assumed the face looks left");
+    if (const Face* f = a.face())
+      side_sign = (f->box.x + f->box.width / 2 < sp.centre.x) ? 1 : -1;
+    else
+      m.warnings.push_back(source + ": side view without a face; assumed the face looks left");
   }
   std::map<Zone, double> px_sum;
   for (int y = 0; y < bald.rows; ++y) {
@@ -317,8 +351,8 @@ ViewMeasurement measure_view(const Analysis& a, const std::string& source, const
       if (a.view == View::kFront) {
         // Elevation of this pixel and of the hairline above it, on the sagittal arc.
         double elev = std::atan2(-dy, std::max(z, 1e-6));
-        double hy = hairline_y.empty() ? sp.centre.y - R * std::sin(kHairlineElevationRad)
-                                       : hairline_y[x];
+        double hy =
+            hairline_y.empty() ? sp.centre.y - R * std::sin(kHairlineElevationRad) : hairline_y[x];
         double hdy = std::clamp((hy - sp.centre.y) / R, -1.0, 1.0);
         double hz = std::sqrt(std::max(0.0, 1.0 - dx * dx - hdy * hdy));
         double helev = std::atan2(-hdy, std::max(hz, 1e-6));
@@ -349,7 +383,8 @@ ViewMeasurement measure_view(const Analysis& a, const std::string& source, const
 }
 
 std::vector<ZoneArea> pick_zones(const std::vector<ViewMeasurement>& views,
-                                 const std::vector<Zone>& wanted, std::vector<std::string>& warnings) {
+                                 const std::vector<Zone>& wanted,
+                                 std::vector<std::string>& warnings) {
   std::vector<ZoneArea> measured;
   for (Zone z : {Zone::kHairline, Zone::kFrontal, Zone::kMid, Zone::kCrown}) {
     const ViewMeasurement* best = nullptr;
@@ -361,8 +396,8 @@ std::vector<ZoneArea> pick_zones(const std::vector<ViewMeasurement>& views,
       if (!best || key(v) < key(*best)) best = &v;
     }
     if (!best) continue;
-    measured.push_back({z, best->zones_cm2.at(z),
-                        std::string(to_string(best->view)) + " photo " + best->source});
+    measured.push_back(
+        {z, best->zones_cm2.at(z), std::string(to_string(best->view)) + " photo " + best->source});
   }
   auto find = [&](Zone z) -> const ZoneArea* {
     for (auto& m : measured)
@@ -394,8 +429,9 @@ std::vector<ZoneArea> pick_zones(const std::vector<ViewMeasurement>& views,
     if (z == Zone::kFull) continue;
     if (want_full && z != Zone::kScar) continue;
     if (z == Zone::kScar) {
-      warnings.push_back("scar: a scar cannot be measured from the photos; give its area with "
-                         "--area-cm2 scar=X");
+      warnings.push_back(
+          "scar: a scar cannot be measured from the photos; give its area with "
+          "--area-cm2 scar=X");
       continue;
     }
     if (!find(z))
@@ -420,7 +456,9 @@ std::string grey_hex(double L) {
   return buf;
 }
 
-double round_quarter(double h) { return std::round(h * 4) / 4; }
+double round_quarter(double h) {
+  return std::round(h * 4) / 4;
+}
 
 }  // namespace
 
@@ -442,7 +480,9 @@ SessionPlan plan_sessions(double area_cm2, const ClientFactors& f, const PriceBo
   if (f.scar || f.alopecia || f.very_light_skin) {
     n += 1;
     p.reasons.push_back(std::string("+1 session for ") +
-                        (f.scar ? "scar tissue" : f.alopecia ? "alopecia" : "very light skin") +
+                        (f.scar       ? "scar tissue"
+                         : f.alopecia ? "alopecia"
+                                      : "very light skin") +
                         " (pigment is built up in more, lighter layers)");
   }
   // Session 1 lays the foundation (most impressions); each later one fewer, finer points.
@@ -454,7 +494,8 @@ SessionPlan plan_sessions(double area_cm2, const ClientFactors& f, const PriceBo
     return w;
   };
   auto hours_for = [&](double impressions) {
-    return std::max(1.0, round_quarter(impressions / book.placement_rate_per_hour + kSessionSetupHours));
+    return std::max(1.0,
+                    round_quarter(impressions / book.placement_rate_per_hour + kSessionSetupHours));
   };
   int base = n;
   while (hours_for(p.total_impressions * weights(n)[0]) > book.max_session_hours && n < 20) ++n;
@@ -510,11 +551,13 @@ Quote make_quote(const std::vector<ZoneArea>& zones, int sessions, const PriceBo
   }
   q.multiplier = it->second;
   PriceRange sum = book.base_fee;
-  if (book.base_fee.high > 0) q.lines.push_back({"Consultation, design and patch test", book.base_fee});
+  if (book.base_fee.high > 0)
+    q.lines.push_back({"Consultation, design and patch test", book.base_fee});
   for (const auto& z : zones) {
     PriceRange rate = book.per_cm2, price;
     auto zp = book.zones.find(to_string(z.zone));
-    std::string what = std::string(zone_title(z.zone)) + ", " + std::to_string(std::lround(z.area_cm2)) + " cm²";
+    std::string what =
+        std::string(zone_title(z.zone)) + ", " + std::to_string(std::lround(z.area_cm2)) + " cm²";
     if (zp != book.zones.end() && zp->second.flat) {
       price = *zp->second.flat;
     } else {
@@ -556,8 +599,9 @@ Plan make_plan(const PlanInput& in, const PriceBook& book) {
   p.zones = in.zones;
   p.warnings = in.warnings;
   if (p.zones.empty())
-    throw UsageError("nothing to plan: no treated zone (give photos showing the bald scalp, or "
-                     "--area-cm2)");
+    throw UsageError(
+        "nothing to plan: no treated zone (give photos showing the bald scalp, or "
+        "--area-cm2)");
   ClientFactors f = in.factors;
   for (const auto& z : p.zones) {
     p.total_area_cm2 += z.area_cm2;
@@ -579,11 +623,12 @@ Plan make_plan(const PlanInput& in, const PriceBook& book) {
   sw.restart();
   // Schedule: consultation and patch test today, session 1 once the patch test has been read.
   Date start = in.start;
-  p.schedule.push_back({"consultation", start, std::nullopt,
-                        "Consultation: photos, hairline design, quote", 0});
+  p.schedule.push_back(
+      {"consultation", start, std::nullopt, "Consultation: photos, hairline design, quote", 0});
   Date first = start + chr::days(book.patch_test_days_before);
   p.schedule.push_back({"patch_test", start, std::nullopt,
-                        "Patch test: a few impressions behind the ear, checked before session 1", 0});
+                        "Patch test: a few impressions behind the ear, checked before session 1",
+                        0});
   Date d = first;
   for (auto& s : p.sessions.sessions) {
     s.date = d;
@@ -598,14 +643,16 @@ Plan make_plan(const PlanInput& in, const PriceBook& book) {
   }
   Date last = p.sessions.sessions.back().date;
   auto years = in.touch_up_years.value_or(std::make_pair(4.0, 6.0));
-  p.touch_up_source = in.touch_up_years ? (in.touch_up_source.empty() ? "fading model" : in.touch_up_source)
-                                        : "typical fading (4-6 years)";
+  p.touch_up_source = in.touch_up_years
+                          ? (in.touch_up_source.empty() ? "fading model" : in.touch_up_source)
+                          : "typical fading (4-6 years)";
   p.touch_up_from = add_years(last, years.first);
   p.touch_up_to = add_years(last, years.second);
-  p.schedule.push_back({"touch_up", p.touch_up_from, p.touch_up_to,
-                        "Touch-up session when the impressions have faded (" + p.touch_up_source + ")",
-                        0});
-  p.quote = make_quote(p.zones, static_cast<int>(p.sessions.sessions.size()), book, in.experience, start);
+  p.schedule.push_back(
+      {"touch_up", p.touch_up_from, p.touch_up_to,
+       "Touch-up session when the impressions have faded (" + p.touch_up_source + ")", 0});
+  p.quote =
+      make_quote(p.zones, static_cast<int>(p.sessions.sessions.size()), book, in.experience, start);
   p.timings["schedule_quote"] = sw.elapsed_ms();
   return p;
 }
@@ -618,8 +665,10 @@ nlohmann::json to_json(const Plan& p, const PriceBook& book) {
   j["client"] = p.client_name;
   json zones = json::array();
   for (const auto& z : p.zones)
-    zones.push_back({{"name", to_string(z.zone)}, {"title", zone_title(z.zone)},
-                     {"area_cm2", r1(z.area_cm2)}, {"source", z.source}});
+    zones.push_back({{"name", to_string(z.zone)},
+                     {"title", zone_title(z.zone)},
+                     {"area_cm2", r1(z.area_cm2)},
+                     {"source", z.source}});
   j["zones"] = zones;
   j["total_area_cm2"] = r1(p.total_area_cm2);
   json sessions = json::array();
@@ -633,19 +682,22 @@ nlohmann::json to_json(const Plan& p, const PriceBook& book) {
                         {"shade", s.shade},
                         {"shade_hex", s.shade_hex}});
   j["sessions"] = sessions;
-  j["session_rules"] = {{"reasons", p.sessions.reasons},
-                        {"total_hours", p.sessions.total_hours},
-                        {"total_impressions", std::lround(p.sessions.total_impressions / 100.0) * 100},
-                        {"impressions_per_cm2", book.impressions_per_cm2},
-                        {"placement_rate_per_hour", book.placement_rate_per_hour},
-                        {"interval_days", book.session_interval_days}};
+  j["session_rules"] = {
+      {"reasons", p.sessions.reasons},
+      {"total_hours", p.sessions.total_hours},
+      {"total_impressions", std::lround(p.sessions.total_impressions / 100.0) * 100},
+      {"impressions_per_cm2", book.impressions_per_cm2},
+      {"placement_rate_per_hour", book.placement_rate_per_hour},
+      {"interval_days", book.session_interval_days}};
   const Quote& q = p.quote;
   json lines = json::array();
-  for (const auto& l : q.lines) lines.push_back({{"what", l.what}, {"low", l.price.low}, {"high", l.price.high}});
+  for (const auto& l : q.lines)
+    lines.push_back({{"what", l.what}, {"low", l.price.low}, {"high", l.price.high}});
   j["cost"] = {{"low", q.total.low},
                {"high", q.total.high},
                {"currency", q.currency},
-               {"text", format_money(q.total.low, book.locale) + " - " + format_money(q.total.high, book.locale)},
+               {"text", format_money(q.total.low, book.locale) + " - " +
+                            format_money(q.total.high, book.locale)},
                {"subtotal", range(q.subtotal)},
                {"tax_rate", q.tax_rate},
                {"tax", range(q.tax)},
@@ -665,13 +717,18 @@ nlohmann::json to_json(const Plan& p, const PriceBook& book) {
   }
   json after = json::array();
   for (const auto& a : p.aftercare)
-    after.push_back({{"session", a.session}, {"text", a.text}, {"from", iso_date(a.from)},
-                     {"to", iso_date(a.to)}, {"from_day", a.from_day}, {"to_day", a.to_day}});
+    after.push_back({{"session", a.session},
+                     {"text", a.text},
+                     {"from", iso_date(a.from)},
+                     {"to", iso_date(a.to)},
+                     {"from_day", a.from_day},
+                     {"to_day", a.to_day}});
   j["schedule"] = {{"events", sched},
                    {"aftercare", after},
-                   {"touch_up", {{"from", iso_date(p.touch_up_from)},
-                                 {"to", iso_date(p.touch_up_to)},
-                                 {"source", p.touch_up_source}}}};
+                   {"touch_up",
+                    {{"from", iso_date(p.touch_up_from)},
+                     {"to", iso_date(p.touch_up_to)},
+                     {"source", p.touch_up_source}}}};
   j["clinic"] = {{"name", book.clinic_name}, {"price_book", book.source}};
   j["warnings"] = p.warnings;
   j["timings_ms"] = p.timings;

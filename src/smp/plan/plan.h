@@ -20,9 +20,9 @@ using Date = std::chrono::sys_days;
 // "2026-11-24" -> Date. Throws UsageError naming `field` ("--start") when it is not a real
 // calendar date in that form.
 Date parse_date(const std::string& text, const std::string& field);
-std::string iso_date(Date d);                                   // "2026-11-24"
-std::string format_date(Date d, const QuoteLocale& locale);     // "November 24, 2026"
-std::string format_short_date(Date d, const QuoteLocale& locale);  // "Nov 24"
+std::string iso_date(Date d);                                        // "2026-11-24"
+std::string format_date(Date d, const QuoteLocale& locale);          // "November 24, 2026"
+std::string format_short_date(Date d, const QuoteLocale& locale);    // "Nov 24"
 std::string format_money(double amount, const QuoteLocale& locale);  // "$1,250"
 Date add_years(Date d, double years);
 
@@ -60,7 +60,7 @@ double surface_area_cm2(const cv::Mat& mask8, double px_per_mm, const HeadSphere
 struct ZoneGeometry {
   double hairline_depth_mm = 30;  // the hairline band
   double frontal_end_mm = 90;
-  double mid_end_mm = 150;        // beyond: crown
+  double mid_end_mm = 150;  // beyond: crown
 };
 
 // What one photo can tell: the zones its view shows, in cm², and a label image for the report.
@@ -83,7 +83,8 @@ ViewMeasurement measure_view(const Analysis& a, const std::string& source,
 // crown: top, then side / front), never counted twice. `wanted` empty: every measured zone
 // larger than 1 cm². `full` in `wanted` merges hairline..crown into one zone.
 std::vector<ZoneArea> pick_zones(const std::vector<ViewMeasurement>& views,
-                                 const std::vector<Zone>& wanted, std::vector<std::string>& warnings);
+                                 const std::vector<Zone>& wanted,
+                                 std::vector<std::string>& warnings);
 
 // Plausible area of a zone (cm²): outside -> a warning in the report.
 struct Bounds {
@@ -95,9 +96,9 @@ inline constexpr double kWholeScalpCm2 = 775;
 // ---- Sessions ----------------------------------------------------------------------------------
 
 struct ClientFactors {
-  bool scar = false;             // scar camouflage (also implied by a scar zone)
-  bool alopecia = false;         // diffuse alopecia / thinning
-  bool very_light_skin = false;  // ITA° > 55: pigment builds up slowly, more light layers
+  bool scar = false;                   // scar camouflage (also implied by a scar zone)
+  bool alopecia = false;               // diffuse alopecia / thinning
+  bool very_light_skin = false;        // ITA° > 55: pigment builds up slowly, more light layers
   std::optional<cv::Vec3b> hair_srgb;  // R, G, B of the client's hair, for the shade
 };
 

@@ -162,7 +162,9 @@ const std::string& default_price_book_json() {
   return s;
 }
 
-PriceBook default_price_book() { return parse_price_book(default_price_book_json(), "default"); }
+PriceBook default_price_book() {
+  return parse_price_book(default_price_book_json(), "default");
+}
 
 PriceBook parse_price_book(const std::string& text, const std::string& source) {
   json j;
@@ -191,7 +193,8 @@ PriceBook parse_price_book(const std::string& text, const std::string& source) {
     if (!c.is_string() || c.get<std::string>().size() != 3)
       top.fail("currency", "must be a 3-letter ISO 4217 code such as \"USD\"");
     b.currency = c.get<std::string>();
-    for (char& ch : b.currency) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    for (char& ch : b.currency)
+      ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   }
   b.locale.currency_symbol = symbol_for(b.currency);
   if (const json* l = top.get("locale")) {

@@ -27,7 +27,7 @@ struct QuoteLocale {
   bool symbol_after = false;  // "1.200 €" vs "$1,200"
   std::string thousands_sep = ",";
   std::string decimal_sep = ".";
-  std::string date_format = "%B %-d, %Y";  // strftime
+  std::string date_format = "%B %-d, %Y";    // strftime
   std::string short_date_format = "%b %-d";  // in tables and the aftercare grid
 };
 
@@ -45,12 +45,12 @@ struct PriceBook {
   std::string currency = "USD";  // ISO 4217
   QuoteLocale locale;
   // pricing
-  PriceRange base_fee;  // once per treatment (consultation, design, patch test)
-  PriceRange per_cm2;   // default rate for any zone
+  PriceRange base_fee;                     // once per treatment (consultation, design, patch test)
+  PriceRange per_cm2;                      // default rate for any zone
   std::map<std::string, ZonePrice> zones;  // overrides by zone name
   double session_floor = 0;                // a session never costs less than this
   std::map<std::string, double> experience;  // practitioner level -> price multiplier
-  PriceRange touch_up;                     // priced separately, years later
+  PriceRange touch_up;                       // priced separately, years later
   double round_to = 10;
   // quote
   double tax_rate = 0;         // 0.2 = 20 %

@@ -83,11 +83,20 @@ std::string html_escape(const std::string& s) {
   std::string o;
   for (char c : s) {
     switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      default: o += c;
+      case '&':
+        o += "&amp;";
+        break;
+      case '<':
+        o += "&lt;";
+        break;
+      case '>':
+        o += "&gt;";
+        break;
+      case '"':
+        o += "&quot;";
+        break;
+      default:
+        o += c;
     }
   }
   return o;
@@ -121,12 +130,18 @@ FadingCurve generic_fading_curve(double touch_up_years, double x_max) {
 
 cv::Scalar zone_colour(Zone z) {
   switch (z) {
-    case Zone::kHairline: return {40, 150, 245};   // amber
-    case Zone::kFrontal: return {160, 170, 30};    // teal
-    case Zone::kMid: return {210, 120, 40};        // blue
-    case Zone::kCrown: return {170, 60, 150};      // purple
-    case Zone::kFull: return {120, 120, 120};
-    case Zone::kScar: return {60, 60, 200};
+    case Zone::kHairline:
+      return {40, 150, 245};  // amber
+    case Zone::kFrontal:
+      return {160, 170, 30};  // teal
+    case Zone::kMid:
+      return {210, 120, 40};  // blue
+    case Zone::kCrown:
+      return {170, 60, 150};  // purple
+    case Zone::kFull:
+      return {120, 120, 120};
+    case Zone::kScar:
+      return {60, 60, 200};
   }
   return {128, 128, 128};
 }
@@ -183,9 +198,7 @@ std::string fading_svg(const FadingCurve& c, const Plan& p) {
   double x_max = c.points.empty() ? 10 : c.points.back().x;
   auto X = [&](double t) { return L + (W - L - R) * t / x_max; };
   auto Y = [&](double s) { return T + (H - T - B) * (1 - s); };
-  auto years_after = [&](Date d) {
-    return (d - p.sessions.sessions.back().date).count() / 365.25;
-  };
+  auto years_after = [&](Date d) { return (d - p.sessions.sessions.back().date).count() / 365.25; };
   std::ostringstream o;
   o << "<svg viewBox='0 0 " << W << " " << H << "' width='100%' role='img' "
     << "aria-label='Fading over the years'>";
@@ -257,8 +270,8 @@ std::string render_html(const Plan& p, const PriceBook& book, const ReportImages
   o << "</div></div><div class='right'><strong>Scalp micropigmentation: consultation &amp; "
        "quote</strong><br>";
   if (!p.client_name.empty()) o << "Client: " << e(p.client_name) << "<br>";
-  o << "Date: " << e(format_date(q.issued, l)) << "<br>Valid until: "
-    << e(format_date(q.valid_until, l)) << "</div></header>\n";
+  o << "Date: " << e(format_date(q.issued, l))
+    << "<br>Valid until: " << e(format_date(q.valid_until, l)) << "</div></header>\n";
   // Photos
   o << "<section class='photos'>";
   if (!img.before.empty())
@@ -273,8 +286,8 @@ std::string render_html(const Plan& p, const PriceBook& book, const ReportImages
       << "'><figcaption>Proposed hairline and treatment zones"
       << (img.after.empty() ? " (no simulation made)" : "") << "<div class='legend'>";
     for (Zone z : kPhotoZones)
-      o << "<span><i class='swatch' style='background:" << css_colour(zone_colour(z))
-        << "'></i>" << zone_title(z) << "</span>";
+      o << "<span><i class='swatch' style='background:" << css_colour(zone_colour(z)) << "'></i>"
+        << zone_title(z) << "</span>";
     o << "</div></figcaption></figure>";
   }
   o << "</section>\n";
@@ -288,7 +301,8 @@ std::string render_html(const Plan& p, const PriceBook& book, const ReportImages
     << " cm²</th><th></th></tr></table>\n";
   // Cost
   o << "<h2>Estimated cost</h2><div class='cost'>" << e(money_range(q.total, l)) << "</div>"
-    << "<div class='muted'>" << (q.tax_rate > 0 ? "including " + to_text(q.tax_rate * 100, 1) + " % tax" : "no tax applied")
+    << "<div class='muted'>"
+    << (q.tax_rate > 0 ? "including " + to_text(q.tax_rate * 100, 1) + " % tax" : "no tax applied")
     << "; practitioner level: " << e(q.experience) << "</div><table>";
   for (const auto& line : q.lines)
     o << "<tr><td>" << e(line.what) << "</td><td class='num'>" << e(money_range(line.price, l))
@@ -311,15 +325,16 @@ std::string render_html(const Plan& p, const PriceBook& book, const ReportImages
   }
   // Sessions
   o << "<div class='page2'><h2>Your sessions</h2><table><tr><th>Session</th><th>Date</th>"
-       "<th class='num'>Duration</th><th class='num'>Impressions per cm²</th><th>Pigment shade</th></tr>";
+       "<th class='num'>Duration</th><th class='num'>Impressions per cm²</th><th>Pigment "
+       "shade</th></tr>";
   for (const auto& s : p.sessions.sessions)
-    o << "<tr><td>" << s.number << "</td><td>" << e(format_date(s.date, l)) << "</td><td class='num'>"
-      << hours_text(s.hours) << "</td><td class='num'>" << std::lround(s.density_per_cm2)
-      << " (total " << std::lround(s.cumulative_density) << ")</td><td><i class='swatch' style='background:"
-      << s.shade_hex << "'></i>" << e(s.shade) << "</td></tr>";
+    o << "<tr><td>" << s.number << "</td><td>" << e(format_date(s.date, l))
+      << "</td><td class='num'>" << hours_text(s.hours) << "</td><td class='num'>"
+      << std::lround(s.density_per_cm2) << " (total " << std::lround(s.cumulative_density)
+      << ")</td><td><i class='swatch' style='background:" << s.shade_hex << "'></i>" << e(s.shade)
+      << "</td></tr>";
   o << "</table><p class='muted'>About " << hours_text(p.sessions.total_hours)
-    << " in all; sessions " << book.session_interval_days << " days apart. "
-    << e([&] {
+    << " in all; sessions " << book.session_interval_days << " days apart. " << e([&] {
          std::string r;
          for (const auto& x : p.sessions.reasons) r += (r.empty() ? "" : "; ") + x;
          return r;
@@ -350,8 +365,8 @@ std::string render_html(const Plan& p, const PriceBook& book, const ReportImages
   o << "<h2>How the pigment fades</h2>" << fading_svg(fading, p) << "<p class='muted'>"
     << e(fading.source) << ". Touch-up expected " << e(format_date(p.touch_up_from, l))
     << " \u2013 " << e(format_date(p.touch_up_to, l)) << " (shaded).</p></div>\n";
-  o << "<footer><strong>" << kNotGuarantee << ".</strong> " << kEstimateNote
-    << " Prices in " << e(q.currency) << ", valid until " << e(format_date(q.valid_until, l))
+  o << "<footer><strong>" << kNotGuarantee << ".</strong> " << kEstimateNote << " Prices in "
+    << e(q.currency) << ", valid until " << e(format_date(q.valid_until, l))
     << ".</footer>\n</body></html>\n";
   return o.str();
 }
@@ -390,7 +405,9 @@ class Page {
     cairo_move_to(cr_, x, y);
     cairo_show_text(cr_, s.c_str());
   }
-  void text_right(double x_right, double y, const std::string& s) { text(x_right - width(s), y, s); }
+  void text_right(double x_right, double y, const std::string& s) {
+    text(x_right - width(s), y, s);
+  }
   void text_centre(double xc, double y, const std::string& s) { text(xc - width(s) / 2, y, s); }
   // Word-wrapped paragraph from baseline y; returns the baseline after the last line.
   double para(double x, double y, double w, const std::string& s, double lead = 0) {
@@ -466,7 +483,8 @@ class Page {
     std::sscanf(hex.c_str() + 1, "%x", &v);
     cairo_new_path(cr_);
     cairo_arc(cr_, cx, cy, r, 0, 2 * M_PI);
-    cairo_set_source_rgb(cr_, ((v >> 16) & 255) / 255.0, ((v >> 8) & 255) / 255.0, (v & 255) / 255.0);
+    cairo_set_source_rgb(cr_, ((v >> 16) & 255) / 255.0, ((v >> 8) & 255) / 255.0,
+                         (v & 255) / 255.0);
     cairo_fill_preserve(cr_);
     colour(kMuted);
     cairo_set_line_width(cr_, 0.5);
@@ -532,9 +550,13 @@ void fading_plot(Page& pg, double x, double y, double w, double h, const FadingC
   cairo_set_dash(cr, nullptr, 0, 0);
   pg.colour({0.71, 0.4, 0.11});
   pg.text_right(X(x_max) - 2, Y(c.threshold) - 4,
-                "touch-up due below " + std::to_string(static_cast<int>(std::lround(c.threshold * 100))) + "% of the fresh contrast");
+                "touch-up due below " +
+                    std::to_string(static_cast<int>(std::lround(c.threshold * 100))) +
+                    "% of the fresh contrast");
   pg.colour({0.55, 0.35, 0.1});
-  auto year = [](Date d) { return std::to_string(static_cast<int>(std::chrono::year_month_day(d).year())); };
+  auto year = [](Date d) {
+    return std::to_string(static_cast<int>(std::chrono::year_month_day(d).year()));
+  };
   pg.text_centre((X(t0) + X(t1)) / 2, Y(1) + 9,
                  "touch-up " + year(p.touch_up_from) + "\u2013" + year(p.touch_up_to));
   // Curve
@@ -542,8 +564,10 @@ void fading_plot(Page& pg, double x, double y, double w, double h, const FadingC
   cairo_set_line_width(cr, 1.8);
   for (size_t i = 0; i < c.points.size(); ++i) {
     double px = X(c.points[i].x), py = Y(std::clamp(c.points[i].y, 0.0, 1.0));
-    if (i == 0) cairo_move_to(cr, px, py);
-    else cairo_line_to(cr, px, py);
+    if (i == 0)
+      cairo_move_to(cr, px, py);
+    else
+      cairo_line_to(cr, px, py);
   }
   cairo_stroke(cr);
 }
@@ -647,7 +671,8 @@ void page_one(Page& pg, const Plan& p, const PriceBook& book, const ReportImages
     pg.font(8);
     pg.colour(kMuted);
     std::string src = z.source;
-    while (src.size() > 8 && pg.width(src) > kContentW - 224) src = src.substr(0, src.size() - 4) + "…";
+    while (src.size() > 8 && pg.width(src) > kContentW - 224)
+      src = src.substr(0, src.size() - 4) + "…";
     pg.text(kMargin + 220, y, src);
     pg.line(kMargin, y + 4, kMargin + kContentW, y + 4, kRule, 0.4);
     y += 14;
@@ -665,8 +690,8 @@ void page_one(Page& pg, const Plan& p, const PriceBook& book, const ReportImages
   pg.text(kMargin + 4, y + 14, money_range(q.total, l));
   pg.font(8);
   pg.colour(kMuted);
-  std::string tax_note = q.tax_rate > 0 ? "including " + to_text(q.tax_rate * 100, 1) + " % tax"
-                                        : "no tax applied";
+  std::string tax_note =
+      q.tax_rate > 0 ? "including " + to_text(q.tax_rate * 100, 1) + " % tax" : "no tax applied";
   pg.text(kMargin + 4, y + 28,
           tax_note + " \u00b7 practitioner level: " + q.experience + " \u00b7 " +
               std::to_string(p.sessions.sessions.size()) + " sessions");
@@ -680,7 +705,8 @@ void page_one(Page& pg, const Plan& p, const PriceBook& book, const ReportImages
     ly += 12.5;
   };
   for (const auto& line : q.lines) item(line.what, money_range(line.price, l));
-  if (q.multiplier != 1.0) item("Practitioner level (" + q.experience + ")", "\u00d7 " + to_text(q.multiplier, 2));
+  if (q.multiplier != 1.0)
+    item("Practitioner level (" + q.experience + ")", "\u00d7 " + to_text(q.multiplier, 2));
   if (q.tax_rate > 0) item("Tax " + to_text(q.tax_rate * 100, 1) + " %", money_range(q.tax, l));
   pg.line(lx, ly - 8.5, kMargin + kContentW, ly - 8.5, kRule);
   ly += 2;
@@ -735,9 +761,10 @@ void page_two(Page& pg, const Plan& p, const PriceBook& book, const FadingCurve&
   std::string why;
   for (const auto& r : p.sessions.reasons) why += (why.empty() ? "" : "; ") + r;
   std::ostringstream note;
-  note << "About " << hours_text(p.sessions.total_hours) << " in all, " << p.sessions.sessions.size()
-       << " sessions " << book.session_interval_days << " days apart, about "
-       << std::lround(book.impressions_per_cm2) << " impressions per cm² in total (" << why << ").";
+  note << "About " << hours_text(p.sessions.total_hours) << " in all, "
+       << p.sessions.sessions.size() << " sessions " << book.session_interval_days
+       << " days apart, about " << std::lround(book.impressions_per_cm2)
+       << " impressions per cm² in total (" << why << ").";
   y = pg.para(kMargin, y, kContentW, note.str(), 10);
   // Schedule
   pg.heading(y, "Schedule");

@@ -225,7 +225,7 @@ std::vector<Impression> place_impressions(const TreatmentMap& map, const Placeme
                  std::exp(0.18f * gauss(rng));
     if (fine) conc *= 0.8f;  // the front reads softer
     imp.density = std::clamp(conc, 0.05f, 1.0f);
-    imp.softness = 0.30f + 0.35f * uni(rng);
+    imp.softness = 0.35f + 0.35f * uni(rng);
     imp.px_per_mm = static_cast<float>(ppm);
     imp.foreshortening = map.foreshortening.at<float>(y, x);
     imp.axis_rad = map.axis_rad.at<float>(y, x);

@@ -73,7 +73,7 @@ struct TreatmentMap {
 
 struct PlacementOptions {
   int sessions = 3;           // place the impressions of sessions 1..sessions (1-4)
-  double mean_diameter_mm = 0.36;
+  double mean_diameter_mm = 0.40;
   unsigned seed = 1;
   // Share of the target density reached after each session (session 4 refines).
   double session_share[4] = {0.30, 0.70, 1.00, 1.05};

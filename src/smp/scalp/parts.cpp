@@ -465,6 +465,8 @@ PartsForest train_parts_forest(const cv::Mat& features, const cv::Mat& labels,
   rt->setMinSampleCount(p.min_samples);
   rt->setActiveVarCount(0);
   rt->setCalculateVarImportance(false);
+  // Hair is a few % of the pixels: weigh it up or it never wins a vote on unseen photos.
+  rt->setPriors(cv::Mat(cv::Matx13f(1.f, 1.f, p.hair_weight)));
   rt->setTermCriteria(cv::TermCriteria(cv::TermCriteria::MAX_ITER, p.trees, 0));
   rt->train(cv::ml::TrainData::create(features, cv::ml::ROW_SAMPLE, labels));
   PartsForest f;

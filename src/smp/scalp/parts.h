@@ -72,6 +72,7 @@ struct ForestParams {
   int trees = 30;
   int max_depth = 12;
   int min_samples = 10;
+  float hair_weight = 4;
 };
 PartsForest train_parts_forest(const cv::Mat& features, const cv::Mat& labels,
                                const ForestParams& p = {});

@@ -1,0 +1,186 @@
+// The parts map and the scalp: colours and round trips, synthetic heads with known answers, and
+// the Debian sample photo of bald men.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <opencv2/imgproc.hpp>
+
+#include "smp/analysis/analysis.h"
+#include "smp/image/image_io.h"
+#include "smp/scalp/parts.h"
+#include "smp/scalp/scalp.h"
+#include "test_support.h"
+
+namespace smp {
+namespace {
+
+constexpr uint8_t kBg = static_cast<uint8_t>(Part::kBackground);
+constexpr uint8_t kSkin = static_cast<uint8_t>(Part::kSkin);
+constexpr uint8_t kHair = static_cast<uint8_t>(Part::kHair);
+
+// A face of a known size: eyes 50 px apart at y = 117, brows at y = 100 (landmark positions of
+// the iBUG 68 scheme, enough for the scalp's geometry).
+Face synthetic_face() {
+  Face f;
+  for (auto& p : f.landmarks) p = {125, 150};
+  for (int i = 0; i < 17; ++i) f.landmarks[i] = {75 + 100.0 * i / 16, 120 + 60 * std::sin(M_PI * i / 16)};
+  for (int i = 36; i < 42; ++i) f.landmarks[i] = {100 + (i % 2), 117};
+  for (int i = 42; i < 48; ++i) f.landmarks[i] = {150 + (i % 2), 117};
+  f.landmarks[21] = {118, 100};
+  f.landmarks[22] = {132, 100};
+  f.box = cv::Rect2d(75, 90, 100, 110);
+  return f;
+}
+
+TEST(PartsColour, LfwColoursAndSize) {
+  cv::Mat labels(7, 5, CV_8U, cv::Scalar(kBg));
+  labels.at<uint8_t>(1, 1) = kSkin;
+  labels.at<uint8_t>(2, 3) = kHair;
+  cv::Mat c = parts_to_colour(labels);
+  ASSERT_EQ(c.size(), labels.size());
+  ASSERT_EQ(c.type(), CV_8UC3);
+  // BGR order: hair (255,0,0) RGB, skin (0,255,0), background (0,0,255).
+  EXPECT_EQ(c.at<cv::Vec3b>(2, 3), cv::Vec3b(0, 0, 255));
+  EXPECT_EQ(c.at<cv::Vec3b>(1, 1), cv::Vec3b(0, 255, 0));
+  EXPECT_EQ(c.at<cv::Vec3b>(0, 0), cv::Vec3b(255, 0, 0));
+}
+
+TEST(PartsColour, RoundTrip) {
+  cv::Mat labels(64, 80, CV_8U);
+  cv::RNG rng(7);
+  for (int y = 0; y < labels.rows; ++y)
+    for (int x = 0; x < labels.cols; ++x) labels.at<uint8_t>(y, x) = static_cast<uint8_t>(rng.uniform(0, 3));
+  cv::Mat back = parts_from_colour(parts_to_colour(labels));
+  EXPECT_EQ(cv::countNonZero(back != labels), 0);
+}
+
+TEST(PartsColour, FromSlightlyOffColours) {
+  // Ground-truth PNGs resaved with a little noise still map to the nearest colour.
+  cv::Mat c(1, 3, CV_8UC3);
+  c.at<cv::Vec3b>(0, 0) = {10, 5, 240};   // hair
+  c.at<cv::Vec3b>(0, 1) = {12, 230, 20};  // skin
+  c.at<cv::Vec3b>(0, 2) = {250, 3, 9};    // background
+  cv::Mat l = parts_from_colour(c);
+  EXPECT_EQ(l.at<uint8_t>(0, 0), kHair);
+  EXPECT_EQ(l.at<uint8_t>(0, 1), kSkin);
+  EXPECT_EQ(l.at<uint8_t>(0, 2), kBg);
+}
+
+TEST(Scalp, BaldAreaOfKnownDiskTopView) {
+  // A skin disk of radius 200 px at 4 px/mm is π·5² = 78.54 cm²; the pixel disk matches that
+  // within rasterisation error (well under 2 %).
+  cv::Mat parts(600, 600, CV_8U, cv::Scalar(kBg));
+  cv::circle(parts, {300, 300}, 260, kHair, cv::FILLED);
+  cv::circle(parts, {300, 300}, 200, kSkin, cv::FILLED);
+  cv::Mat bgr(parts.size(), CV_8UC3, cv::Scalar(120, 140, 180));
+  Scalp s = analyze_scalp({bgr, parts, nullptr, 4.0, View::kTop});
+  EXPECT_NEAR(s.bald_area_cm2, M_PI * 25, 0.02 * M_PI * 25);
+  EXPECT_NEAR(s.bald_share, 200.0 * 200 / (260.0 * 260), 0.01);
+  EXPECT_GE(s.norwood.stage, 5);
+}
+
+TEST(Scalp, FullHairFrontViewHasNoBaldArea) {
+  Face f = synthetic_face();
+  cv::Mat parts(250, 250, CV_8U, cv::Scalar(kBg));
+  cv::ellipse(parts, {125, 120}, {70, 110}, 0, 0, 360, kHair, cv::FILLED);
+  // Face and a high forehead are skin up to 40 px above the brows (~50 mm at this scale).
+  cv::Mat face_region(parts.size(), CV_8U, cv::Scalar(0));
+  cv::ellipse(face_region, {125, 150}, {55, 90}, 0, 0, 360, 255, cv::FILLED);
+  face_region.rowRange(0, 60).setTo(0);
+  parts.setTo(kSkin, face_region);
+  cv::Mat bgr(parts.size(), CV_8UC3, cv::Scalar(90, 120, 170));
+  double px_per_mm = f.interpupillary_px() / 63.0;
+  Scalp s = analyze_scalp({bgr, parts, &f, px_per_mm, View::kFront});
+  EXPECT_LT(s.bald_area_cm2, 0.5);
+  EXPECT_EQ(s.norwood.stage, 1);
+}
+
+TEST(Scalp, BaldDomeFrontViewHasBaldArea) {
+  Face f = synthetic_face();
+  cv::Mat parts(250, 250, CV_8U, cv::Scalar(kBg));
+  cv::ellipse(parts, {125, 120}, {70, 110}, 0, 0, 360, kSkin, cv::FILLED);
+  cv::Mat bgr(parts.size(), CV_8UC3, cv::Scalar(90, 120, 170));
+  double px_per_mm = f.interpupillary_px() / 63.0;
+  Scalp s = analyze_scalp({bgr, parts, &f, px_per_mm, View::kFront});
+  EXPECT_GT(s.bald_area_cm2, 10);
+  EXPECT_GE(s.norwood.stage, 4);
+  // Nothing below the natural hairline counts.
+  double line_y = f.glabella().y - 65 * px_per_mm;
+  EXPECT_EQ(cv::countNonZero(s.bald_mask.rowRange(static_cast<int>(line_y) + 1, 250)), 0);
+}
+
+TEST(Scalp, HairShadeAndSkinToneFromTheirRegions) {
+  Face f = synthetic_face();
+  cv::Mat parts(250, 250, CV_8U, cv::Scalar(kBg));
+  cv::ellipse(parts, {125, 120}, {70, 110}, 0, 0, 360, kHair, cv::FILLED);
+  cv::ellipse(parts, {125, 150}, {55, 80}, 0, 0, 360, kSkin, cv::FILLED);
+  cv::Mat bgr(parts.size(), CV_8UC3, cv::Scalar(30, 40, 60));  // dark brown hair
+  bgr.setTo(cv::Scalar(150, 170, 215), parts == kSkin);          // light skin
+  Scalp s = analyze_scalp({bgr, parts, &f, f.interpupillary_px() / 63.0, View::kFront});
+  ASSERT_TRUE(s.hair_shade.found);
+  EXPECT_EQ(s.hair_shade.srgb, cv::Vec3b(60, 40, 30));  // R, G, B of the hair fill
+  EXPECT_LT(s.hair_shade.L, 25);
+  EXPECT_GT(s.skin_tone.lab.L, 65);
+  EXPECT_GT(s.skin_tone.ita, 28);  // "light" or lighter
+}
+
+TEST(Scalp, NorwoodGrowsWithBareScalp) {
+  int last = 0;
+  for (double share : {0.0, 0.1, 0.2, 0.3, 0.45, 0.55, 0.8}) {
+    int st = norwood_from_top_share(share).stage;
+    EXPECT_GE(st, last);
+    last = st;
+  }
+  EXPECT_EQ(norwood_from_top_share(0).stage, 1);
+  EXPECT_EQ(norwood_from_top_share(0.9).stage, 7);
+  EXPECT_EQ(norwood_from_front_area(0).stage, 1);
+  EXPECT_EQ(norwood_from_front_area(200).stage, 7);
+  for (double a : {0.0, 7.0, 30.0, 500.0}) {
+    double c = norwood_from_front_area(a).confidence;
+    EXPECT_GT(c, 0);
+    EXPECT_LE(c, 1);
+  }
+}
+
+// A drawn top view: grey background, a dark textured hair ring and a smooth skin-coloured crown.
+TEST(Parts, SyntheticTopView) {
+  cv::Mat img(480, 640, CV_8UC3, cv::Scalar(200, 200, 195));
+  cv::RNG rng(3);
+  cv::ellipse(img, {320, 240}, {190, 200}, 0, 0, 360, cv::Scalar(25, 30, 40), cv::FILLED);
+  for (int i = 0; i < 3000; ++i) {  // strands
+    double a = rng.uniform(0.0, 2 * M_PI), r = rng.uniform(100.0, 195.0);
+    cv::Point p(320 + r * std::cos(a), 240 + r * std::sin(a) * 200 / 190);
+    cv::line(img, p, p + cv::Point(rng.uniform(-6, 7), rng.uniform(-6, 7)), cv::Scalar(60, 70, 85), 1);
+  }
+  cv::ellipse(img, {320, 240}, {95, 95}, 0, 0, 360, cv::Scalar(140, 160, 205), cv::FILLED);
+  cv::Mat parts = segment_parts(img, nullptr);
+  ASSERT_EQ(parts.size(), img.size());
+  ASSERT_EQ(parts.type(), CV_8U);
+  EXPECT_EQ(parts.at<uint8_t>(240, 320), kSkin);
+  EXPECT_EQ(parts.at<uint8_t>(240, 320 + 150), kHair);
+  EXPECT_EQ(parts.at<uint8_t>(10, 10), kBg);
+  EXPECT_EQ(parts.at<uint8_t>(470, 630), kBg);
+  Scalp s = analyze_scalp({img, parts, nullptr, 190 * 2 / 150.0, View::kTop});
+  EXPECT_GT(s.bald_share, 0.15);
+  EXPECT_LT(s.bald_share, 0.40);  // true share: 95² / (190·200) = 0.24
+}
+
+TEST(Parts, BaldGuysHaveBaldScalp) {
+  auto model = FaceModel::load(FaceModel::default_model_path());
+  Photo p = read_photo(test::sample_photo("bald_guys.jpg"));
+  Analysis a = analyze(p.bgr, *model);
+  ASSERT_GE(a.face_index, 0);
+  ASSERT_EQ(a.parts.size(), p.bgr.size());
+  EXPECT_GT(a.scalp.bald_area_cm2, 10);
+  EXPECT_GE(a.scalp.norwood.stage, 4);
+  // Only the three label values occur.
+  cv::Mat other = a.parts > kHair;
+  EXPECT_EQ(cv::countNonZero(other), 0);
+  // The parts PNG is of the photo's size and uses only the three LFW colours.
+  cv::Mat c = parts_to_colour(a.parts);
+  EXPECT_EQ(c.size(), p.bgr.size());
+  EXPECT_EQ(cv::countNonZero(parts_from_colour(c) != a.parts), 0);
+}
+
+}  // namespace
+}  // namespace smp
