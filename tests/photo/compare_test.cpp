@@ -44,8 +44,7 @@ cv::Mat relight(const cv::Mat& bgr8, double ev, cv::Vec3d wb = {1, 1, 1}) {
 }
 
 // The similarity about the image centre that takes BEFORE to AFTER (the "camera moved" truth).
-cv::Matx23d warp_about_centre(cv::Size size, double scale, double ccw_deg, cv::Point2d shift) {
-  cv::Point2d c(size.width / 2.0, size.height / 2.0);
+cv::Matx23d warp_about(cv::Point2d c, double scale, double ccw_deg, cv::Point2d shift) {
   cv::Matx23d r = similarity(scale, ccw_deg, {0, 0});
   cv::Point2d rc(r(0, 0) * c.x + r(0, 1) * c.y, r(1, 0) * c.x + r(1, 1) * c.y);
   r(0, 2) = c.x - rc.x + shift.x;
@@ -55,6 +54,22 @@ cv::Matx23d warp_about_centre(cv::Size size, double scale, double ccw_deg, cv::P
 
 cv::Point2d apply(const cv::Matx23d& m, cv::Point2d p) {
   return {m(0, 0) * p.x + m(0, 1) * p.y + m(0, 2), m(1, 0) * p.x + m(1, 1) * p.y + m(1, 2)};
+}
+
+// As a clinic frames a client: head and shoulders, the face about a third of the width, at 1 MP.
+cv::Mat framed_at_one_megapixel(const std::string& name) {
+  cv::Mat img = read_photo(sample_photo(name)).bgr;
+  auto faces = model().detect(img);
+  if (faces.empty()) return {};
+  cv::Rect2d f = faces.front().box;
+  double w = f.width / 0.35, h = w * 1.25;
+  cv::Point2d c(f.x + f.width / 2, f.y + f.height * 0.6);
+  cv::Rect r(cv::Point(cvRound(c.x - w / 2), cvRound(c.y - h / 2)), cv::Size(cvRound(w), cvRound(h)));
+  r &= cv::Rect(0, 0, img.cols, img.rows);
+  cv::Mat crop = img(r), out;
+  double s = std::sqrt(1e6 / crop.total());
+  cv::resize(crop, out, cv::Size(), s, s, s < 1 ? cv::INTER_AREA : cv::INTER_CUBIC);
+  return out;
 }
 
 TEST(Similarity, RotationIsCounterClockwiseOnScreen) {
@@ -76,12 +91,13 @@ TEST(Compare, RecoversKnownWarps) {
   std::uniform_real_distribution<double> rot(-15, 15), logscale(std::log(0.8), std::log(1.25)), shift(-40, 40),
       ev(-0.4, 0.4), wb(0.92, 1.08);
   const std::vector<std::string> photos = {"bald_guys.jpg", "Tom_Cruise_avp_2014_4.jpg", "2009_004587.jpg"};
-  double worst_rot = 0, worst_scale = 0, sum_res = 0, worst_res = 0, worst_true = 0;
+  double worst_rot = 0, worst_scale = 0, sum_res = 0, worst_res = 0, worst_true = 0, sum_true = 0;
   int n = 0;
   std::printf("%-28s %8s %8s %8s | %9s %9s %8s %8s %s\n", "photo", "rot", "scale", "ev", "d_rot", "d_scale%",
               "resid", "true_res", "method");
   for (const auto& name : photos) {
-    cv::Mat before = at_one_megapixel(name);
+    cv::Mat before = framed_at_one_megapixel(name);
+    ASSERT_FALSE(before.empty()) << name;
     auto fb = model().detect(before);
     ASSERT_FALSE(fb.empty()) << name;
     for (int k = 0; k < 7; ++k) {
@@ -89,7 +105,9 @@ TEST(Compare, RecoversKnownWarps) {
       // The extremes of the stated range are always in the set.
       if (k == 0) r = 15, s = 1.25;
       if (k == 1) r = -15, s = 0.8;
-      cv::Matx23d T = warp_about_centre(before.size(), s, r, {shift(rng), shift(rng)});
+      // The camera moved relative to the person: turn and zoom about the face, so it stays in view.
+      cv::Point2d fc = (fb.front().box.tl() + fb.front().box.br()) * 0.5;
+      cv::Matx23d T = warp_about(fc, s, r, {shift(rng), shift(rng)});
       cv::Mat after;
       cv::warpAffine(before, after, cv::Mat(T), before.size(), cv::INTER_CUBIC, cv::BORDER_REPLICATE);
       after = relight(after, e, {wb(rng), 1.0, wb(rng)});
@@ -101,24 +119,27 @@ TEST(Compare, RecoversKnownWarps) {
       double true_res = 0;
       for (const auto& p : fb.front().landmarks) true_res += cv::norm(apply(c.alignment.m, apply(T, p)) - p);
       true_res /= 68;
+      if (k == 0) std::printf("%s framed %dx%d, face %.0f px wide\n", name.c_str(), before.cols, before.rows,
+                              fb.front().box.width);
       std::printf("%-28s %8.2f %8.4f %8.2f | %9.4f %9.4f %8.3f %8.3f %s\n", name.c_str(), r, s, e, d_rot, d_scale,
                   c.alignment.residual_px, true_res, c.alignment.method.c_str());
       EXPECT_LT(std::abs(d_rot), 0.2) << name << " rot " << r;
       EXPECT_LT(std::abs(d_scale), 0.2) << name << " scale " << s;
-      EXPECT_LT(c.alignment.residual_px, 1.5) << name;
+      EXPECT_LT(true_res, 1.5) << name;
       worst_rot = std::max(worst_rot, std::abs(d_rot));
       worst_scale = std::max(worst_scale, std::abs(d_scale));
       worst_res = std::max(worst_res, c.alignment.residual_px);
       worst_true = std::max(worst_true, true_res);
       sum_res += c.alignment.residual_px;
+      sum_true += true_res;
       ++n;
     }
   }
-  std::printf("warps %d: worst |d_rot| %.4f deg, worst |d_scale| %.4f %%, mean landmark residual %.3f px "
-              "(worst %.3f), worst true residual %.3f px\n",
-              n, worst_rot, worst_scale, sum_res / n, worst_res, worst_true);
+  std::printf("warps %d: worst |d_rot| %.4f deg, worst |d_scale| %.4f %%, true landmark residual mean %.3f px "
+              "(worst %.3f); reported residual_px (landmarks re-located) mean %.3f px (worst %.3f)\n",
+              n, worst_rot, worst_scale, sum_true / n, worst_true, sum_res / n, worst_res);
   EXPECT_GE(n, 20);
-  EXPECT_LT(sum_res / n, 1.5);
+  EXPECT_LT(sum_true / n, 1.5);
 }
 
 TEST(Compare, IdenticalPairHasZeroResidualAndIsOk) {
@@ -276,7 +297,7 @@ TEST(CompareCli, WritesCompositeReportPageAndVideoWithoutMetadata) {
   // AFTER: the same photo turned 5° and enlarged a little, as a second visit would be.
   cv::Mat b = read_photo(before).bgr;
   cv::Mat after;
-  cv::warpAffine(b, after, cv::Mat(warp_about_centre(b.size(), 1.08, 5, {10, -6})), b.size(), cv::INTER_CUBIC,
+  cv::warpAffine(b, after, cv::Mat(warp_about({b.cols / 2.0, b.rows / 2.0}, 1.08, 5, {10, -6})), b.size(), cv::INTER_CUBIC,
                  cv::BORDER_REPLICATE);
   write_image(t.path("after.jpg"), after);
   auto r = test::run_smp("compare " + before + " " + t.path("after.jpg") + " -o " + t.path("out.jpg") +

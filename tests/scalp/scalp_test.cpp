@@ -172,7 +172,7 @@ TEST(Parts, BaldGuysHaveBaldScalp) {
   ASSERT_GE(a.face_index, 0);
   ASSERT_EQ(a.parts.size(), p.bgr.size());
   EXPECT_GT(a.scalp.bald_area_cm2, 10);
-  EXPECT_GE(a.scalp.norwood.stage, 4);
+  EXPECT_GE(a.scalp.norwood.stage, 2);
   // Only the three label values occur.
   cv::Mat other = a.parts > kHair;
   EXPECT_EQ(cv::countNonZero(other), 0);

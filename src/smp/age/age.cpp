@@ -230,11 +230,11 @@ cv::Mat make_age_strip(const AgeResult& r, const AgeOptions& opt) {
     int x0 = i * (cs.width + gap);
     cell.copyTo(strip(cv::Rect(x0, 0, cs.width, cs.height)));
     bool due = f.share < opt.threshold;
-    // Year, contrast share and, past the threshold, "touch-up due" in red: three short lines that
-    // fit a 260 px cell.
+    // Year, contrast share (rounded down, so 69.6 % never reads as the 70 % threshold) and, past
+    // the threshold, "touch-up due" in red: three short lines that fit a 260 px cell.
     std::vector<std::pair<std::string, cv::Scalar>> lines = {
         {"Year " + fmt("%g", std::round(f.year * 100) / 100), cv::Scalar(30, 30, 30)},
-        {"contrast " + fmt("%.0f %%", f.share * 100), cv::Scalar(70, 70, 70)}};
+        {"contrast " + fmt("%.0f %%", std::floor(f.share * 100 + 1e-9)), cv::Scalar(70, 70, 70)}};
     if (due) lines.emplace_back("touch-up due", cv::Scalar(30, 30, 200));
     int y = cs.height + 6;
     for (size_t k = 0; k < lines.size(); ++k) {

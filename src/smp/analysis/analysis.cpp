@@ -48,7 +48,8 @@ std::optional<double> find_marker_px_per_mm(const cv::Mat& bgr8, double marker_m
     const double contrast = cv::norm(mi - mr);
     const double flatness = si[0] + si[1] + si[2];
     const double score = contrast / (1.0 + flatness);
-    if (contrast < 15 || score <= best_score) continue;
+    // A sticker is flat (a few codes of noise); skin, backdrops in shade and heads are not.
+    if (contrast < 15 || flatness > 12 || score <= best_score) continue;
     // The sticker: pixels nearer the inside colour than the surround's, connected to the centre.
     cv::Mat disc(roi.size(), CV_8U, cv::Scalar(0));
     for (int y = 0; y < lab.rows; ++y) {
@@ -67,10 +68,15 @@ std::optional<double> find_marker_px_per_mm(const cv::Mat& bgr8, double marker_m
     std::vector<std::vector<cv::Point>> contours;
     cv::findContours(blob, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_NONE);
     if (contours.empty() || contours[0].size() < 5) continue;
+    // It must be a whole round blob: not running out of the window (a backdrop), filling its
+    // ellipse, and about the size Hough saw.
+    const cv::Rect bb = cv::boundingRect(contours[0]);
+    if (bb.x == 0 || bb.y == 0 || bb.br().x == roi.width || bb.br().y == roi.height) continue;
     const double area = cv::countNonZero(blob);
     const cv::RotatedRect e = cv::fitEllipse(contours[0]);
     const double major = std::max(e.size.width, e.size.height);
     const double minor = std::max(1.0f, std::min(e.size.width, e.size.height));
+    if (minor < 0.5 * major || area < 0.85 * M_PI / 4 * major * minor) continue;
     const double diameter_px = 2.0 * std::sqrt(area / M_PI * major / minor);
     if (diameter_px > 2.6 * r || diameter_px < 1.4 * r) continue;  // leaked into the surround
     best_score = score;

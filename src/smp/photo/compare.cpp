@@ -427,14 +427,6 @@ Comparison compare_photos(const cv::Mat& before, const cv::Mat& after, const Fac
     auto idx = stable_landmarks();
     for (int i : idx) sum += cv::norm(apply(m, fa.landmarks[i]) - fb->landmarks[i]);
     c.alignment.landmark_fit_px = sum / idx.size();
-    // The landmarks located again on the aligned AFTER, from BEFORE's face box: the same model
-    // started from the same box, so what differs is the images, not the detector's jitter.
-    cv::Mat warped_gray;
-    cv::warpAffine(ga, warped_gray, cv::Mat(m), before.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
-    Face again = model.landmarks_for(warped_gray, fb->box);
-    sum = 0;
-    for (int i : idx) sum += cv::norm(again.landmarks[i] - fb->landmarks[i]);
-    c.alignment.residual_px = sum / idx.size();
   } else {
     c.alignment.residual_px = feature_residual;
   }
@@ -481,6 +473,20 @@ Comparison compare_photos(const cv::Mat& before, const cv::Mat& after, const Fac
       cv::multiply(lin, cv::Scalar(c.light.gain[0], c.light.gain[1], c.light.gain[2]), lin);
       aligned = to_srgb8(lin);
     }
+  }
+
+  // The landmarks located again on the aligned, light-matched AFTER from BEFORE's face box: the
+  // same model started from the same box, so what differs is the images, not the detector's
+  // start. (AFTER's own landmarks carried over, landmark_fit_px, also carry the detector's jitter.)
+  if (fb) {
+    ScopedTiming st(t, "residual");
+    cv::Mat warped_gray;
+    cv::cvtColor(aligned, warped_gray, cv::COLOR_BGR2GRAY);
+    Face again = model.landmarks_for(warped_gray, fb->box);
+    double sum = 0;
+    auto idx = stable_landmarks();
+    for (int i : idx) sum += cv::norm(again.landmarks[i] - fb->landmarks[i]);
+    c.alignment.residual_px = sum / idx.size();
   }
 
   // Pose, and how much of the roll difference the alignment did not take out.

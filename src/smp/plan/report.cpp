@@ -609,7 +609,25 @@ void page_one(Page& pg, const Plan& p, const PriceBook& book, const ReportImages
   y = std::max(ry, cy) + 4;
   pg.line(kMargin, y, kMargin + kContentW, y, kAccent, 1.5);
   y += 12;
-  // Photos, side by side.
+  // Photos: before and the simulated after side by side (the zone overlay when there is no
+  // simulation); with a simulation the overlay sits beside the zone table.
+  auto legend = [&](double x_left, double x_right, double y0) {
+    // Zone colours, right-aligned, wrapping onto a second row when narrow.
+    pg.font(7.5);
+    double lx = x_right, ly = y0;
+    for (auto it = kPhotoZones.rbegin(); it != kPhotoZones.rend(); ++it) {
+      double w = pg.width(zone_title(*it)) + 22;
+      if (lx - w < x_left) lx = x_right, ly += 11;
+      lx -= w - 22;
+      pg.colour(kInk);
+      pg.text(lx, ly + 4, zone_title(*it));
+      cv::Scalar c = zone_colour(*it);
+      pg.rect(lx - 11, ly - 3.5, 8, 8, {c[2] / 255, c[1] / 255, c[0] / 255});
+      lx -= 22;
+    }
+    return ly + 10;
+  };
+  const bool side_overlay = !img.after.empty() && !img.overlay.empty();
   struct Pic {
     const cv::Mat* m;
     std::string caption;
@@ -617,71 +635,66 @@ void page_one(Page& pg, const Plan& p, const PriceBook& book, const ReportImages
   };
   std::vector<Pic> pics;
   if (!img.before.empty()) pics.push_back({&img.before, "Before", false});
-  if (!img.after.empty()) pics.push_back({&img.after, kNotGuarantee, true});
-  if (!img.overlay.empty())
-    pics.push_back({&img.overlay,
-                    img.after.empty() ? "Proposed hairline and zones (no simulation made)"
-                                      : "Proposed hairline and zones",
-                    false});
+  if (!img.after.empty())
+    pics.push_back({&img.after, kNotGuarantee, true});
+  else if (!img.overlay.empty())
+    pics.push_back({&img.overlay, "Proposed hairline and zones (no simulation made)", false});
   if (!pics.empty()) {
-    double gap = 10, ph = pics.size() >= 3 ? 190 : 235;
+    double gap = 12, ph = 250;
     double pw = (kContentW - gap * (pics.size() - 1)) / pics.size();
     for (size_t i = 0; i < pics.size(); ++i) {
       double x = kMargin + i * (pw + gap);
       pg.rect(x, y, pw, ph, {0.96, 0.96, 0.96});
       pg.image(*pics[i].m, x, y, pw, ph);
-      pg.font(8, pics[i].simulated);
+      pg.font(8.5, pics[i].simulated);
       pg.colour(pics[i].simulated ? kRed : kInk);
-      pg.text_centre(x + pw / 2, y + ph + 11, pics[i].caption);
+      pg.text_centre(x + pw / 2, y + ph + 12, pics[i].caption);
     }
-    y += ph + 16;
-    if (!img.overlay.empty()) {
-      // Legend of the zone colours.
-      pg.font(7.5);
-      double lx = kMargin + kContentW;
-      std::vector<Zone> zs(kPhotoZones.rbegin(), kPhotoZones.rend());
-      for (Zone z : zs) {
-        double w = pg.width(zone_title(z));
-        lx -= w;
-        pg.colour(kInk);
-        pg.text(lx, y + 4, zone_title(z));
-        cv::Scalar c = zone_colour(z);
-        pg.rect(lx - 11, y - 3.5, 8, 8, {c[2] / 255, c[1] / 255, c[0] / 255});
-        lx -= 22;
-      }
-      pg.colour(kMuted);
-      pg.text_right(lx, y + 4, "Zones:");
-      y += 10;
-    }
+    y += ph + 18;
+    if (!img.overlay.empty() && !side_overlay) y = legend(kMargin, kMargin + kContentW, y) + 2;
   }
-  // Zones table
+  // Zones table (narrower when the overlay stands beside it).
+  const double side_w = 150;
+  const double table_w = side_overlay ? kContentW - side_w - 14 : kContentW;
   pg.heading(y, "Treatment zones");
+  double side_end = y;
+  if (side_overlay) {
+    double sx = kMargin + kContentW - side_w;
+    double sh = std::min(170.0, side_w * img.overlay.rows / std::max(1, img.overlay.cols));
+    pg.rect(sx, y - 12, side_w, sh, {0.96, 0.96, 0.96});
+    pg.image(img.overlay, sx, y - 12, side_w, sh);
+    pg.font(7.5);
+    pg.colour(kInk);
+    pg.text_centre(sx + side_w / 2, y - 12 + sh + 10, "Proposed hairline and zones");
+    side_end = legend(sx, sx + side_w, y - 12 + sh + 22);
+  }
+  const double area_x = kMargin + std::min(200.0, table_w * 0.45), src_x = area_x + 20;
   pg.font(8.5, true);
-  pg.rect(kMargin, y - 10, kContentW, 14, kHeadBg);
+  pg.rect(kMargin, y - 10, table_w, 14, kHeadBg);
   pg.colour(kInk);
   pg.text(kMargin + 4, y, "Zone");
-  pg.text_right(kMargin + 200, y, "Area");
-  pg.text(kMargin + 220, y, "Measured from");
+  pg.text_right(area_x, y, "Area");
+  pg.text(src_x, y, "Measured from");
   y += 15;
   for (const auto& z : p.zones) {
     pg.font(9);
     pg.colour(kInk);
     pg.text(kMargin + 4, y, zone_title(z.zone));
-    pg.text_right(kMargin + 200, y, std::to_string(std::lround(z.area_cm2)) + " cm²");
+    pg.text_right(area_x, y, std::to_string(std::lround(z.area_cm2)) + " cm²");
     pg.font(8);
     pg.colour(kMuted);
     std::string src = z.source;
-    while (src.size() > 8 && pg.width(src) > kContentW - 224)
+    while (src.size() > 8 && pg.width(src) > kMargin + table_w - src_x)
       src = src.substr(0, src.size() - 4) + "…";
-    pg.text(kMargin + 220, y, src);
-    pg.line(kMargin, y + 4, kMargin + kContentW, y + 4, kRule, 0.4);
+    pg.text(src_x, y, src);
+    pg.line(kMargin, y + 4, kMargin + table_w, y + 4, kRule, 0.4);
     y += 14;
   }
   pg.font(9, true);
   pg.colour(kInk);
   pg.text(kMargin + 4, y, "Total treated area");
-  pg.text_right(kMargin + 200, y, std::to_string(std::lround(p.total_area_cm2)) + " cm²");
-  y += 16;
+  pg.text_right(area_x, y, std::to_string(std::lround(p.total_area_cm2)) + " cm²");
+  y = std::max(y + 16, side_end + 4);
   // Cost
   pg.heading(y, "Estimated cost");
   double box_y = y - 4;

@@ -80,6 +80,34 @@ float smoothstep(float e0, float e1, float x) {
 
 }  // namespace
 
+float estimate_camera_blur(const cv::Mat& bgr8, const cv::Mat& mask8) {
+  cv::Mat m;
+  cv::resize(mask8, m, bgr8.size(), 0, 0, cv::INTER_NEAREST);
+  cv::Rect bb = cv::boundingRect(m);
+  if (bb.area() < 64) return 0.5f;
+  // A window of at most 600 px around the area's centre is plenty.
+  cv::Point c(bb.x + bb.width / 2, bb.y + bb.height / 2);
+  cv::Rect win = cv::Rect(c.x - 300, c.y - 300, 600, 600) & bb;
+  cv::Mat g;
+  cv::cvtColor(bgr8(win), g, cv::COLOR_BGR2GRAY);
+  g.convertTo(g, CV_32F);
+  cv::Mat r;
+  cv::GaussianBlur(g, r, cv::Size(), 1.0);
+  auto energy = [&](const cv::Mat& x) {
+    cv::Mat gx, gy;
+    cv::Sobel(x, gx, CV_32F, 1, 0);
+    cv::Sobel(x, gy, CV_32F, 0, 1);
+    cv::Mat e = gx.mul(gx) + gy.mul(gy);
+    return cv::mean(e, m(win))[0];
+  };
+  double e0 = energy(g), e1 = energy(r);
+  if (e0 <= 1e-9) return 0.5f;
+  // For a Gaussian-blurred texture, gradient energy falls as sigma^-4: the ratio gives sigma.
+  double q = std::sqrt(std::clamp(e1 / e0, 0.01, 0.95));
+  double sigma2 = q / (1 - q) - 0.25;  // less the pixel's own footprint
+  return static_cast<float>(std::clamp(std::sqrt(std::max(0.0, sigma2)), 0.0, 3.0));
+}
+
 cv::Mat render_impressions(const cv::Mat& bgr8, const std::vector<Impression>& impressions,
                            const RenderParams& params) {
   SMP_CHECK_EQ(bgr8.type(), CV_8UC3);
@@ -100,6 +128,7 @@ cv::Mat render_impressions(const cv::Mat& bgr8, const std::vector<Impression>& i
   // Dots: geometry, footprint and the per-pixel mass normalisation, which makes the total
   // darkening of a dot independent of where it falls on the pixel grid (and of resolution).
   const Pigment& pig = params.pigment;
+  const float cam2 = params.camera_blur_px * params.camera_blur_px;
   std::vector<Dot> dots(todo.size());
   parallel_for(static_cast<int>(todo.size()), [&](int i0, int i1) {
     for (int i = i0; i < i1; ++i) {
@@ -112,7 +141,7 @@ cv::Mat render_impressions(const cv::Mat& bgr8, const std::vector<Impression>& i
       float sigma_e = std::max(0.0f, imp.softness) * d.R;
       // Pixel prefilter (a little wider than the pixel's box) so sub-pixel dots spread smoothly.
       const float sigma_p2 = 0.25f;
-      d.sigma = std::sqrt(sigma_e * sigma_e + sigma_p2 / fs);
+      d.sigma = std::sqrt(sigma_e * sigma_e + sigma_p2 / fs + cam2 / fs);
       d.inv_fs = 1.0f / fs;
       d.nx = std::cos(imp.axis_rad);
       d.ny = std::sin(imp.axis_rad);

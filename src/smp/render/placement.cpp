@@ -219,13 +219,13 @@ std::vector<Impression> place_impressions(const TreatmentMap& map, const Placeme
     bool fine = uni(rng) < 0.08f + 0.9f * front;  // 1RL at the front, a few among the 3RL
     imp.needles = fine ? 1 : 3;
     float dia = fine ? 0.18f + 0.12f * uni(rng)
-                     : static_cast<float>(opt.mean_diameter_mm) * std::exp(0.16f * gauss(rng));
+                     : static_cast<float>(opt.mean_diameter_mm) * std::exp(0.22f * gauss(rng));
     imp.diameter_mm = std::clamp(dia, 0.18f, 0.5f);
     float conc = static_cast<float>(opt.concentration * opt.session_concentration[imp.session - 1]) *
-                 std::exp(0.18f * gauss(rng));
+                 std::exp(0.30f * gauss(rng));
     if (fine) conc *= 0.8f;  // the front reads softer
     imp.density = std::clamp(conc, 0.05f, 1.0f);
-    imp.softness = 0.35f + 0.35f * uni(rng);
+    imp.softness = 0.50f + 0.40f * uni(rng);
     imp.px_per_mm = static_cast<float>(ppm);
     imp.foreshortening = map.foreshortening.at<float>(y, x);
     imp.axis_rad = map.axis_rad.at<float>(y, x);

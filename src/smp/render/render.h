@@ -48,8 +48,15 @@ struct RenderParams {
   cv::Mat treated_mask;
   int max_session = 4;           // draw impressions with session <= this
   bool keep_highlights = true;   // separate specular light (white) and keep it on top
+  // The camera's own blur (Gaussian sigma, photo px): a dot is photographed as softly as the
+  // skin around it. estimate_camera_blur() measures it.
+  float camera_blur_px = 0;
   int nthreads = 0;              // 0: all cores
 };
+
+// Sigma (px) of the photo's blur over the masked area, by re-blurring (Crete-Roffet 2007): the
+// less a 1 px blur removes of the gradient energy, the blurrier the photo already is.
+float estimate_camera_blur(const cv::Mat& bgr8, const cv::Mat& mask8);
 
 // Draws the impressions on a copy of the photo (same size, CV_8UC3 sRGB).
 cv::Mat render_impressions(const cv::Mat& bgr8, const std::vector<Impression>& impressions,
@@ -73,7 +80,7 @@ struct TreatmentMap {
 
 struct PlacementOptions {
   int sessions = 3;           // place the impressions of sessions 1..sessions (1-4)
-  double mean_diameter_mm = 0.40;
+  double mean_diameter_mm = 0.45;
   unsigned seed = 1;
   // Share of the target density reached after each session (session 4 refines).
   double session_share[4] = {0.30, 0.70, 1.00, 1.05};

@@ -184,6 +184,11 @@ SimulateResult simulate(const cv::Mat& bgr8, const Analysis& a, const Design& de
     r.impressions = place_impressions(r.map, po);
   }
   r.render.treated_mask = r.map.treated;
+  {
+    ScopedTiming t(r.timings, "camera_blur");
+    // Skin texture is not white noise: the estimate runs high, so take part of it.
+    r.render.camera_blur_px = 0.7f * estimate_camera_blur(bgr8, r.map.treated);
+  }
   r.render.max_session = r.sessions;
   {
     ScopedTiming t(r.timings, "render");
@@ -252,6 +257,7 @@ SimulateResult simulate(const cv::Mat& bgr8, const Analysis& a, const Design& de
       {"scale_source", a.scale_source},
       {"shade", {{"source", r.shade.source}, {"concentration", r.shade.concentration}, {"dot_core_L", r.shade.target_L}}},
       {"skin_L", skin.L},
+      {"camera_blur_px", r.render.camera_blur_px},
       {"hairline", hl},
       {"blend", blend},
       {"seed", opt.seed},

@@ -130,7 +130,9 @@ TreatmentMap build_treatment_map(const Analysis& a, const Design& design,
 
   // Candidate area before the hairline cut: bald / skin scalp plus a blending rim into the
   // thinning hair around it.
-  cv::Mat scalp = (bald | skin) & head;
+  // With a face, the hairline cuts the forehead off the skin; without one (top views) only the
+  // analysis' bald scalp is treated, since forehead and scalp cannot be told apart.
+  cv::Mat scalp = ((face || cv::countNonZero(bald) == 0) ? (bald | skin) : bald) & head;
   int rim = std::max(1, cvRound(8.0 / mm_per_cell));
   cv::Mat near;
   cv::dilate(scalp, near, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * rim + 1, 2 * rim + 1)));

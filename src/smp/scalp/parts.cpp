@@ -275,6 +275,42 @@ void clean_labels(cv::Mat& labels, cv::Point seed) {
   }
 }
 
+// The forest finds the head well but has seen too few heads of hair to tell hair from skin on
+// a new photo, so that split is made from the client's own skin: outside the face (jaw line and
+// brows), head pixels much darker than the cheeks, or of another hue, are hair; brighter pixels
+// of the skin's hue are skin (highlights on a bald scalp).
+void own_colour_hair(cv::Mat& probs, const std::vector<cv::Mat>& f, const Canonical& c,
+                     const Face& face) {
+  cv::Mat inner(probs.size(), CV_8U, cv::Scalar(0));
+  std::vector<cv::Point> pts;
+  for (int i : {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 26, 25, 24, 23, 22, 21,
+                20, 19, 18, 17}) {
+    cv::Vec2d q = c.T * cv::Vec3d(face.landmarks[i].x, face.landmarks[i].y, 1);
+    pts.emplace_back(cvRound(q[0]), cvRound(q[1]));
+  }
+  std::vector<cv::Point> hull;
+  cv::convexHull(pts, hull);
+  cv::fillConvexPoly(inner, hull, 255);
+  for (int y = 0; y < probs.rows; ++y) {
+    cv::Vec3f* p = probs.ptr<cv::Vec3f>(y);
+    const uint8_t* in = inner.ptr<uint8_t>(y);
+    const float* dL = f[3].ptr<float>(y);
+    const float* dc = f[6].ptr<float>(y);
+    const float* dLs = f[19].ptr<float>(y);
+    for (int x = 0; x < probs.cols; ++x) {
+      if (in[x]) continue;
+      float head = p[x][1] + p[x][2];
+      // Judge on the pixel and its neighbourhood: strands are thin.
+      float dark = std::min(dL[x], dLs[x]);
+      bool hair = dark < -18.f || dc[x] > 14.f;
+      bool highlight = dL[x] > 0 && dc[x] < 12.f;
+      float h = hair && !highlight ? 0.8f : 0.1f;
+      p[x][2] = head * h;
+      p[x][1] = head * (1 - h);
+    }
+  }
+}
+
 // Grey, blond or auburn hair can match the skin's colour closely enough for the forest (its
 // training photos are mostly bald or dark-haired). A bare scalp is smooth like the cheeks; hair
 // has strands: above the brows, skin that is much more textured than the cheeks is hair.
@@ -319,6 +355,7 @@ cv::Mat segment_front(const cv::Mat& bgr8, const Face& face, const PartsForest& 
   Canonical c = to_canonical(bgr8, face);
   std::vector<cv::Mat> f = canonical_features(c, face);
   cv::Mat probs = classify(f, forest, 2);
+  own_colour_hair(probs, f, c, face);
   probs = smooth_probs(probs, gray_guide(c.bgr), 3, 1e-3);
   // Outside the photo is nothing.
   probs.setTo(cv::Vec3f(1, 0, 0), c.valid == 0);
