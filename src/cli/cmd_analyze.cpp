@@ -23,12 +23,14 @@ void check_output(const std::string& path, const std::string& option, bool png_o
   if (path.empty()) return;
   std::string ext = file_extension(path);
   if (png_only && ext != "png")
-    throw UsageError(option + " " + path + ": write it as .png (lossless, so the colours stay exact)");
+    throw UsageError(option + " " + path +
+                     ": write it as .png (lossless, so the colours stay exact)");
   if (!png_only && ext != "png" && ext != "jpg" && ext != "jpeg")
     throw UsageError(option + " " + path + ": use a .png or .jpg file name");
   std::filesystem::path dir = std::filesystem::path(path).parent_path();
   std::error_code ec;
-  if (!dir.empty() && !std::filesystem::is_directory(dir, ec)) throw InputError(path, "folder does not exist");
+  if (!dir.empty() && !std::filesystem::is_directory(dir, ec))
+    throw InputError(path, "folder does not exist");
 }
 
 void run(const AnalyzeArgs& a) {
@@ -37,7 +39,8 @@ void run(const AnalyzeArgs& a) {
   if (!a.json.empty()) {
     std::filesystem::path dir = std::filesystem::path(a.json).parent_path();
     std::error_code ec;
-    if (!dir.empty() && !std::filesystem::is_directory(dir, ec)) throw InputError(a.json, "folder does not exist");
+    if (!dir.empty() && !std::filesystem::is_directory(dir, ec))
+      throw InputError(a.json, "folder does not exist");
   }
   Timings t;
   Photo photo;
@@ -67,28 +70,38 @@ void run(const AnalyzeArgs& a) {
     write_image(a.parts, parts_to_colour(an.parts));
   }
   nlohmann::json j = to_json(an);
-  j["source"] = {{"file", a.photo}, {"format", photo.format}, {"exif_orientation", photo.exif_orientation},
+  j["source"] = {{"file", a.photo},
+                 {"format", photo.format},
+                 {"exif_orientation", photo.exif_orientation},
                  {"icc_converted", photo.icc_converted}};
   j["timings_ms"] = t;
   std::string text = j.dump(2) + "\n";
-  if (a.json.empty()) std::cout << text;
-  else write_file_atomic(a.json, text);
+  if (a.json.empty())
+    std::cout << text;
+  else
+    write_file_atomic(a.json, text);
 }
 
 Register reg("analyze", 10, [](CLI::App& app) {
   auto args = std::make_shared<AnalyzeArgs>();
   CLI::App* sub = app.add_subcommand(
-      "analyze", "Face landmarks, scale, pose, hair/skin/background map, bald scalp, Norwood stage, hairline");
+      "analyze",
+      "Face landmarks, scale, pose, hair/skin/background map, bald scalp, Norwood stage, hairline");
   sub->add_option("photo", args->photo, "client photo (JPEG, PNG, WebP, TIFF, HEIC)")->required();
   sub->add_option("--json", args->json, "write the analysis here (default: stdout)");
-  sub->add_option("--overlay", args->overlay, "draw landmarks, parts, scalp and hairline on the photo");
+  sub->add_option("--overlay", args->overlay,
+                  "draw landmarks, parts, scalp and hairline on the photo");
   sub->add_option("--parts", args->parts, "hair/skin/background map as PNG (LFW colours)");
   sub->add_option("--ipd-mm", args->ipd_mm, "interpupillary distance for scale (mm)")
-      ->check(CLI::Range(45.0, 80.0))->capture_default_str();
-  sub->add_option("--px-per-mm", args->px_per_mm, "known scale, overrides everything")->check(CLI::PositiveNumber);
-  sub->add_option("--marker-mm", args->marker_mm, "diameter of a round calibration sticker in the photo")
+      ->check(CLI::Range(45.0, 80.0))
+      ->capture_default_str();
+  sub->add_option("--px-per-mm", args->px_per_mm, "known scale, overrides everything")
       ->check(CLI::PositiveNumber);
-  sub->add_option("--face", args->face, "which face to analyse (0 = largest)")->check(CLI::NonNegativeNumber);
+  sub->add_option("--marker-mm", args->marker_mm,
+                  "diameter of a round calibration sticker in the photo")
+      ->check(CLI::PositiveNumber);
+  sub->add_option("--face", args->face, "which face to analyse (0 = largest)")
+      ->check(CLI::NonNegativeNumber);
   sub->callback([args] { run(*args); });
 });
 

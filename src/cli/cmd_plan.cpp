@@ -244,7 +244,7 @@ void run(const PlanArgs& a) {
         SimulateOptions so;
         so.density_per_cm2 = std::clamp(book.impressions_per_cm2, 40.0, 200.0);
         so.sessions = std::min(4, static_cast<int>(plan.sessions.sessions.size()));
-        so.label = true;
+        so.label = false;  // labelled below, after the crop, so the label is never cut off
         try {
           SimulateResult sim = simulate(main->photo.bgr, main->analysis, design, so);
           images.after = sim.image(crop).clone();
@@ -263,6 +263,8 @@ void run(const PlanArgs& a) {
     } else if (!a.after.empty()) {
       images.after = read_photo(a.after).bgr;
     }
+    // Every simulated picture handed to a client carries the label, whatever was cropped.
+    if (!images.after.empty()) draw_simulation_label(images.after);
   }
   std::string html;
   std::vector<uint8_t> pdf;

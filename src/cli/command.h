@@ -14,7 +14,7 @@ namespace smp::cli {
 
 struct Command {
   std::string name;
-  int order;  // position in `smp --help`
+  int order;                                 // position in `smp --help`
   std::function<void(CLI::App& app)> setup;  // adds the subcommand, its options and callback
 };
 

@@ -38,7 +38,9 @@ const FaceModel& face_model() {
   return *model;
 }
 
-double model_load_ms() { return g_model_load_ms; }
+double model_load_ms() {
+  return g_model_load_ms;
+}
 
 }  // namespace smp::cli
 
@@ -47,8 +49,9 @@ int main(int argc, char** argv) {
   cv::setNumThreads(2);
   // Our errors are one line each; OpenCV's own warnings about a damaged file would add more.
   cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
-  CLI::App app{"SMP Studio: scalp micropigmentation consultation, offline.\n"
-               "Exit codes: 0 ok, 2 usage, 3 bad input, 4 internal error."};
+  CLI::App app{
+      "SMP Studio: scalp micropigmentation consultation, offline.\n"
+      "Exit codes: 0 ok, 2 usage, 3 bad input, 4 internal error."};
   app.set_version_flag("--version", std::string("smp ") + SMP_VERSION);
   app.require_subcommand(1);
   app.add_option("--model", cli::model_path_option(), "dlib 68-point landmark model")

@@ -66,19 +66,25 @@ cv::Mat with_sticker(const cv::Mat& photo, cv::Point2d centre, double mm, double
   cv::Mat m = photo.clone();
   // Sub-pixel radius (4 fractional bits), anti-aliased edge like a photographed sticker.
   const int shift = 4;
-  cv::circle(m, cv::Point(centre * (1 << shift)), int(std::lround(mm * px_per_mm / 2 * (1 << shift))),
-             colour, -1, cv::LINE_AA, shift);
+  cv::circle(m, cv::Point(centre * (1 << shift)),
+             int(std::lround(mm * px_per_mm / 2 * (1 << shift))), colour, -1, cv::LINE_AA, shift);
   return m;
 }
 
 TEST(Analysis, RoundStickerGivesTheScaleWithin3Percent) {
-  struct Case { cv::Point2d at; double mm, px_per_mm; cv::Scalar colour; };
+  struct Case {
+    cv::Point2d at;
+    double mm, px_per_mm;
+    cv::Scalar colour;
+  };
   // On the yellow wall of the top-right portrait, and on the plain backdrop at the left.
-  for (const Case& c : {Case{{1300, 160}, 20, 3.0, {40, 190, 40}}, Case{{1290, 250}, 25, 4.4, {200, 90, 30}},
-                        Case{{1300, 180}, 15, 2.2, {40, 40, 40}}}) {
+  for (const Case& c :
+       {Case{{1300, 160}, 20, 3.0, {40, 190, 40}}, Case{{1290, 250}, 25, 4.4, {200, 90, 30}},
+        Case{{1300, 180}, 15, 2.2, {40, 40, 40}}}) {
     AnalyzeOptions opt;
     opt.marker_mm = c.mm;
-    Analysis a = analyze(with_sticker(bald_guys(), c.at, c.mm, c.px_per_mm, c.colour), model(), opt);
+    Analysis a =
+        analyze(with_sticker(bald_guys(), c.at, c.mm, c.px_per_mm, c.colour), model(), opt);
     EXPECT_EQ(a.scale_source, "marker") << c.mm << " mm";
     EXPECT_NEAR(a.px_per_mm, c.px_per_mm, 0.03 * c.px_per_mm) << c.mm << " mm";
   }
@@ -145,7 +151,8 @@ TEST(Analysis, JsonHasEveryField) {
   EXPECT_EQ(j["landmarks"].size(), 68u);
   EXPECT_EQ(j["faces"].size(), a.faces.size());
   for (const char* k : {"yaw", "pitch", "roll"}) EXPECT_TRUE(j["pose"].contains(k)) << k;
-  for (const char* k : {"bald_area_cm2", "hair_shade", "skin_tone"}) EXPECT_TRUE(j["scalp"].contains(k)) << k;
+  for (const char* k : {"bald_area_cm2", "hair_shade", "skin_tone"})
+    EXPECT_TRUE(j["scalp"].contains(k)) << k;
   for (const char* k : {"faces", "pose", "parts", "scale", "scalp"})
     EXPECT_TRUE(j["timings_ms"].contains(k)) << k;
 }

@@ -16,16 +16,21 @@ namespace {
 using test::run_smp;
 using test::TempDir;
 
-std::string q(const std::string& s) { return "'" + s + "'"; }
+std::string q(const std::string& s) {
+  return "'" + s + "'";
+}
 
-int lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+int lines(const std::string& s) {
+  return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
+}
 
 // Expects a bad-input failure: exit 3, one stderr line naming the file and the reason, and no
 // output files left behind.
 void expect_refused(const std::string& photo, const std::string& reason) {
   TempDir t;
-  test::RunResult r = run_smp("analyze " + q(photo) + " --json " + q(t.path("a.json")) + " --parts " +
-                              q(t.path("p.png")) + " --overlay " + q(t.path("o.png")));
+  test::RunResult r =
+      run_smp("analyze " + q(photo) + " --json " + q(t.path("a.json")) + " --parts " +
+              q(t.path("p.png")) + " --overlay " + q(t.path("o.png")));
   EXPECT_EQ(r.exit_code, 3) << photo << "\n" << r.err;
   EXPECT_EQ(lines(r.err), 1) << r.err;
   EXPECT_NE(r.err.find(photo), std::string::npos) << r.err;
@@ -42,7 +47,8 @@ TEST(Cli, HelpAndVersion) {
   EXPECT_EQ(v.out.rfind("smp ", 0), 0u) << v.out;
   test::RunResult a = run_smp("analyze --help");
   EXPECT_EQ(a.exit_code, 0);
-  for (const char* opt : {"--json", "--overlay", "--parts", "--ipd-mm", "--px-per-mm", "--marker-mm", "--face"})
+  for (const char* opt :
+       {"--json", "--overlay", "--parts", "--ipd-mm", "--px-per-mm", "--marker-mm", "--face"})
     EXPECT_NE(a.out.find(opt), std::string::npos) << opt;
 }
 
@@ -70,9 +76,9 @@ class AnalyzeSample : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir();
-    run_ = new test::RunResult(run_smp("analyze " + q(test::sample_photo()) + " --json " +
-                                       q(dir_->path("a.json")) + " --parts " + q(dir_->path("parts.png")) +
-                                       " --overlay " + q(dir_->path("overlay.png"))));
+    run_ = new test::RunResult(run_smp(
+        "analyze " + q(test::sample_photo()) + " --json " + q(dir_->path("a.json")) + " --parts " +
+        q(dir_->path("parts.png")) + " --overlay " + q(dir_->path("overlay.png"))));
     std::ifstream in(dir_->path("a.json"));
     if (in) json_ = new nlohmann::json(nlohmann::json::parse(in));
   }
@@ -144,8 +150,10 @@ TEST_F(AnalyzeSample, PartsMapHasThePhotoSizeAndExactlyThreeColours) {
     for (int x = 0; x < parts.cols; ++x) {
       cv::Vec3b v = parts.at<cv::Vec3b>(y, x);
       int k = v == colours[0] ? 0 : v == colours[1] ? 1 : v == colours[2] ? 2 : -1;
-      if (k < 0) ++other;
-      else ++counts[k];
+      if (k < 0)
+        ++other;
+      else
+        ++counts[k];
     }
   EXPECT_EQ(other, 0);
   EXPECT_GT(counts[1], 0) << "no skin";
@@ -167,7 +175,8 @@ TEST(Cli, JsonGoesToStdoutWithoutJsonOption) {
 
 TEST(Cli, FaceOptionPicksOneAndListsAll) {
   TempDir t;
-  test::RunResult r = run_smp("analyze " + q(test::sample_photo()) + " --face 2 --json " + q(t.path("a.json")));
+  test::RunResult r =
+      run_smp("analyze " + q(test::sample_photo()) + " --face 2 --json " + q(t.path("a.json")));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::ifstream in(t.path("a.json"));
   nlohmann::json j = nlohmann::json::parse(in);
@@ -182,7 +191,8 @@ TEST(Cli, FaceOptionPicksOneAndListsAll) {
 
 TEST(Cli, ScaleOptions) {
   TempDir t;
-  test::RunResult r = run_smp("analyze " + q(test::sample_photo()) + " --px-per-mm 3.5 --json " + q(t.path("a.json")));
+  test::RunResult r = run_smp("analyze " + q(test::sample_photo()) + " --px-per-mm 3.5 --json " +
+                              q(t.path("a.json")));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::ifstream in(t.path("a.json"));
   nlohmann::json j = nlohmann::json::parse(in);
@@ -196,8 +206,8 @@ TEST(Cli, CrownViewWithoutAFaceSucceeds) {
   // The big central portrait's bald scalp above the brows, enlarged like a close-up.
   cv::resize(photo(cv::Rect(1000, 680, 300, 100)), top, cv::Size(), 3, 3, cv::INTER_CUBIC);
   cv::imwrite(t.path("crown.jpg"), top);
-  test::RunResult r = run_smp("analyze " + q(t.path("crown.jpg")) + " --json " + q(t.path("a.json")) +
-                              " --parts " + q(t.path("p.png")));
+  test::RunResult r = run_smp("analyze " + q(t.path("crown.jpg")) + " --json " +
+                              q(t.path("a.json")) + " --parts " + q(t.path("p.png")));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::ifstream in(t.path("a.json"));
   nlohmann::json j = nlohmann::json::parse(in);
@@ -223,7 +233,9 @@ TEST(Cli, BadPhotosExit3WithOneLine) {
   expect_refused(t.path("half.jpg"), "truncated");
 
   // A PNG whose header claims 20000 x 10000 pixels (hand-built IHDR; no pixel data needed).
-  auto be32 = [](uint32_t v) { return std::string{char(v >> 24), char(v >> 16), char(v >> 8), char(v)}; };
+  auto be32 = [](uint32_t v) {
+    return std::string{char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
+  };
   auto chunk = [&](const std::string& type, const std::string& data) {
     std::string c = type + data;
     uint32_t crc = 0xFFFFFFFFu;  // CRC-32 (PNG), bitwise
@@ -235,7 +247,8 @@ TEST(Cli, BadPhotosExit3WithOneLine) {
   };
   std::string ihdr = be32(20000) + be32(10000) + std::string("\x08\x02\x00\x00\x00", 5);
   test::write_bytes(t.path("huge.png"), "\x89PNG\r\n\x1a\n" + chunk("IHDR", ihdr) +
-                                            chunk("IDAT", std::string("\x78\x01\0\0\0\0", 6)) + chunk("IEND", ""));
+                                            chunk("IDAT", std::string("\x78\x01\0\0\0\0", 6)) +
+                                            chunk("IEND", ""));
   expect_refused(t.path("huge.png"), "megapixels");
 
   cv::Mat land(600, 900, CV_8UC3);
@@ -247,7 +260,8 @@ TEST(Cli, BadPhotosExit3WithOneLine) {
 
 TEST(Cli, UnwritableOutputIsRefusedBeforeWork) {
   TempDir t;
-  test::RunResult r = run_smp("analyze " + q(test::sample_photo()) + " --json " + q(t.path("no/such/dir/a.json")));
+  test::RunResult r =
+      run_smp("analyze " + q(test::sample_photo()) + " --json " + q(t.path("no/such/dir/a.json")));
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_EQ(lines(r.err), 1) << r.err;
   EXPECT_NE(r.err.find("folder does not exist"), std::string::npos) << r.err;

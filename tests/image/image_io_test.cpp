@@ -45,7 +45,8 @@ Bytes encode(const cv::Mat& m, const std::string& ext, std::vector<int> params =
 Bytes insert_jpeg_segment(Bytes jpeg, uint8_t marker, const Bytes& payload) {
   size_t at = 2;
   if (jpeg[2] == 0xFF && jpeg[3] == 0xE0) at = 4 + ((jpeg[4] << 8) | jpeg[5]);
-  Bytes seg = {0xFF, marker, uint8_t((payload.size() + 2) >> 8), uint8_t((payload.size() + 2) & 0xFF)};
+  Bytes seg = {0xFF, marker, uint8_t((payload.size() + 2) >> 8),
+               uint8_t((payload.size() + 2) & 0xFF)};
   seg.insert(seg.end(), payload.begin(), payload.end());
   jpeg.insert(jpeg.begin() + at, seg.begin(), seg.end());
   return jpeg;
@@ -53,11 +54,11 @@ Bytes insert_jpeg_segment(Bytes jpeg, uint8_t marker, const Bytes& payload) {
 
 // A minimal EXIF block ("Exif\0\0" + big-endian TIFF with one IFD entry: Orientation).
 Bytes exif_with_orientation(int o) {
-  return {'E', 'x', 'i', 'f', 0, 0,  // EXIF header
-          'M', 'M', 0, 42, 0, 0, 0, 8,  // TIFF header, IFD0 at 8
-          0, 1,                          // one entry
-          0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, uint8_t(o), 0, 0,  // Orientation, SHORT, 1, value
-          0, 0, 0, 0};                   // no next IFD
+  return {'E',  'x',  'i', 'f', 0, 0,                             // EXIF header
+          'M',  'M',  0,   42,  0, 0, 0, 8,                       // TIFF header, IFD0 at 8
+          0,    1,                                                // one entry
+          0x01, 0x12, 0,   3,   0, 0, 0, 1, 0, uint8_t(o), 0, 0,  // Orientation, SHORT, 1, value
+          0,    0,    0,   0};                                    // no next IFD
 }
 
 void put_be32(Bytes& b, uint32_t v) {
@@ -84,14 +85,30 @@ Bytes insert_png_chunk(Bytes png, const char* type, const Bytes& data) {
 cv::Mat stored_for_orientation(const cv::Mat& upright, int o) {
   cv::Mat r;
   switch (o) {
-    case 2: cv::flip(upright, r, 1); break;
-    case 3: cv::rotate(upright, r, cv::ROTATE_180); break;
-    case 4: cv::flip(upright, r, 0); break;
-    case 5: cv::transpose(upright, r); break;
-    case 6: cv::rotate(upright, r, cv::ROTATE_90_COUNTERCLOCKWISE); break;
-    case 7: cv::rotate(upright, r, cv::ROTATE_180); cv::transpose(r, r); break;
-    case 8: cv::rotate(upright, r, cv::ROTATE_90_CLOCKWISE); break;
-    default: r = upright.clone();
+    case 2:
+      cv::flip(upright, r, 1);
+      break;
+    case 3:
+      cv::rotate(upright, r, cv::ROTATE_180);
+      break;
+    case 4:
+      cv::flip(upright, r, 0);
+      break;
+    case 5:
+      cv::transpose(upright, r);
+      break;
+    case 6:
+      cv::rotate(upright, r, cv::ROTATE_90_COUNTERCLOCKWISE);
+      break;
+    case 7:
+      cv::rotate(upright, r, cv::ROTATE_180);
+      cv::transpose(r, r);
+      break;
+    case 8:
+      cv::rotate(upright, r, cv::ROTATE_90_CLOCKWISE);
+      break;
+    default:
+      r = upright.clone();
   }
   return r;
 }
@@ -106,7 +123,9 @@ std::string error_of(const Bytes& b, const std::string& name = "photo.x") {
   return "";
 }
 
-double max_diff(const cv::Mat& a, const cv::Mat& b) { return cv::norm(a, b, cv::NORM_INF); }
+double max_diff(const cv::Mat& a, const cv::Mat& b) {
+  return cv::norm(a, b, cv::NORM_INF);
+}
 
 // ---------------------------------------------------------------------------------- formats
 
@@ -164,8 +183,8 @@ TEST(ImageIo, GreyBecomesThreeEqualChannels) {
 }
 
 TEST(ImageIo, AlphaIsCompositedOverWhite) {
-  cv::Mat m(32, 32, CV_8UC4, cv::Scalar(0, 0, 200, 255));  // opaque red
-  m(cv::Rect(0, 0, 16, 32)).setTo(cv::Scalar(0, 0, 200, 0));  // transparent half
+  cv::Mat m(32, 32, CV_8UC4, cv::Scalar(0, 0, 200, 255));       // opaque red
+  m(cv::Rect(0, 0, 16, 32)).setTo(cv::Scalar(0, 0, 200, 0));    // transparent half
   m(cv::Rect(16, 0, 8, 32)).setTo(cv::Scalar(0, 0, 200, 128));  // half-transparent strip
   Photo p = decode_photo(encode(m, ".png"), "cutout.png");
   EXPECT_EQ(p.source_channels, 4);
@@ -181,11 +200,22 @@ TEST(ImageIo, AlphaIsCompositedOverWhite) {
 Bytes cmyk_tiff(int w, int h, const cv::Vec4b& cmyk) {
   Bytes b = {'I', 'I', 42, 0, 8, 0, 0, 0};
   const uint32_t data_at = 8 + 2 + 10 * 12 + 4 + 8;  // IFD, then BitsPerSample's 4 shorts
-  auto le16 = [&](uint32_t v) { b.push_back(v & 0xFF); b.push_back(v >> 8); };
-  auto le32 = [&](uint32_t v) { for (int s = 0; s < 32; s += 8) b.push_back(uint8_t(v >> s)); };
+  auto le16 = [&](uint32_t v) {
+    b.push_back(v & 0xFF);
+    b.push_back(v >> 8);
+  };
+  auto le32 = [&](uint32_t v) {
+    for (int s = 0; s < 32; s += 8) b.push_back(uint8_t(v >> s));
+  };
   auto entry = [&](uint16_t tag, uint16_t type, uint32_t count, uint32_t value) {
-    le16(tag); le16(type); le32(count);
-    if (type == 3 && count == 1) { le16(value); le16(0); } else le32(value);
+    le16(tag);
+    le16(type);
+    le32(count);
+    if (type == 3 && count == 1) {
+      le16(value);
+      le16(0);
+    } else
+      le32(value);
   };
   le16(10);
   entry(256, 3, 1, w);
@@ -197,7 +227,7 @@ Bytes cmyk_tiff(int w, int h, const cv::Vec4b& cmyk) {
   entry(277, 3, 1, 4);            // SamplesPerPixel
   entry(278, 3, 1, h);            // RowsPerStrip
   entry(279, 4, 1, uint32_t(w * h * 4));
-  entry(284, 3, 1, 1);            // chunky
+  entry(284, 3, 1, 1);  // chunky
   le32(0);
   for (int i = 0; i < 4; ++i) le16(8);
   for (int i = 0; i < w * h; ++i) b.insert(b.end(), {cmyk[0], cmyk[1], cmyk[2], cmyk[3]});
@@ -209,7 +239,8 @@ TEST(ImageIo, CmykTiffBecomesRgb) {
   Photo p = decode_photo(cmyk_tiff(24, 20, {255, 0, 0, 0}), "cyan.tif");
   EXPECT_EQ(p.source_channels, 4);
   EXPECT_EQ(p.bgr.at<cv::Vec3b>(10, 10), cv::Vec3b(255, 255, 0));
-  cv::Vec3b grey = decode_photo(cmyk_tiff(24, 20, {0, 0, 0, 128}), "grey.tif").bgr.at<cv::Vec3b>(3, 3);
+  cv::Vec3b grey =
+      decode_photo(cmyk_tiff(24, 20, {0, 0, 0, 128}), "grey.tif").bgr.at<cv::Vec3b>(3, 3);
   for (int c = 0; c < 3; ++c) EXPECT_NEAR(grey[c], 127, 1);
 }
 
@@ -300,7 +331,9 @@ Bytes display_p3_profile() {
   return b;
 }
 
-double srgb_decode(double v) { return v <= 0.04045 ? v / 12.92 : std::pow((v + 0.055) / 1.055, 2.4); }
+double srgb_decode(double v) {
+  return v <= 0.04045 ? v / 12.92 : std::pow((v + 0.055) / 1.055, 2.4);
+}
 double srgb_encode(double v) {
   v = std::clamp(v, 0.0, 1.0);
   return v <= 0.0031308 ? 12.92 * v : 1.055 * std::pow(v, 1 / 2.4) - 0.055;
@@ -308,7 +341,8 @@ double srgb_encode(double v) {
 
 // Display P3 RGB (0-255) -> sRGB (0-255), by the published linear P3->sRGB matrix, clipped.
 cv::Vec3d p3_to_srgb(cv::Vec3d p3) {
-  const double M[3][3] = {{1.2249, -0.2247, 0.0}, {-0.0420, 1.0419, 0.0}, {-0.0197, -0.0786, 1.0979}};
+  const double M[3][3] = {
+      {1.2249, -0.2247, 0.0}, {-0.0420, 1.0419, 0.0}, {-0.0197, -0.0786, 1.0979}};
   cv::Vec3d lin, out;
   for (int i = 0; i < 3; ++i) lin[i] = srgb_decode(p3[i] / 255.0);
   for (int i = 0; i < 3; ++i)
@@ -360,7 +394,8 @@ TEST(ImageIo, SrgbProfileIsLeftAlone) {
 
 heif_error write_to_vector(heif_context*, const void* data, size_t size, void* user) {
   auto* out = static_cast<Bytes*>(user);
-  out->insert(out->end(), static_cast<const uint8_t*>(data), static_cast<const uint8_t*>(data) + size);
+  out->insert(out->end(), static_cast<const uint8_t*>(data),
+              static_cast<const uint8_t*>(data) + size);
   return heif_error{heif_error_Ok, heif_suberror_Unspecified, "ok"};
 }
 
@@ -370,7 +405,8 @@ TEST(ImageIo, HeicFromAPhoneIsRead) {
   cv::Mat m = test_card(128, 96);
   heif_context* ctx = heif_context_alloc();
   heif_encoder* enc = nullptr;
-  ASSERT_EQ(heif_context_get_encoder_for_format(ctx, heif_compression_HEVC, &enc).code, heif_error_Ok);
+  ASSERT_EQ(heif_context_get_encoder_for_format(ctx, heif_compression_HEVC, &enc).code,
+            heif_error_Ok);
   heif_encoder_set_lossy_quality(enc, 95);
   heif_image* img = nullptr;
   heif_image_create(m.cols, m.rows, heif_colorspace_RGB, heif_chroma_interleaved_RGB, &img);
@@ -400,7 +436,9 @@ TEST(ImageIo, HeicFromAPhoneIsRead) {
 
 // ---------------------------------------------------------------------------------- refusals
 
-TEST(ImageIo, EmptyFileIsRefused) { EXPECT_EQ(error_of({}), "file is empty"); }
+TEST(ImageIo, EmptyFileIsRefused) {
+  EXPECT_EQ(error_of({}), "file is empty");
+}
 
 TEST(ImageIo, TextFileIsRefused) {
   std::string text = "name,age\nJohn,44\n";
@@ -430,7 +468,8 @@ TEST(ImageIo, HugePngIsRefusedFromItsHeader) {
   put_be32(ihdr, 20000);
   put_be32(ihdr, 10000);
   ihdr.insert(ihdr.end(), {8, 2, 0, 0, 0});
-  for (const Bytes& c : {png_chunk("IHDR", ihdr), png_chunk("IDAT", {0x78, 0x01, 0, 0, 0, 0}), png_chunk("IEND", {})})
+  for (const Bytes& c : {png_chunk("IHDR", ihdr), png_chunk("IDAT", {0x78, 0x01, 0, 0, 0, 0}),
+                         png_chunk("IEND", {})})
     png.insert(png.end(), c.begin(), c.end());
   std::string why = error_of(png);
   EXPECT_NE(why.find("200 megapixels"), std::string::npos) << why;

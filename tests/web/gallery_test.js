@@ -111,16 +111,24 @@ async function main() {
   // --- the browser ---
   const server = await serve(site);
   const origin = `http://127.0.0.1:${server.address().port}`;
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'smp-chromium-'));
-  const browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      `--user-data-dir=${profile}`],
-  });
+  // A new, empty profile each time (playwright passes it to chromium as --user-data-dir).
+  const profiles = [];
+  const launch = (opts) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'smp-chromium-'));
+    profiles.push(dir);
+    return chromium.launchPersistentContext(dir, {
+      executablePath: chromiumPath,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      ...opts,
+    });
+  };
+  const contexts = [];
   const foreign = [];
   try {
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const ctx = await launch({ viewport: { width: 1280, height: 900 } });
+    contexts.push(ctx);
     ctx.on('request', (r) => { if (!r.url().startsWith(origin) && !r.url().startsWith('data:')) foreign.push(r.url()); });
     const page = await ctx.newPage();
     const errors = [];
@@ -163,8 +171,9 @@ async function main() {
     check(errors.length === 0, `no script errors (${errors.join('; ')})`);
 
     // A phone: no sideways scrolling, touch drag works.
-    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true,
+    const phone = await launch({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true,
       deviceScaleFactor: 2 });
+    contexts.push(phone);
     phone.on('request', (r) => { if (!r.url().startsWith(origin) && !r.url().startsWith('data:')) foreign.push(r.url()); });
     const mp = await phone.newPage();
     await mp.goto(`${origin}/case-2.html`);
@@ -200,9 +209,9 @@ async function main() {
     await vp.screenshot({ path: path.join(shots, 'web-video.png') });
     check(foreign.length === 0, `nothing fetched from outside the site (${foreign.join(', ')})`);
   } finally {
-    await browser.close();
+    for (const c of contexts) await c.close();
     server.close();
-    fs.rmSync(profile, { recursive: true, force: true });
+    for (const p of profiles) fs.rmSync(p, { recursive: true, force: true });
     fs.rmSync(work, { recursive: true, force: true });
   }
   console.log(failures ? `${failures} check(s) failed` : 'all checks passed');

@@ -33,7 +33,8 @@ std::optional<double> find_marker_px_per_mm(const cv::Mat& bgr8, double marker_m
     const cv::Point2d c(circles[i][0] / scale, circles[i][1] / scale);
     const double r = circles[i][2] / scale;
     cv::Rect roi = cv::Rect(cv::Point(int(c.x - 1.6 * r), int(c.y - 1.6 * r)),
-                            cv::Point(int(c.x + 1.6 * r) + 1, int(c.y + 1.6 * r) + 1)) & image;
+                            cv::Point(int(c.x + 1.6 * r) + 1, int(c.y + 1.6 * r) + 1)) &
+                   image;
     if (roi.width < 8 || roi.height < 8) continue;
     cv::Mat patch = bgr8(roi), lab;
     cv::cvtColor(patch, lab, cv::COLOR_BGR2Lab);
@@ -180,13 +181,14 @@ nlohmann::json to_json(const Analysis& a) {
   j["view"] = to_string(a.view);
   json faces = json::array();
   for (const auto& f : a.faces)
-    faces.push_back({{"box", {f.box.x, f.box.y, f.box.width, f.box.height}},
-                     {"score", f.detector_score}});
+    faces.push_back(
+        {{"box", {f.box.x, f.box.y, f.box.width, f.box.height}}, {"score", f.detector_score}});
   j["faces"] = faces;
   j["face_index"] = a.face_index >= 0 ? json(a.face_index) : json(nullptr);
   json lm = json::array();
   if (const Face* f = a.face())
-    for (const auto& p : f->landmarks) lm.push_back({std::round(p.x * 10) / 10, std::round(p.y * 10) / 10});
+    for (const auto& p : f->landmarks)
+      lm.push_back({std::round(p.x * 10) / 10, std::round(p.y * 10) / 10});
   j["landmarks"] = lm;
   j["px_per_mm"] = a.px_per_mm;
   j["scale_source"] = a.scale_source;
@@ -209,7 +211,8 @@ nlohmann::json to_json(const Analysis& a) {
   json hl = nullptr;
   if (a.hairline) {
     hl = json::array();
-    for (const auto& p : a.hairline->points) hl.push_back({std::round(p.x * 10) / 10, std::round(p.y * 10) / 10});
+    for (const auto& p : a.hairline->points)
+      hl.push_back({std::round(p.x * 10) / 10, std::round(p.y * 10) / 10});
   }
   j["hairline"] = hl;
   j["timings_ms"] = a.timings;
@@ -225,7 +228,8 @@ cv::Mat draw_overlay(const cv::Mat& bgr8, const Analysis& a) {
     cv::Rect r = cv::boundingRect(a.scalp.bald_mask);
     if (r.area() > 0) {
       cv::Mat roi = out(r), blended;
-      cv::addWeighted(roi, 0.6, cv::Mat(r.size(), CV_8UC3, cv::Scalar(255, 160, 0)), 0.4, 0, blended);
+      cv::addWeighted(roi, 0.6, cv::Mat(r.size(), CV_8UC3, cv::Scalar(255, 160, 0)), 0.4, 0,
+                      blended);
       blended.copyTo(roi, a.scalp.bald_mask(r));
     }
   }
@@ -234,12 +238,14 @@ cv::Mat draw_overlay(const cv::Mat& bgr8, const Analysis& a) {
     cv::Mat m = a.parts == part;
     std::vector<std::vector<cv::Point>> contours;
     cv::findContours(m, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
-    cv::Scalar col = part == static_cast<uint8_t>(Part::kHair) ? cv::Scalar(40, 40, 230) : cv::Scalar(60, 200, 60);
+    cv::Scalar col = part == static_cast<uint8_t>(Part::kHair) ? cv::Scalar(40, 40, 230)
+                                                               : cv::Scalar(60, 200, 60);
     cv::drawContours(out, contours, -1, col, thick, cv::LINE_AA);
   }
   if (const Face* f = a.face()) {
     cv::rectangle(out, f->box, cv::Scalar(200, 200, 200), thick, cv::LINE_AA);
-    for (const auto& p : f->landmarks) cv::circle(out, p, thick + 1, cv::Scalar(0, 255, 255), -1, cv::LINE_AA);
+    for (const auto& p : f->landmarks)
+      cv::circle(out, p, thick + 1, cv::Scalar(0, 255, 255), -1, cv::LINE_AA);
   }
   if (a.hairline) {
     std::vector<cv::Point> pts;

@@ -16,10 +16,10 @@
 namespace smp {
 
 struct AnalyzeOptions {
-  double ipd_mm = 63;                 // interpupillary distance used for scale
-  std::optional<double> px_per_mm;    // the user's own scale wins over everything
-  std::optional<double> marker_mm;    // diameter of a round calibration sticker in the photo
-  int face_index = -1;                // -1: the largest face
+  double ipd_mm = 63;               // interpupillary distance used for scale
+  std::optional<double> px_per_mm;  // the user's own scale wins over everything
+  std::optional<double> marker_mm;  // diameter of a round calibration sticker in the photo
+  int face_index = -1;              // -1: the largest face
   HairlineOptions hairline;
   DetectOptions detect;
   PartsOptions parts;
@@ -34,7 +34,7 @@ struct Analysis {
   double px_per_mm = 0;
   std::string scale_source;  // "ipd", "marker", "user", "head_width_estimate"
   bool scale_is_estimate = false;
-  cv::Mat parts;             // CV_8U labels (Part)
+  cv::Mat parts;  // CV_8U labels (Part)
   Scalp scalp;
   std::optional<Hairline> hairline;
   Timings timings;

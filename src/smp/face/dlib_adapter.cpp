@@ -18,7 +18,8 @@
 namespace smp {
 
 namespace {
-using Detector = dlib::frontal_face_detector;  // object_detector<scan_fhog_pyramid<pyramid_down<6>>>
+using Detector =
+    dlib::frontal_face_detector;  // object_detector<scan_fhog_pyramid<pyramid_down<6>>>
 using Pyramid = dlib::pyramid_down<6>;
 // The detector's pyramid levels 0-1 cost about as much as all coarser levels together (each
 // level has 25/36 of the previous one's area), so two threads split the pyramid there.
@@ -50,7 +51,8 @@ std::shared_ptr<const FaceModel> FaceModel::load(const std::string& path) {
   scanner.copy_configuration(impl.detector.get_scanner());
   scanner.set_max_pyramid_levels(kFineLevels);
   std::vector<Detector::feature_vector_type> w;
-  for (unsigned long i = 0; i < impl.detector.num_detectors(); ++i) w.push_back(impl.detector.get_w(i));
+  for (unsigned long i = 0; i < impl.detector.num_detectors(); ++i)
+    w.push_back(impl.detector.get_w(i));
   impl.fine = Detector(scanner, impl.detector.get_overlap_tester(), w);
   try {
     std::ifstream in(path, std::ios::binary);
@@ -137,7 +139,8 @@ std::vector<Face> FaceModel::detect(const cv::Mat& bgr8, const DetectOptions& op
       pyr(img, a);
       pyr(a, b);
       coarse(b, coarse_dets, 0.0);
-      for (auto& d : coarse_dets) d.rect = dlib::rectangle(pyr.rect_up(dlib::drectangle(d.rect), kFineLevels));
+      for (auto& d : coarse_dets)
+        d.rect = dlib::rectangle(pyr.rect_up(dlib::drectangle(d.rect), kFineLevels));
     });
     fine(img, fine_dets, 0.0);
     worker.join();
@@ -159,9 +162,10 @@ std::vector<Face> FaceModel::detect(const cv::Mat& bgr8, const DetectOptions& op
           cv::Rect2d box(d.rect.left() / scale, d.rect.top() / scale, d.rect.width() / scale,
                          d.rect.height() / scale);
           double m = 0.5 * std::max(box.width, box.height);
-          cv::Rect crop = cv::Rect(cv::Point(int(box.x - m), int(box.y - m)),
-                                   cv::Point(int(std::ceil(box.br().x + m)), int(std::ceil(box.br().y + m)))) &
-                          cv::Rect(0, 0, bgr8.cols, bgr8.rows);
+          cv::Rect crop =
+              cv::Rect(cv::Point(int(box.x - m), int(box.y - m)),
+                       cv::Point(int(std::ceil(box.br().x + m)), int(std::ceil(box.br().y + m)))) &
+              cv::Rect(0, 0, bgr8.cols, bgr8.rows);
           cv::Mat gray;
           cv::cvtColor(bgr8(crop), gray, cv::COLOR_BGR2GRAY);
           Face f = landmarks_for(gray, box - cv::Point2d(crop.tl()));
@@ -172,7 +176,8 @@ std::vector<Face> FaceModel::detect(const cv::Mat& bgr8, const DetectOptions& op
         }
       },
       opt.threads, 4);
-  std::sort(faces.begin(), faces.end(), [](const Face& a, const Face& b) { return a.area() > b.area(); });
+  std::sort(faces.begin(), faces.end(),
+            [](const Face& a, const Face& b) { return a.area() > b.area(); });
   return faces;
 }
 

@@ -13,10 +13,18 @@ cv::Point2d mean_of(const std::array<cv::Point2d, 68>& l, int a, int b) {
 }
 }  // namespace
 
-cv::Point2d Face::left_pupil() const { return mean_of(landmarks, 36, 41); }
-cv::Point2d Face::right_pupil() const { return mean_of(landmarks, 42, 47); }
-double Face::interpupillary_px() const { return cv::norm(right_pupil() - left_pupil()); }
-cv::Point2d Face::glabella() const { return (landmarks[21] + landmarks[22]) * 0.5; }
+cv::Point2d Face::left_pupil() const {
+  return mean_of(landmarks, 36, 41);
+}
+cv::Point2d Face::right_pupil() const {
+  return mean_of(landmarks, 42, 47);
+}
+double Face::interpupillary_px() const {
+  return cv::norm(right_pupil() - left_pupil());
+}
+cv::Point2d Face::glabella() const {
+  return (landmarks[21] + landmarks[22]) * 0.5;
+}
 
 Pose estimate_pose(const Face& face, cv::Size size) {
   // Generic adult face, mm, origin at the nose tip; x to the subject's left (screen right),
@@ -46,7 +54,8 @@ Pose estimate_pose(const Face& face, cv::Size size) {
   // R maps model to camera: R = Rz(roll) Ry(b) Rx(a) in the camera's axes. A head turning to
   // its left swings the nose to +x, a rotation of -yaw about the camera's (downward) y axis; a
   // chin going up is a rotation of -pitch about x; roll turns clockwise on screen as +z does.
-  double sy = std::sqrt(R.at<double>(0, 0) * R.at<double>(0, 0) + R.at<double>(1, 0) * R.at<double>(1, 0));
+  double sy =
+      std::sqrt(R.at<double>(0, 0) * R.at<double>(0, 0) + R.at<double>(1, 0) * R.at<double>(1, 0));
   double pitch = -std::atan2(R.at<double>(2, 1), R.at<double>(2, 2));
   double yaw = -std::atan2(-R.at<double>(2, 0), sy);
   double roll = std::atan2(R.at<double>(1, 0), R.at<double>(0, 0));

@@ -18,7 +18,7 @@ struct Face {
   cv::Point2d left_pupil() const;   // subject's right eye on screen left (points 36-41)
   cv::Point2d right_pupil() const;  // points 42-47
   double interpupillary_px() const;
-  cv::Point2d glabella() const;     // between the brows (mean of points 21, 22)
+  cv::Point2d glabella() const;  // between the brows (mean of points 21, 22)
   double area() const { return box.area(); }
 };
 

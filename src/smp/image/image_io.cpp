@@ -23,10 +23,18 @@ namespace {
 
 constexpr char kMarker[] = "smp:simulated";
 
-uint32_t be32(const uint8_t* p) { return (p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3]; }
-uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
-uint32_t le32(const uint8_t* p) { return p[0] | (p[1] << 8) | (p[2] << 16) | (uint32_t(p[3]) << 24); }
-uint16_t le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
+uint32_t be32(const uint8_t* p) {
+  return (p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3];
+}
+uint16_t be16(const uint8_t* p) {
+  return static_cast<uint16_t>((p[0] << 8) | p[1]);
+}
+uint32_t le32(const uint8_t* p) {
+  return p[0] | (p[1] << 8) | (p[2] << 16) | (uint32_t(p[3]) << 24);
+}
+uint16_t le16(const uint8_t* p) {
+  return static_cast<uint16_t>(p[0] | (p[1] << 8));
+}
 
 // What the container says before any pixel is decoded.
 struct Header {
@@ -35,9 +43,9 @@ struct Header {
   std::vector<uint8_t> exif;  // raw EXIF block starting with "Exif\0\0", if any
   bool complete = true;       // the container's end marker is present
   bool simulated = false;
-  int orientation = 0;        // TIFF's own Orientation tag (0: none)
-  bool cmyk = false;          // TIFF PhotometricInterpretation = separated
-  int bits = 8;               // TIFF BitsPerSample
+  int orientation = 0;  // TIFF's own Orientation tag (0: none)
+  bool cmyk = false;    // TIFF PhotometricInterpretation = separated
+  int bits = 8;         // TIFF BitsPerSample
 };
 
 // Walks JPEG segments: frame size, ICC chunks (APP2), EXIF (APP1), and whether EOI is reached
@@ -53,9 +61,18 @@ Header parse_jpeg(const std::vector<uint8_t>& b) {
       continue;
     }
     uint8_t m = b[i + 1];
-    if (m == 0xFF) { ++i; continue; }
-    if (m == 0x00 || (m >= 0xD0 && m <= 0xD7) || m == 0x01) { i += 2; continue; }
-    if (m == 0xD9) { h.complete = true; break; }
+    if (m == 0xFF) {
+      ++i;
+      continue;
+    }
+    if (m == 0x00 || (m >= 0xD0 && m <= 0xD7) || m == 0x01) {
+      i += 2;
+      continue;
+    }
+    if (m == 0xD9) {
+      h.complete = true;
+      break;
+    }
     if (i + 4 > n) break;
     size_t len = be16(&b[i + 2]);
     if (len < 2 || i + 2 + len > n) break;  // truncated inside a segment
@@ -75,7 +92,8 @@ Header parse_jpeg(const std::vector<uint8_t>& b) {
     }
     i += 2 + len;
     if (m == 0xDA) {  // start of scan: entropy data follows until the next marker
-      while (i + 1 < n && !(b[i] == 0xFF && b[i + 1] != 0x00 && !(b[i + 1] >= 0xD0 && b[i + 1] <= 0xD7)))
+      while (i + 1 < n &&
+             !(b[i] == 0xFF && b[i + 1] != 0x00 && !(b[i + 1] >= 0xD0 && b[i + 1] <= 0xD7)))
         ++i;
     }
   }
@@ -137,7 +155,10 @@ Header parse_png(const std::vector<uint8_t>& b) {
 Header parse_webp(const std::vector<uint8_t>& b) {
   Header h;
   size_t n = b.size();
-  if (n < 30) { h.complete = false; return h; }
+  if (n < 30) {
+    h.complete = false;
+    return h;
+  }
   h.complete = n >= size_t(le32(&b[4])) + 8;
   size_t i = 12;
   while (i + 8 <= n) {
@@ -169,10 +190,17 @@ Header parse_webp(const std::vector<uint8_t>& b) {
 Header parse_tiff(const std::vector<uint8_t>& b) {
   Header h;
   bool le = b[0] == 'I';
-  auto u16 = [&](size_t o) -> uint32_t { return o + 2 <= b.size() ? (le ? le16(&b[o]) : be16(&b[o])) : 0; };
-  auto u32 = [&](size_t o) -> uint32_t { return o + 4 <= b.size() ? (le ? le32(&b[o]) : be32(&b[o])) : 0; };
+  auto u16 = [&](size_t o) -> uint32_t {
+    return o + 2 <= b.size() ? (le ? le16(&b[o]) : be16(&b[o])) : 0;
+  };
+  auto u32 = [&](size_t o) -> uint32_t {
+    return o + 4 <= b.size() ? (le ? le32(&b[o]) : be32(&b[o])) : 0;
+  };
   size_t ifd = u32(4);
-  if (ifd + 2 > b.size()) { h.complete = false; return h; }
+  if (ifd + 2 > b.size()) {
+    h.complete = false;
+    return h;
+  }
   uint32_t count = u16(ifd);
   for (uint32_t k = 0; k < count && ifd + 2 + 12 * (k + 1) <= b.size(); ++k) {
     size_t e = ifd + 2 + 12 * k;
@@ -183,14 +211,16 @@ Header parse_tiff(const std::vector<uint8_t>& b) {
     if (tag == 258) h.bits = cnt == 1 ? val : (cnt * 2 <= 4 ? u16(e + 8) : u16(val));
     if (tag == 262) h.cmyk = val == 5;
     if (tag == 274) h.orientation = static_cast<int>(val);
-    if (tag == 34675 && val + size_t(cnt) <= b.size()) h.icc.assign(b.begin() + val, b.begin() + val + cnt);
+    if (tag == 34675 && val + size_t(cnt) <= b.size())
+      h.icc.assign(b.begin() + val, b.begin() + val + cnt);
   }
   return h;
 }
 
 bool is_heif(const std::vector<uint8_t>& b) {
   if (b.size() < 12 || std::memcmp(&b[4], "ftyp", 4) != 0) return false;
-  static const char* brands[] = {"heic", "heix", "hevc", "hevx", "heim", "heis", "mif1", "msf1", "avif"};
+  static const char* brands[] = {"heic", "heix", "hevc", "hevx", "heim",
+                                 "heis", "mif1", "msf1", "avif"};
   for (const char* br : brands)
     if (std::memcmp(&b[8], br, 4) == 0) return true;
   return false;
@@ -198,8 +228,8 @@ bool is_heif(const std::vector<uint8_t>& b) {
 
 int exif_orientation(const std::vector<uint8_t>& exif) {
   if (exif.size() < 8) return 1;
-  std::unique_ptr<ExifData, void (*)(ExifData*)> ed(exif_data_new_from_data(exif.data(), exif.size()),
-                                                    exif_data_unref);
+  std::unique_ptr<ExifData, void (*)(ExifData*)> ed(
+      exif_data_new_from_data(exif.data(), exif.size()), exif_data_unref);
   if (!ed) return 1;
   ExifEntry* e = exif_data_get_entry(ed.get(), EXIF_TAG_ORIENTATION);
   if (!e || e->format != EXIF_FORMAT_SHORT || e->components < 1) return 1;
@@ -210,14 +240,30 @@ int exif_orientation(const std::vector<uint8_t>& exif) {
 cv::Mat apply_orientation(const cv::Mat& m, int o) {
   cv::Mat r;
   switch (o) {
-    case 2: cv::flip(m, r, 1); return r;
-    case 3: cv::rotate(m, r, cv::ROTATE_180); return r;
-    case 4: cv::flip(m, r, 0); return r;
-    case 5: cv::transpose(m, r); return r;
-    case 6: cv::rotate(m, r, cv::ROTATE_90_CLOCKWISE); return r;
-    case 7: cv::transpose(m, r); cv::rotate(r, r, cv::ROTATE_180); return r;
-    case 8: cv::rotate(m, r, cv::ROTATE_90_COUNTERCLOCKWISE); return r;
-    default: return m;
+    case 2:
+      cv::flip(m, r, 1);
+      return r;
+    case 3:
+      cv::rotate(m, r, cv::ROTATE_180);
+      return r;
+    case 4:
+      cv::flip(m, r, 0);
+      return r;
+    case 5:
+      cv::transpose(m, r);
+      return r;
+    case 6:
+      cv::rotate(m, r, cv::ROTATE_90_CLOCKWISE);
+      return r;
+    case 7:
+      cv::transpose(m, r);
+      cv::rotate(r, r, cv::ROTATE_180);
+      return r;
+    case 8:
+      cv::rotate(m, r, cv::ROTATE_90_COUNTERCLOCKWISE);
+      return r;
+    default:
+      return m;
   }
 }
 
@@ -235,12 +281,13 @@ bool convert_icc_to_srgb(cv::Mat& bgr, const std::vector<uint8_t>& icc) {
   if (icc.size() < 128 || bgr.channels() != 3) return false;
   std::unique_ptr<void, int (*)(cmsHPROFILE)> src(
       cmsOpenProfileFromMem(icc.data(), static_cast<cmsUInt32Number>(icc.size())), cmsCloseProfile);
-  if (!src || cmsGetColorSpace(src.get()) != cmsSigRgbData || is_srgb_profile(src.get())) return false;
+  if (!src || cmsGetColorSpace(src.get()) != cmsSigRgbData || is_srgb_profile(src.get()))
+    return false;
   std::unique_ptr<void, int (*)(cmsHPROFILE)> dst(cmsCreate_sRGBProfile(), cmsCloseProfile);
   const cmsUInt32Number type = bgr.depth() == CV_16U ? TYPE_BGR_16 : TYPE_BGR_8;
   // NOCACHE: the transform is shared by the row threads below.
-  cmsHTRANSFORM t = cmsCreateTransform(src.get(), type, dst.get(), type, INTENT_PERCEPTUAL,
-                                       cmsFLAGS_NOCACHE);
+  cmsHTRANSFORM t =
+      cmsCreateTransform(src.get(), type, dst.get(), type, INTENT_PERCEPTUAL, cmsFLAGS_NOCACHE);
   if (!t) return false;
   parallel_for(bgr.rows, [&](int y0, int y1) {
     for (int y = y0; y < y1; ++y) cmsDoTransform(t, bgr.ptr(y), bgr.ptr(y), bgr.cols);
@@ -262,8 +309,10 @@ void check_size(const std::string& name, int64_t w, int64_t h) {
 // background reads as a studio backdrop, not black).
 cv::Mat to_bgr(const cv::Mat& in) {
   cv::Mat m = in;
-  if (m.depth() == CV_32F || m.depth() == CV_64F) m.convertTo(m, CV_16U, 65535.0);
-  else if (m.depth() != CV_8U && m.depth() != CV_16U) m.convertTo(m, CV_8U);
+  if (m.depth() == CV_32F || m.depth() == CV_64F)
+    m.convertTo(m, CV_16U, 65535.0);
+  else if (m.depth() != CV_8U && m.depth() != CV_16U)
+    m.convertTo(m, CV_8U);
   const double maxv = m.depth() == CV_16U ? 65535.0 : 255.0;
   cv::Mat out;
   if (m.channels() == 1) {
@@ -272,8 +321,10 @@ cv::Mat to_bgr(const cv::Mat& in) {
     std::vector<cv::Mat> ch;
     cv::split(m, ch);
     cv::Mat colour;
-    if (m.channels() == 2) cv::cvtColor(ch[0], colour, cv::COLOR_GRAY2BGR);
-    else cv::merge(std::vector<cv::Mat>{ch[0], ch[1], ch[2]}, colour);
+    if (m.channels() == 2)
+      cv::cvtColor(ch[0], colour, cv::COLOR_GRAY2BGR);
+    else
+      cv::merge(std::vector<cv::Mat>{ch[0], ch[1], ch[2]}, colour);
     double amin = 0;
     cv::minMaxLoc(ch.back(), &amin);
     if (amin >= maxv) return colour;  // opaque: nothing to composite
@@ -304,20 +355,32 @@ class QuietCerr {
   }
 
  private:
-  static std::mutex& mutex() { static std::mutex m; return m; }
-  static int& depth() { static int d = 0; return d; }
-  static std::streambuf*& saved() { static std::streambuf* s = nullptr; return s; }
+  static std::mutex& mutex() {
+    static std::mutex m;
+    return m;
+  }
+  static int& depth() {
+    static int d = 0;
+    return d;
+  }
+  static std::streambuf*& saved() {
+    static std::streambuf* s = nullptr;
+    return s;
+  }
 };
 
 cv::Mat decode_heif(const std::vector<uint8_t>& b, const std::string& name, Header& h) {
   heif_context* ctx = heif_context_alloc();
   std::unique_ptr<heif_context, void (*)(heif_context*)> guard(ctx, heif_context_free);
   heif_error err = heif_context_read_from_memory_without_copy(ctx, b.data(), b.size(), nullptr);
-  if (err.code != heif_error_Ok) throw InputError(name, std::string("HEIF file is damaged: ") + err.message);
+  if (err.code != heif_error_Ok)
+    throw InputError(name, std::string("HEIF file is damaged: ") + err.message);
   heif_image_handle* handle = nullptr;
   err = heif_context_get_primary_image_handle(ctx, &handle);
-  if (err.code != heif_error_Ok) throw InputError(name, std::string("HEIF file has no image: ") + err.message);
-  std::unique_ptr<heif_image_handle, void (*)(const heif_image_handle*)> hg(handle, heif_image_handle_release);
+  if (err.code != heif_error_Ok)
+    throw InputError(name, std::string("HEIF file has no image: ") + err.message);
+  std::unique_ptr<heif_image_handle, void (*)(const heif_image_handle*)> hg(
+      handle, heif_image_handle_release);
   h.width = heif_image_handle_get_width(handle);
   h.height = heif_image_handle_get_height(handle);
   check_size(name, h.width, h.height);
@@ -346,8 +409,10 @@ cv::Mat decode_heif(const std::vector<uint8_t>& b, const std::string& name, Head
 std::string sniff_format(const std::vector<uint8_t>& b) {
   if (b.size() >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) return "jpeg";
   if (b.size() >= 8 && !std::memcmp(b.data(), "\x89PNG\r\n\x1a\n", 8)) return "png";
-  if (b.size() >= 12 && !std::memcmp(b.data(), "RIFF", 4) && !std::memcmp(&b[8], "WEBP", 4)) return "webp";
-  if (b.size() >= 8 && (!std::memcmp(b.data(), "II*\0", 4) || !std::memcmp(b.data(), "MM\0*", 4))) return "tiff";
+  if (b.size() >= 12 && !std::memcmp(b.data(), "RIFF", 4) && !std::memcmp(&b[8], "WEBP", 4))
+    return "webp";
+  if (b.size() >= 8 && (!std::memcmp(b.data(), "II*\0", 4) || !std::memcmp(b.data(), "MM\0*", 4)))
+    return "tiff";
   if (is_heif(b)) return "heif";
   return "";
 }
@@ -364,10 +429,14 @@ Photo decode_photo(const std::vector<uint8_t>& bytes, const std::string& name) {
   if (photo.format == "heif") {
     raw = decode_heif(bytes, name, h);
   } else {
-    if (photo.format == "jpeg") h = parse_jpeg(bytes);
-    else if (photo.format == "png") h = parse_png(bytes);
-    else if (photo.format == "webp") h = parse_webp(bytes);
-    else h = parse_tiff(bytes);
+    if (photo.format == "jpeg")
+      h = parse_jpeg(bytes);
+    else if (photo.format == "png")
+      h = parse_png(bytes);
+    else if (photo.format == "webp")
+      h = parse_webp(bytes);
+    else
+      h = parse_tiff(bytes);
     check_size(name, h.width, h.height);
     if (!h.complete) throw InputError(name, "image file is truncated (its end is missing)");
     if (h.cmyk && h.bits != 8)
@@ -381,7 +450,8 @@ Photo decode_photo(const std::vector<uint8_t>& bytes, const std::string& name) {
     } catch (const cv::Exception& e) {
       throw InputError(name, "image cannot be decoded (damaged file)");
     }
-    if (raw.empty()) throw InputError(name, "image cannot be decoded (damaged or unsupported file)");
+    if (raw.empty())
+      throw InputError(name, "image cannot be decoded (damaged or unsupported file)");
   }
   photo.source_bit_depth = raw.depth() == CV_16U ? 16 : (raw.depth() == CV_32F ? 32 : 8);
   photo.source_channels = h.cmyk ? 4 : raw.channels();
@@ -402,11 +472,16 @@ Photo decode_photo(const std::vector<uint8_t>& bytes, const std::string& name) {
   return photo;
 }
 
-Photo read_photo(const std::string& path) { return decode_photo(read_file_bytes(path), path); }
+Photo read_photo(const std::string& path) {
+  return decode_photo(read_file_bytes(path), path);
+}
 
 namespace {
 void put_be32(std::vector<uint8_t>& v, size_t at, uint32_t x) {
-  v[at] = x >> 24; v[at + 1] = (x >> 16) & 0xFF; v[at + 2] = (x >> 8) & 0xFF; v[at + 3] = x & 0xFF;
+  v[at] = x >> 24;
+  v[at + 1] = (x >> 16) & 0xFF;
+  v[at + 2] = (x >> 8) & 0xFF;
+  v[at + 3] = x & 0xFF;
 }
 
 void append_png_chunk(std::vector<uint8_t>& out, const char* type, const uint8_t* data, size_t n) {
@@ -427,43 +502,50 @@ std::vector<uint8_t> encode_png(const cv::Mat& m, const std::vector<std::string>
   const int ch = m.channels(), w = m.cols, h = m.rows;
   const size_t row_bytes = size_t(w) * ch + 1;
   const int bands = std::clamp(h / 64, 1, thread_count());
-  struct Band { std::vector<uint8_t> z; uLong adler = 1; size_t raw = 0; };
+  struct Band {
+    std::vector<uint8_t> z;
+    uLong adler = 1;
+    size_t raw = 0;
+  };
   std::vector<Band> band(bands);
   std::vector<int> start(bands + 1);
   for (int i = 0; i <= bands; ++i) start[i] = int(int64_t(h) * i / bands);
-  parallel_for(bands, [&](int b0, int b1) {
-    std::vector<uint8_t> raw;
-    for (int b = b0; b < b1; ++b) {
-      const int y0 = start[b], y1 = start[b + 1];
-      raw.resize(row_bytes * (y1 - y0));
-      for (int y = y0; y < y1; ++y) {
-        const uint8_t* p = m.ptr<uint8_t>(y);
-        uint8_t* o = &raw[row_bytes * (y - y0)];
-        *o++ = 1;  // Sub: each byte minus the same channel of the pixel to its left
-        for (int x = 0; x < w; ++x, p += ch, o += ch) {
-          for (int c = 0; c < ch; ++c) {
-            // BGR(A) -> RGB(A)
-            int src = (ch >= 3 && c < 3) ? 2 - c : c;
-            uint8_t v = p[src], left = x ? p[src - ch] : 0;
-            o[c] = static_cast<uint8_t>(v - left);
+  parallel_for(
+      bands,
+      [&](int b0, int b1) {
+        std::vector<uint8_t> raw;
+        for (int b = b0; b < b1; ++b) {
+          const int y0 = start[b], y1 = start[b + 1];
+          raw.resize(row_bytes * (y1 - y0));
+          for (int y = y0; y < y1; ++y) {
+            const uint8_t* p = m.ptr<uint8_t>(y);
+            uint8_t* o = &raw[row_bytes * (y - y0)];
+            *o++ = 1;  // Sub: each byte minus the same channel of the pixel to its left
+            for (int x = 0; x < w; ++x, p += ch, o += ch) {
+              for (int c = 0; c < ch; ++c) {
+                // BGR(A) -> RGB(A)
+                int src = (ch >= 3 && c < 3) ? 2 - c : c;
+                uint8_t v = p[src], left = x ? p[src - ch] : 0;
+                o[c] = static_cast<uint8_t>(v - left);
+              }
+            }
           }
+          z_stream zs{};
+          deflateInit2(&zs, 1, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
+          Band& out = band[b];
+          out.z.resize(deflateBound(&zs, raw.size()) + 16);
+          zs.next_in = raw.data();
+          zs.avail_in = static_cast<uInt>(raw.size());
+          zs.next_out = out.z.data();
+          zs.avail_out = static_cast<uInt>(out.z.size());
+          deflate(&zs, b + 1 == bands ? Z_FINISH : Z_SYNC_FLUSH);
+          out.z.resize(zs.total_out);
+          deflateEnd(&zs);
+          out.adler = adler32(1, raw.data(), static_cast<uInt>(raw.size()));
+          out.raw = raw.size();
         }
-      }
-      z_stream zs{};
-      deflateInit2(&zs, 1, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
-      Band& out = band[b];
-      out.z.resize(deflateBound(&zs, raw.size()) + 16);
-      zs.next_in = raw.data();
-      zs.avail_in = static_cast<uInt>(raw.size());
-      zs.next_out = out.z.data();
-      zs.avail_out = static_cast<uInt>(out.z.size());
-      deflate(&zs, b + 1 == bands ? Z_FINISH : Z_SYNC_FLUSH);
-      out.z.resize(zs.total_out);
-      deflateEnd(&zs);
-      out.adler = adler32(1, raw.data(), static_cast<uInt>(raw.size()));
-      out.raw = raw.size();
-    }
-  }, 0, 1);
+      },
+      0, 1);
   std::vector<uint8_t> idat = {0x78, 0x01};  // zlib header: deflate, 32 K window, fastest
   uLong adler = 1;
   for (const Band& b : band) {
@@ -475,8 +557,14 @@ std::vector<uint8_t> encode_png(const cv::Mat& m, const std::vector<std::string>
 
   std::vector<uint8_t> out = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
   uint8_t ihdr[13] = {0};
-  ihdr[0] = w >> 24; ihdr[1] = (w >> 16) & 0xFF; ihdr[2] = (w >> 8) & 0xFF; ihdr[3] = w & 0xFF;
-  ihdr[4] = h >> 24; ihdr[5] = (h >> 16) & 0xFF; ihdr[6] = (h >> 8) & 0xFF; ihdr[7] = h & 0xFF;
+  ihdr[0] = w >> 24;
+  ihdr[1] = (w >> 16) & 0xFF;
+  ihdr[2] = (w >> 8) & 0xFF;
+  ihdr[3] = w & 0xFF;
+  ihdr[4] = h >> 24;
+  ihdr[5] = (h >> 16) & 0xFF;
+  ihdr[6] = (h >> 8) & 0xFF;
+  ihdr[7] = h & 0xFF;
   ihdr[8] = 8;
   ihdr[9] = ch == 1 ? 0 : ch == 3 ? 2 : 6;  // grey, RGB, RGBA
   append_png_chunk(out, "IHDR", ihdr, sizeof(ihdr));
@@ -522,7 +610,8 @@ std::vector<uint8_t> encode_image(const cv::Mat& bgr8, const std::string& path_o
     return encode_png(bgr8.isContinuous() ? bgr8 : bgr8.clone(), texts);
   }
   std::vector<uint8_t> out;
-  if (!cv::imencode(cvext, bgr8, out, params)) throw InternalError("encoder failed for " + path_or_ext);
+  if (!cv::imencode(cvext, bgr8, out, params))
+    throw InternalError("encoder failed for " + path_or_ext);
   if (opt.mark_simulated) {
     if (cvext == ".png") {  // 16-bit: tEXt chunk right after IHDR (8 + 25 bytes)
       std::string text = std::string(kMarker) + std::string(1, '\0') + note;

@@ -13,14 +13,14 @@ namespace smp {
 inline constexpr int64_t kMaxPhotoPixels = 100'000'000;
 
 struct Photo {
-  cv::Mat bgr;                  // CV_8UC3, sRGB, upright
-  std::string source;           // the file name, for messages
-  std::string format;           // "jpeg", "png", "webp", "tiff", "heif"
-  int exif_orientation = 1;     // 1..8 as found in the file (already applied to `bgr`)
-  int source_bit_depth = 8;     // 8 or 16 (32 for float TIFF)
-  int source_channels = 3;      // 1 gray, 2 gray+alpha, 3, 4 (alpha or CMYK)
-  bool icc_converted = false;   // an embedded non-sRGB profile was converted to sRGB
-  bool simulated = false;       // carries `smp simulate`'s marker
+  cv::Mat bgr;                 // CV_8UC3, sRGB, upright
+  std::string source;          // the file name, for messages
+  std::string format;          // "jpeg", "png", "webp", "tiff", "heif"
+  int exif_orientation = 1;    // 1..8 as found in the file (already applied to `bgr`)
+  int source_bit_depth = 8;    // 8 or 16 (32 for float TIFF)
+  int source_channels = 3;     // 1 gray, 2 gray+alpha, 3, 4 (alpha or CMYK)
+  bool icc_converted = false;  // an embedded non-sRGB profile was converted to sRGB
+  bool simulated = false;      // carries `smp simulate`'s marker
 };
 
 // Reads and decodes a photo; throws InputError naming the file and the reason (not an image,
