@@ -34,6 +34,12 @@ SAMPLE=/usr/share/doc/libdlib19.1/examples/faces/bald_guys.jpg
 CACHE="${SMP_CACHE:-$HOME/.cache/smp}/libdlib19.1"
 if [ ! -f "$SAMPLE" ] && [ ! -f "$CACHE/usr/share/doc/libdlib19.1/examples/faces/bald_guys.jpg" ]; then
   echo "install-deps: unpacking the sample photos from libdlib19.1's .deb into $CACHE" >&2
-  tmp=$(mktemp -d); (cd "$tmp" && apt-get download libdlib19.1 >/dev/null 2>&1)
+  tmp=$(mktemp -d)
+  # apt-get download needs current package lists; refresh them once if the first try fails.
+  if ! (cd "$tmp" && apt-get download libdlib19.1 >/dev/null 2>&1); then
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    (cd "$tmp" && apt-get download libdlib19.1 >/dev/null)
+  fi
   mkdir -p "$CACHE"; dpkg-deb -x "$tmp"/libdlib19.1_*.deb "$CACHE"; rm -rf "$tmp"
 fi

@@ -24,6 +24,7 @@ struct PlanArgs {
   std::string area, pricebook, experience = "senior", start, client, json, html, pdf, after;
   std::string hairline = "natural", top_forehead = "down", design, sun = "moderate", skin_type;
   double mid_frontal_mm = 0, ipd_mm = 63, px_per_mm = 0, marker_mm = 0;
+  int norwood = 0;
   bool alopecia = false, very_light_skin = false, no_simulate = false;
 };
 
@@ -169,8 +170,12 @@ void run(const PlanArgs& a) {
     if (!is_given) wanted_from_photos.push_back(z);
   }
   in.zones = given;
+  // The stage the zones no photo shows are estimated from: the clinician's word wins.
+  NorwoodRange norwood = a.norwood > 0 ? NorwoodRange{a.norwood, a.norwood, "given (--norwood)"}
+                                       : norwood_from_views(views);
+  in.norwood = norwood;
   if (!shots.empty() && (given.empty() || !wanted_from_photos.empty())) {
-    for (auto& z : pick_zones(views, wanted_from_photos, in.warnings)) {
+    for (auto& z : pick_zones(views, wanted_from_photos, in.warnings, norwood)) {
       bool dup = false;
       for (const auto& g : given) dup |= g.zone == z.zone;
       if (!dup) in.zones.push_back(z);
@@ -312,6 +317,10 @@ Register reg("plan", 40, [](CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--start", args->start, "consultation date YYYY-MM-DD (default: today)");
   sub->add_option("--client", args->client, "client name for the quote");
+  sub->add_option("--norwood", args->norwood,
+                  "Norwood stage 1-7 as the clinician sees it: the zones no photo shows are "
+                  "estimated from it (default: read from the photos)")
+      ->check(CLI::Range(1, 7));
   sub->add_flag("--alopecia", args->alopecia, "diffuse alopecia: one more session");
   sub->add_flag("--very-light-skin", args->very_light_skin,
                 "very light skin: one more, lighter session (also detected from a front photo)");

@@ -315,7 +315,8 @@ TEST(CompareCli, WritesCompositeReportPageAndVideoWithoutMetadata) {
   EXPECT_FALSE(has_exif(t.path("out.jpg")));
   Photo out = read_photo(t.path("out.jpg"));
   EXPECT_GT(out.bgr.cols, 100);
-  std::string page(read_file_bytes(t.path("page.html")).begin(), read_file_bytes(t.path("page.html")).end());
+  auto page_bytes = read_file_bytes(t.path("page.html"));  // one vector: begin() and end() must match
+  std::string page(page_bytes.begin(), page_bytes.end());
   EXPECT_NE(page.find("type=\"range\""), std::string::npos);
   EXPECT_EQ(page.find("http://"), std::string::npos);
   EXPECT_EQ(page.find("https://"), std::string::npos);

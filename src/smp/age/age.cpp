@@ -60,6 +60,59 @@ void finish(AgeResult& r, const ContrastModel& model, const AgeOptions& opt) {
   r.timings["model"] += sw.elapsed_ms();
 }
 
+// Width of the strip's close-up on the skin: some 25 dots across at the usual ~1 mm spacing,
+// enough to see the stipple and how it softens, small enough to magnify a low-resolution photo.
+constexpr double kCloseupMm = 25.0;
+
+// The strip's head view and close-up. The head view is the treated area together with the
+// client's face (or head outline), with a margin, never narrower than 3:4 so a thin hairline
+// band still comes with the face under it. The close-up is centred on the treated pixel farthest
+// from the treated area's edge, so it shows treated scalp even for a narrow band.
+void frame_for_strip(AgeResult& r, const cv::Mat& photo, const cv::Mat& mask,
+                     const cv::Rect& subject, double px_per_mm) {
+  const cv::Rect all(0, 0, photo.cols, photo.rows);
+  const double sx = static_cast<double>(photo.cols) / mask.cols,
+               sy = static_cast<double>(photo.rows) / mask.rows;
+  cv::Rect m = cv::boundingRect(mask);
+  cv::Rect box(cvFloor(m.x * sx), cvFloor(m.y * sy), cvCeil(m.width * sx), cvCeil(m.height * sy));
+  bool with_face = !(subject & all).empty();
+  if (with_face) box |= (subject & all);
+  double w = box.width, h = box.height;
+  double margin = 0.08 * std::max(w, h);
+  double x0 = box.x - margin, x1 = box.x + w + margin, y0 = box.y - margin, y1 = box.y + h + margin;
+  if (!with_face) y1 += 0.5 * h;  // no face known: the face is usually below the scalp
+  // Keep the view between 3:4 (portrait) and 4:3 (landscape).
+  if (x1 - x0 < 0.75 * (y1 - y0)) {
+    double grow = 0.75 * (y1 - y0) - (x1 - x0);
+    x0 -= grow / 2;
+    x1 += grow / 2;
+  } else if (y1 - y0 < 0.75 * (x1 - x0)) {
+    double grow = 0.75 * (x1 - x0) - (y1 - y0);
+    if (with_face) {
+      y0 -= grow / 2;
+      y1 += grow / 2;
+    } else {
+      y1 += grow;
+    }
+  }
+  r.crop = cv::Rect(cv::Point(cvFloor(x0), cvFloor(y0)), cv::Point(cvCeil(x1), cvCeil(y1))) & all;
+
+  cv::Mat bin = mask > 0, dist;
+  cv::copyMakeBorder(bin, bin, 1, 1, 1, 1, cv::BORDER_CONSTANT, 0);  // the photo's edge is an edge
+  cv::distanceTransform(bin, dist, cv::DIST_L2, 3);
+  cv::Point deepest;
+  cv::minMaxLoc(dist, nullptr, nullptr, nullptr, &deepest);
+  cv::Point2d c((deepest.x - 1 + 0.5) * sx, (deepest.y - 1 + 0.5) * sy);
+  double ppm = px_per_mm > 0 ? px_per_mm : 1.0;
+  int cw = std::clamp(cvRound(kCloseupMm * ppm), 8, photo.cols),
+      ch = std::clamp(cvRound(kCloseupMm * ppm * 2 / 3), 6, photo.rows);
+  int cx = std::clamp(cvRound(c.x - cw / 2.0), 0, photo.cols - cw),
+      cy = std::clamp(cvRound(c.y - ch / 2.0), 0, photo.rows - ch);
+  r.closeup = cv::Rect(cx, cy, cw, ch);
+  r.closeup_mm = cw / ppm;
+  r.before = photo;
+}
+
 cv::Mat nonempty_mask(const SimulateResult& sim) {
   if (!sim.render.treated_mask.empty()) return sim.render.treated_mask;
   if (!sim.map.treated.empty()) return sim.map.treated;
@@ -127,7 +180,8 @@ std::vector<uint8_t> scar_flags(const std::vector<Impression>& impressions, cons
 }
 
 AgeResult age_simulation(const cv::Mat& bgr8, const SimulateResult& sim,
-                         const std::vector<uint8_t>& scar, const AgeOptions& opt) {
+                         const std::vector<uint8_t>& scar, const AgeOptions& opt,
+                         const cv::Rect& subject) {
   check_age_options(opt);
   SMP_CHECK(scar.empty() || scar.size() == sim.impressions.size());
   AgeResult r;
@@ -175,14 +229,10 @@ AgeResult age_simulation(const cv::Mat& bgr8, const SimulateResult& sim,
     }
     r.frames.push_back(std::move(f));
   }
-  // The strip shows the treated area and a margin around it.
-  cv::Mat full;
-  cv::resize(mask, full, bgr8.size(), 0, 0, cv::INTER_NEAREST);
-  cv::Rect box = cv::boundingRect(full);
-  // More room below: the face under a hairline or crown is what makes the picture readable.
-  int mx = box.width / 4, my = box.height / 4, below = box.height * 3 / 4;
-  r.crop = cv::Rect(box.x - mx, box.y - my, box.width + 2 * mx, box.height + my + below) &
-           cv::Rect(0, 0, bgr8.cols, bgr8.rows);
+  {
+    ScopedTiming st(r.timings, "framing");
+    frame_for_strip(r, bgr8, mask, subject, sim.map.px_per_mm);
+  }
   finish(r, model, opt);
   return r;
 }
@@ -209,42 +259,147 @@ AgeResult age_reference(const AgeOptions& opt) {
   return r;
 }
 
+cv::Rect subject_box(const Analysis& a) {
+  if (const Face* f = a.face()) {
+    cv::Rect box(cvFloor(f->box.x), cvFloor(f->box.y), cvCeil(f->box.width), cvCeil(f->box.height));
+    // The detector's box runs from the brows to the chin: add the chin's margin below.
+    box.height += box.height / 8;
+    return box;
+  }
+  if (!a.scalp.head_mask.empty() && cv::countNonZero(a.scalp.head_mask) > 0)
+    return cv::boundingRect(a.scalp.head_mask);
+  return {};
+}
+
+std::optional<double> touch_up_year(const FadingConditions& conditions, double threshold,
+                                    double horizon_years, const FadingParams& params) {
+  validate(conditions);
+  SMP_CHECK(threshold > 0 && threshold < 1);
+  ContrastModel model = reference_contrast_model(conditions, params);
+  return first_crossing([&](double t) { return model.share(t); }, threshold, horizon_years);
+}
+
+namespace {
+
+// Text centred in [x0, x0 + width) with its baseline at y; returns the line's height.
+int centred_text(cv::Mat& img, const std::string& s, int x0, int width, int y, int font,
+                 double scale, cv::Scalar colour, int thick) {
+  int base = 0;
+  cv::Size ts = cv::getTextSize(s, font, scale, thick, &base);
+  cv::putText(img, s, cv::Point(x0 + (width - ts.width) / 2, y), font, scale, colour, thick,
+              cv::LINE_AA);
+  return ts.height;
+}
+
+cv::Mat fit(const cv::Mat& src, cv::Size size) {
+  cv::Mat out;
+  bool up = size.width > src.cols || size.height > src.rows;
+  // Cubic when magnifying: the dots stay round instead of turning into pixel squares.
+  cv::resize(src, out, size, 0, 0, up ? cv::INTER_CUBIC : cv::INTER_AREA);
+  return out;
+}
+
+// A small caption box in a picture's top-left corner.
+void corner_tag(cv::Mat& img, const std::string& s) {
+  int base = 0;
+  double scale = 0.5;
+  cv::Size ts = cv::getTextSize(s, cv::FONT_HERSHEY_SIMPLEX, scale, 1, &base);
+  cv::Rect box(4, 4, ts.width + 10, ts.height + base + 8);
+  box &= cv::Rect(0, 0, img.cols, img.rows);
+  cv::Mat roi = img(box);
+  cv::addWeighted(roi, 0.35, cv::Mat(roi.size(), roi.type(), cv::Scalar(20, 20, 20)), 0.65, 0, roi);
+  cv::putText(img, s, cv::Point(9, 8 + ts.height), cv::FONT_HERSHEY_SIMPLEX, scale,
+              cv::Scalar(255, 255, 255), 1, cv::LINE_AA);
+}
+
+}  // namespace
+
 cv::Mat make_age_strip(const AgeResult& r, const AgeOptions& opt) {
   SMP_CHECK(!r.frames.empty() && !r.frames[0].unlabelled.empty());
-  const cv::Rect crop =
-      r.crop.empty() ? cv::Rect(0, 0, r.frames[0].unlabelled.cols, r.frames[0].unlabelled.rows)
-                     : r.crop;
-  const int n = static_cast<int>(r.frames.size()), gap = 8, caption = 92;
-  double sc = std::min(1.0, 520.0 / crop.height);
-  sc = std::min(sc, (4096.0 - (n - 1) * gap) / (n * static_cast<double>(crop.width)));
-  // Large enough to read the caption even for a small crop.
-  sc = std::max(sc, std::min(3.0, 260.0 / crop.width));
-  cv::Size cs(std::max(1, cvRound(crop.width * sc)), std::max(1, cvRound(crop.height * sc)));
-  cv::Mat strip(cs.height + caption, n * cs.width + (n - 1) * gap, CV_8UC3,
+  const cv::Mat& first = r.frames[0].unlabelled;
+  const cv::Rect all(0, 0, first.cols, first.rows);
+  const cv::Rect crop = (r.crop & all).empty() ? all : (r.crop & all);
+  const cv::Rect closeup = (r.closeup & all).empty() ? crop : (r.closeup & all);
+  const bool with_before = !r.before.empty() && r.before.size() == first.size();
+  const int n = static_cast<int>(r.frames.size()) + (with_before ? 1 : 0);
+  // Columns about 440 px tall and at most 480 px wide: a head a client recognises and a caption
+  // that stays readable when the strip is shown as a thumbnail; narrower when there are many.
+  const int gap = 10, inner = 6, title = 64, caption = 100;
+  double sc = 440.0 / crop.height;
+  sc = std::min(sc, 480.0 / crop.width);
+  sc = std::min(sc, (4800.0 - (n - 1) * gap) / (n * static_cast<double>(crop.width)));
+  const cv::Size head(std::max(1, cvRound(crop.width * sc)),
+                      std::max(1, cvRound(crop.height * sc)));
+  const int cw = head.width;
+  const cv::Size close(
+      cw, std::max(1, cvRound(cw * static_cast<double>(closeup.height) / closeup.width)));
+  const int col_h = head.height + inner + close.height;
+  cv::Mat strip(title + col_h + caption, n * cw + (n - 1) * gap, CV_8UC3,
                 cv::Scalar(255, 255, 255));
-  for (int i = 0; i < n; ++i) {
-    const AgeFrame& f = r.frames[i];
-    cv::Mat cell;
-    cv::resize(f.unlabelled(crop), cell, cs, 0, 0, sc < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
-    if (opt.label) draw_simulation_label(cell);
-    int x0 = i * (cs.width + gap);
-    cell.copyTo(strip(cv::Rect(x0, 0, cs.width, cs.height)));
-    bool due = f.share < opt.threshold;
-    // Year, contrast share (rounded down, so 69.6 % never reads as the 70 % threshold) and, past
-    // the threshold, "touch-up due" in red: three short lines that fit a 260 px cell.
-    std::vector<std::pair<std::string, cv::Scalar>> lines = {
-        {"Year " + fmt("%g", std::round(f.year * 100) / 100), cv::Scalar(30, 30, 30)},
-        {"contrast " + fmt("%.0f %%", std::floor(f.share * 100 + 1e-9)), cv::Scalar(70, 70, 70)}};
-    if (due) lines.emplace_back("touch-up due", cv::Scalar(30, 30, 200));
-    int y = cs.height + 6;
-    for (size_t k = 0; k < lines.size(); ++k) {
-      double scale = k == 0 ? 0.8 : 0.6;
-      int thick = k == 1 ? 1 : 2, base = 0;
-      cv::Size ts = cv::getTextSize(lines[k].first, cv::FONT_HERSHEY_SIMPLEX, scale, thick, &base);
-      y += ts.height + (k == 0 ? 2 : 8);
-      cv::putText(strip, lines[k].first, cv::Point(x0 + (cs.width - ts.width) / 2, y),
-                  cv::FONT_HERSHEY_SIMPLEX, scale, lines[k].second, thick, cv::LINE_AA);
+
+  // Title: what this is, under which conditions, and the answer.
+  const FadingConditions& c = opt.conditions;
+  std::string cond = std::string(to_string(c.sun)) + " sun, skin type " +
+                     skin_type_roman(c.skin_type) + (c.scar ? ", scar tissue" : "");
+  for (size_t i = 0; i < c.touch_ups.size(); ++i)
+    cond += (i == 0 ? ", touch-up at year " : ", ") + fmt("%g", c.touch_ups[i]);
+  const cv::Scalar ink(30, 30, 30), grey(80, 80, 80), due(30, 30, 200), redone(40, 130, 40);
+  cv::putText(strip, "How the SMP fades over the years", cv::Point(8, 30), cv::FONT_HERSHEY_DUPLEX,
+              0.9, ink, 1, cv::LINE_AA);
+  cv::putText(strip, cond, cv::Point(8, 54), cv::FONT_HERSHEY_SIMPLEX, 0.6, grey, 1, cv::LINE_AA);
+  {
+    std::string answer =
+        r.touch_up_year ? "touch-up due at " + fmt("%.1f", *r.touch_up_year) + " years"
+                        : "no touch-up due within " + fmt("%.0f", opt.horizon_years) + " years";
+    int base = 0;
+    cv::Size ts = cv::getTextSize(answer, cv::FONT_HERSHEY_DUPLEX, 0.9, 1, &base);
+    int x = std::max(strip.cols / 2, strip.cols - ts.width - 8);
+    cv::putText(strip, answer, cv::Point(x, 30), cv::FONT_HERSHEY_DUPLEX, 0.9,
+                r.touch_up_year ? due : redone, 1, cv::LINE_AA);
+  }
+
+  const double zoom = static_cast<double>(cw) / closeup.width;
+  auto column = [&](int i, const cv::Mat& src, bool simulated,
+                    const std::vector<std::pair<std::string, cv::Scalar>>& lines) {
+    const int x0 = i * (cw + gap);
+    cv::Mat h = fit(src(crop), head), z = fit(src(closeup), close);
+    if (!simulated) {
+      // Where the close-up comes from, on the client's own photo.
+      cv::Rect2d box((closeup.x - crop.x) * sc, (closeup.y - crop.y) * sc, closeup.width * sc,
+                     closeup.height * sc);
+      cv::rectangle(h, box, cv::Scalar(20, 20, 20), 3, cv::LINE_AA);
+      cv::rectangle(h, box, cv::Scalar(255, 255, 255), 1, cv::LINE_AA);
+      corner_tag(z, "close-up, " + fmt("%.1f", r.closeup_mm / 10) + " cm wide" +
+                        (zoom > 1.05 ? " (x" + fmt("%.0f", zoom) + ")" : ""));
+    } else if (opt.label) {
+      draw_simulation_label(h);
+      draw_simulation_label(z);
     }
+    h.copyTo(strip(cv::Rect(x0, title, cw, head.height)));
+    z.copyTo(strip(cv::Rect(x0, title + head.height + inner, cw, close.height)));
+    int y = title + col_h + 8;
+    for (size_t k = 0; k < lines.size(); ++k) {
+      bool big = k == 0;
+      y += (big ? 26 : 26);
+      centred_text(strip, lines[k].first, x0, cw, y,
+                   big ? cv::FONT_HERSHEY_DUPLEX : cv::FONT_HERSHEY_SIMPLEX, big ? 0.95 : 0.7,
+                   lines[k].second, big ? 2 : (k == 2 ? 2 : 1));
+    }
+  };
+
+  int col = 0;
+  if (with_before) column(col++, r.before, false, {{"Before", ink}, {"your photo", grey}});
+  for (const AgeFrame& f : r.frames) {
+    // Year, contrast share (rounded down, so 69.6 % never reads as the 70 % threshold) and, past
+    // the threshold, "touch-up due"; right after a planned touch-up, "touched up".
+    std::vector<std::pair<std::string, cv::Scalar>> lines = {
+        {"Year " + fmt("%g", std::round(f.year * 100) / 100), ink},
+        {"contrast " + fmt("%.0f %%", std::floor(f.share * 100 + 1e-9)), grey}};
+    if (f.share < opt.threshold)
+      lines.emplace_back("touch-up due", due);
+    else if (f.state.since_touch_up + 1e-9 < f.year)
+      lines.emplace_back("touched up at " + fmt("%g", f.year - f.state.since_touch_up), redone);
+    column(col++, f.unlabelled, true, lines);
   }
   return strip;
 }

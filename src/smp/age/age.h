@@ -13,6 +13,7 @@
 #include "smp/age/contrast.h"
 #include "smp/age/fading.h"
 #include "smp/age/plot.h"
+#include "smp/analysis/analysis.h"
 #include "smp/core/timings.h"
 #include "smp/design/design.h"
 #include "smp/render/simulate.h"
@@ -55,23 +56,40 @@ struct AgeResult {
   double max_model_error = 0;           // |share_model - share| over the frames
   double delta_e0 = 0;                  // year-0 contrast (ΔE2000)
   size_t scar_impressions = 0;          // impressions in the design's scar zones
-  cv::Rect crop;                        // the treated area and a margin (for the strip)
-  bool model_only = false;              // the reference area, no photo
+  // For the strip (photo px): the client's head (treated area, face or head outline, margin),
+  // and a close-up of the treated scalp, `closeup_mm` wide on the skin, magnified so dots show.
+  cv::Rect crop, closeup;
+  double closeup_mm = 0;
+  cv::Mat before;           // the client's photo, the strip's first column
+  bool model_only = false;  // the reference area, no photo
   Timings timings;
 };
+
+// The head to show in the strip (photo px): the analysed face's box, else the head outline
+// (top and back views), else empty.
+cv::Rect subject_box(const Analysis& a);
 
 // Impressions inside the design's scar zones (1) or not (0), in the impressions' order.
 std::vector<uint8_t> scar_flags(const std::vector<Impression>& impressions, const Design& design);
 
-// Ages simulate()'s impressions on the same photo. Throws InputError when no pixel is treated.
+// Ages simulate()'s impressions on the same photo. `subject`: the head to frame in the strip
+// (subject_box(); empty: the treated area alone). Throws InputError when no pixel is treated.
 AgeResult age_simulation(const cv::Mat& bgr8, const SimulateResult& sim,
-                         const std::vector<uint8_t>& scar, const AgeOptions& opt);
+                         const std::vector<uint8_t>& scar, const AgeOptions& opt,
+                         const cv::Rect& subject = {});
 
 // The same figures for the reference area of contrast.h (no photo, no frames).
 AgeResult age_reference(const AgeOptions& opt);
 
-// Frames side by side, cropped to the treated area, each labelled with its year and contrast
-// share underneath; a frame past the threshold says "touch-up due".
+// When a touch-up is due (years, first time the visible contrast falls below `threshold` of year
+// 0) under these conditions, on the reference scalp of contrast.h: no photo needed. nullopt when
+// not within `horizon_years`. This is the figure `smp plan` schedules the touch-up with.
+std::optional<double> touch_up_year(const FadingConditions& conditions, double threshold = 0.70,
+                                    double horizon_years = 15, const FadingParams& params = {});
+
+// A title line, then one column per frame after the client's own photo ("Before"): the head
+// (scalp and face), under it a close-up of the treated scalp, under that the year, the contrast
+// share and, past the threshold, "touch-up due" (or "touched up" after a planned touch-up).
 cv::Mat make_age_strip(const AgeResult& r, const AgeOptions& opt);
 
 ContrastPlot make_age_plot(const AgeResult& r, const AgeOptions& opt);

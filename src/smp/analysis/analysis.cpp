@@ -10,47 +10,78 @@ namespace smp {
 
 namespace {
 
-// A round sticker of known diameter: Hough finds candidate circles on a copy of at most 1000 px;
-// the flattest, most contrasted one is taken and measured again at full resolution from its
-// area (sub-pixel, unlike a radius in the downscaled copy), stretched by its ellipse's axis
-// ratio when the sticker is seen at an angle (the long axis keeps the true diameter).
+// Mean colour inside a disc of radius 0.6 r and in a ring 1.2-1.5 r around it, both in Lab;
+// returns the contrast between them and the inner disc's noise (sum of the channels' std-devs).
+struct DiscStats {
+  cv::Scalar inner, ring;
+  double contrast = 0, flatness = 0;
+};
+DiscStats disc_stats(const cv::Mat& lab, cv::Point2d c, double r) {
+  cv::Mat inner(lab.size(), CV_8U, cv::Scalar(0)), ring(lab.size(), CV_8U, cv::Scalar(0));
+  cv::circle(inner, c, std::max(1, int(0.6 * r)), 255, -1);
+  cv::circle(ring, c, std::max(2, int(1.5 * r)), 255, -1);
+  cv::circle(ring, c, std::max(1, int(1.2 * r)), 0, -1);
+  DiscStats d;
+  cv::Scalar si, sr;
+  cv::meanStdDev(lab, d.inner, si, inner);
+  cv::meanStdDev(lab, d.ring, sr, ring);
+  d.contrast = cv::norm(d.inner - d.ring);
+  d.flatness = si[0] + si[1] + si[2];
+  return d;
+}
+
+// A round sticker of known diameter. Hough finds candidate circles on a copy of about 1000 px
+// (heads and ears are round too, and come first: every candidate is screened, cheaply, on that
+// copy for a flat disc that stands out from its surround); the survivors are measured again at
+// full resolution from their area (sub-pixel, unlike a radius in the small copy), stretched by
+// the ellipse's axis ratio when the sticker is seen at an angle (the long axis keeps the true
+// diameter). The flattest, most contrasted one wins.
 std::optional<double> find_marker_px_per_mm(const cv::Mat& bgr8, double marker_mm) {
-  cv::Mat gray;
-  cv::cvtColor(bgr8, gray, cv::COLOR_BGR2GRAY);
-  double scale = std::min(1.0, 1000.0 / std::max(gray.cols, gray.rows));
-  cv::Mat small;
-  cv::resize(gray, small, cv::Size(), scale, scale, cv::INTER_AREA);
+  // Shrink by a whole factor: INTER_AREA's fast box-filter path.
+  const int k = std::max(1, int(std::ceil(std::max(bgr8.cols, bgr8.rows) / 1100.0)));
+  cv::Mat small_bgr;
+  if (k > 1)
+    cv::resize(bgr8(cv::Rect(0, 0, bgr8.cols / k * k, bgr8.rows / k * k)), small_bgr,
+               cv::Size(bgr8.cols / k, bgr8.rows / k), 0, 0, cv::INTER_AREA);
+  else
+    small_bgr = bgr8;
+  const double scale = 1.0 / k;
+  cv::Mat small, small_lab;
+  cv::cvtColor(small_bgr, small, cv::COLOR_BGR2GRAY);
+  cv::cvtColor(small_bgr, small_lab, cv::COLOR_BGR2Lab);
   cv::GaussianBlur(small, small, cv::Size(5, 5), 1.5);
   std::vector<cv::Vec3f> circles;
-  // A low edge threshold: a green sticker on a yellow wall differs little in grey. Many circles
-  // come back (heads are round too); the flat colour of a sticker decides below.
+  // A low edge threshold: a green sticker on a yellow wall differs little in grey.
   cv::HoughCircles(small, circles, cv::HOUGH_GRADIENT_ALT, 1.5, 10, 80, 0.8, 4,
                    std::max(small.cols, small.rows) / 8);
-  const cv::Rect image(0, 0, bgr8.cols, bgr8.rows);
+  const cv::Rect image(0, 0, bgr8.cols, bgr8.rows), small_image(0, 0, small.cols, small.rows);
   double best_score = 0;
   std::optional<double> best;
-  for (size_t i = 0; i < std::min<size_t>(circles.size(), 30); ++i) {
-    const cv::Point2d c(circles[i][0] / scale, circles[i][1] / scale);
-    const double r = circles[i][2] / scale;
+  for (const cv::Vec3f& circle : circles) {
+    const cv::Point2d cs(circle[0], circle[1]);
+    const double rs = circle[2];
+    {
+      cv::Rect roi = cv::Rect(cv::Point(int(cs.x - 1.6 * rs), int(cs.y - 1.6 * rs)),
+                              cv::Point(int(cs.x + 1.6 * rs) + 2, int(cs.y + 1.6 * rs) + 2)) &
+                     small_image;
+      if (roi.width < 6 || roi.height < 6) continue;
+      // The small copy is averaged, so a sticker is flatter there still: the same bounds hold.
+      DiscStats d = disc_stats(small_lab(roi), cs - cv::Point2d(roi.tl()), rs);
+      if (d.contrast < 15 || d.flatness > 12) continue;
+    }
+    const cv::Point2d c = cs / scale;
+    const double r = rs / scale;
     cv::Rect roi = cv::Rect(cv::Point(int(c.x - 1.6 * r), int(c.y - 1.6 * r)),
                             cv::Point(int(c.x + 1.6 * r) + 1, int(c.y + 1.6 * r) + 1)) &
                    image;
     if (roi.width < 8 || roi.height < 8) continue;
-    cv::Mat patch = bgr8(roi), lab;
-    cv::cvtColor(patch, lab, cv::COLOR_BGR2Lab);
+    cv::Mat lab;
+    cv::cvtColor(bgr8(roi), lab, cv::COLOR_BGR2Lab);
     const cv::Point2d pc = c - cv::Point2d(roi.tl());
-    cv::Mat inner(roi.size(), CV_8U, cv::Scalar(0)), ring(roi.size(), CV_8U, cv::Scalar(0));
-    cv::circle(inner, pc, std::max(1, int(0.6 * r)), 255, -1);
-    cv::circle(ring, pc, int(1.5 * r), 255, -1);
-    cv::circle(ring, pc, int(1.2 * r), 0, -1);
-    cv::Scalar mi, si, mr, sr;
-    cv::meanStdDev(lab, mi, si, inner);
-    cv::meanStdDev(lab, mr, sr, ring);
-    const double contrast = cv::norm(mi - mr);
-    const double flatness = si[0] + si[1] + si[2];
-    const double score = contrast / (1.0 + flatness);
+    const DiscStats d = disc_stats(lab, pc, r);
+    const double score = d.contrast / (1.0 + d.flatness);
     // A sticker is flat (a few codes of noise); skin, backdrops in shade and heads are not.
-    if (contrast < 15 || flatness > 12 || score <= best_score) continue;
+    if (d.contrast < 15 || d.flatness > 12 || score <= best_score) continue;
     // The sticker: pixels nearer the inside colour than the surround's, connected to the centre.
     cv::Mat disc(roi.size(), CV_8U, cv::Scalar(0));
     for (int y = 0; y < lab.rows; ++y) {
@@ -58,7 +89,7 @@ std::optional<double> find_marker_px_per_mm(const cv::Mat& bgr8, double marker_m
       uint8_t* o = disc.ptr<uint8_t>(y);
       for (int x = 0; x < lab.cols; ++x) {
         cv::Scalar v(p[x][0], p[x][1], p[x][2]);
-        o[x] = cv::norm(v - mi) < cv::norm(v - mr) ? 255 : 0;
+        o[x] = cv::norm(v - d.inner) < cv::norm(v - d.ring) ? 255 : 0;
       }
     }
     cv::Mat lbl;
@@ -169,7 +200,7 @@ Analysis analyze(const cv::Mat& bgr8, const FaceModel& model, const AnalyzeOptio
   }
   if (face) {
     ScopedTiming t(a.timings, "hairline");
-    a.hairline = propose_hairline(*face, a.px_per_mm, opt.hairline);
+    a.hairline = propose_hairline(*face, a.px_per_mm, a.pose, a.scalp.head_mask, opt.hairline);
   }
   return a;
 }

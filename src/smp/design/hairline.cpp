@@ -1,11 +1,38 @@
 #include "smp/design/hairline.h"
 
+#include <algorithm>
 #include <cmath>
+#include <opencv2/imgproc.hpp>
 #include <random>
 
 #include "smp/core/errors.h"
 
 namespace smp {
+
+namespace {
+
+// The forehead's midline profile: it leaves the glabella leaning back a little and curves back
+// over the frontal bone (a sagittal radius of about 11 cm on an adult skull).
+constexpr double kForeheadRadiusMm = 110;
+constexpr double kForeheadLeanDeg = 10;
+
+double deg(double d) { return d * M_PI / 180.0; }
+
+}  // namespace
+
+cv::Mat head_outline(const cv::Mat& head8) {
+  cv::Mat out = cv::Mat::zeros(head8.size(), CV_8U);
+  std::vector<std::vector<cv::Point>> contours;
+  cv::findContours(head8 > 0, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+  if (contours.empty()) return out;
+  size_t best = 0;
+  for (size_t i = 1; i < contours.size(); ++i)
+    if (cv::contourArea(contours[i]) > cv::contourArea(contours[best])) best = i;
+  std::vector<cv::Point> hull;
+  cv::convexHull(contours[best], hull);
+  cv::fillConvexPoly(out, hull, cv::Scalar(255));
+  return out;
+}
 
 HairlinePreset parse_hairline_preset(const std::string& n) {
   if (n == "natural") return HairlinePreset::kNatural;
@@ -25,49 +52,97 @@ const char* to_string(HairlinePreset p) {
   return "natural";
 }
 
-Hairline propose_hairline(const Face& face, double px_per_mm, const HairlineOptions& opt) {
+double projected_forehead_mm(double s, double pitch_deg) {
+  const double R = kForeheadRadiusMm, t0 = deg(kForeheadLeanDeg);
+  const double y = R * (std::sin(t0 + s / R) - std::sin(t0));  // up the face
+  const double z = R * (std::cos(t0) - std::cos(t0 + s / R));  // back, away from the camera
+  // Chin down (pitch < 0) turns the top of the head towards the camera: points further back
+  // rise on the photo.
+  const double p = deg(std::clamp(pitch_deg, -35.0, 35.0));
+  return y * std::cos(p) - z * std::sin(p);
+}
+
+Hairline propose_hairline(const Face& face, double px_per_mm, const Pose& pose,
+                          const cv::Mat& head_mask, const HairlineOptions& opt) {
+  SMP_CHECK(px_per_mm > 0);
   Hairline h;
   h.preset = opt.preset;
-  double mid_mm = 80;          // conservative default, within 70-100 mm
-  double temple_recess = 0.18;  // how far the temples sit back, as a share of mid height
+  // Along the forehead; the face's own middle third (glabella -> below the nose) votes too,
+  // since the thirds of a face are about equal.
+  double preset_mm = 68, thirds = 1.0;
+  double temple_recess = 0.18;  // how far the temples sit back, as a share of the mid height
   switch (opt.preset) {
-    case HairlinePreset::kNatural: mid_mm = 80; temple_recess = 0.18; break;
-    case HairlinePreset::kMature: mid_mm = 88; temple_recess = 0.28; break;
-    case HairlinePreset::kYouthful: mid_mm = 74; temple_recess = 0.10; break;
-    case HairlinePreset::kBroken: mid_mm = 82; temple_recess = 0.20; break;
+    case HairlinePreset::kNatural: preset_mm = 68; thirds = 1.00; temple_recess = 0.18; h.transition_mm = 8; break;
+    case HairlinePreset::kMature: preset_mm = 76; thirds = 1.12; temple_recess = 0.26; h.transition_mm = 9; break;
+    case HairlinePreset::kYouthful: preset_mm = 62; thirds = 0.92; temple_recess = 0.10; h.transition_mm = 6; break;
+    case HairlinePreset::kBroken: preset_mm = 70; thirds = 1.03; temple_recess = 0.20; h.transition_mm = 10; break;
   }
-  if (opt.mid_frontal_mm > 0) mid_mm = opt.mid_frontal_mm;
-  h.mid_frontal_mm = mid_mm;
-  // Softer fronts read more natural; a mature line is softer, a youthful one crisper.
-  switch (opt.preset) {
-    case HairlinePreset::kNatural: h.transition_mm = 8; break;
-    case HairlinePreset::kMature: h.transition_mm = 9; break;
-    case HairlinePreset::kYouthful: h.transition_mm = 6; break;
-    case HairlinePreset::kBroken: h.transition_mm = 10; break;
-  }
-  // Face frame: x along the eye line, y up the face (against image y).
   cv::Point2d le = face.landmarks[36], re = face.landmarks[45];
-  cv::Point2d ex = (re - le) / cv::norm(re - le);
+  cv::Point2d ex = (re - le) / std::max(1e-9, cv::norm(re - le));
   cv::Point2d up(ex.y, -ex.x);  // perpendicular, pointing up the face
   cv::Point2d g = face.glabella();
-  double mid = mid_mm * px_per_mm;
-  double half_w = cv::norm(re - le) * 0.5 * 1.08;  // temporal points just outside the eye corners
+  double mid_mm = preset_mm;
+  const double cos_p = std::cos(deg(std::clamp(pose.pitch, -35.0, 35.0)));
+  const double middle_third_mm = (g - face.landmarks[33]).dot(-up) / px_per_mm / cos_p;
+  if (middle_third_mm > 35 && middle_third_mm < 90)
+    mid_mm = std::clamp(0.5 * preset_mm + 0.5 * thirds * middle_third_mm, 55.0, 90.0);
+  if (opt.mid_frontal_mm > 0) mid_mm = opt.mid_frontal_mm;
+  h.mid_frontal_mm = mid_mm;
+
+  // Face frame: x along the eye line, heights up the face. Temporal points just outside the
+  // outer eye corners.
+  double half_w = cv::norm(re - le) * 0.5 * 1.08;
   double gx = (g - le).dot(ex) - cv::norm(re - le) * 0.5;  // glabella offset from eye-line centre
   std::mt19937 rng(opt.seed);
-  std::normal_distribution<double> jitter(0.0, 0.9 * px_per_mm);
+  std::normal_distribution<double> jitter(0.0, 0.45 * px_per_mm);
   const int n = 25;
+  std::vector<double> us(n), hs(n);
   for (int i = 0; i < n; ++i) {
     double t = -1.0 + 2.0 * i / (n - 1);  // -1 left temple .. 1 right temple
-    double x = gx + t * half_w;
     // Rounded front with recessed temples (frontotemporal angle); slight asymmetry.
     double shape = 1.0 - temple_recess * std::pow(std::abs(t), 2.2) + 0.015 * t;
-    double y = mid * shape;
-    if (opt.preset == HairlinePreset::kBroken) y += 2.0 * px_per_mm * std::sin(9.0 * t + 0.7);
-    cv::Point2d p = g + ex * (x - gx) + up * y;
-    if (i != 0 && i != n - 1) p += cv::Point2d(jitter(rng), jitter(rng)) * 0.5;
+    double s = mid_mm * shape;
+    if (opt.preset == HairlinePreset::kBroken) s += 2.0 * std::sin(9.0 * t + 0.7);
+    us[i] = gx + t * half_w;
+    hs[i] = projected_forehead_mm(s, pose.pitch) * px_per_mm;
+  }
+
+  // Inside the head: a line above the skull's top (or in the background) is lowered as a whole,
+  // keeping its shape, until it sits a few mm inside the outline.
+  if (!head_mask.empty()) {
+    SMP_CHECK(head_mask.type() == CV_8U);
+    const int margin = std::max(1, static_cast<int>(std::lround(8 * px_per_mm)));
+    // Work at about 1 px per mm: plenty for a margin of 8 mm.
+    double sc = std::min(1.0, 1.0 / px_per_mm);
+    cv::Mat small, inner;
+    cv::resize(head_mask, small, cv::Size(), sc, sc, cv::INTER_AREA);
+    small = head_outline(small > 127);
+    int k = std::max(1, static_cast<int>(std::lround(margin * sc)));
+    // Erosion treats outside the photo as head: a head cut off by the frame is still a head.
+    cv::erode(small, inner, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * k + 1, 2 * k + 1)));
+    auto inside = [&](double f) {
+      for (int i = 0; i < n; ++i) {
+        cv::Point2d p = (g + ex * (us[i] - gx) + up * (hs[i] * f)) * sc;
+        int x = static_cast<int>(std::lround(p.x)), y = static_cast<int>(std::lround(p.y));
+        if (x < 0 || y < 0 || x >= inner.cols || y >= inner.rows) continue;
+        if (!inner.at<uint8_t>(y, x)) return false;
+      }
+      return true;
+    };
+    double f = 1.0;
+    while (f > 0.6 && !inside(f)) f -= 0.02;
+    for (double& v : hs) v *= f;
+  }
+  for (int i = 0; i < n; ++i) {
+    cv::Point2d p = g + ex * (us[i] - gx) + up * hs[i];
+    if (i != 0 && i != n - 1) p += cv::Point2d(jitter(rng), jitter(rng));
     h.points.push_back(p);
   }
   return h;
+}
+
+Hairline propose_hairline(const Face& face, double px_per_mm, const HairlineOptions& opt) {
+  return propose_hairline(face, px_per_mm, Pose{}, cv::Mat(), opt);
 }
 
 }  // namespace smp

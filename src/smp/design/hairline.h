@@ -1,6 +1,8 @@
-// The hairline an SMP practitioner would draw: mid-frontal point about 8 cm above the glabella
-// (7-10 cm), temporal points on the line of the outer eye corners, a soft transition zone, never
-// straight and never symmetric to the pixel.
+// The hairline an SMP practitioner would draw: the mid-frontal point about a third of the face's
+// height above the glabella (6-8 cm along the forehead's surface; mature higher, youthful lower),
+// temporal points on the line of the outer eye corners, a soft transition zone, never straight
+// and never symmetric to the pixel. Heights are measured along the forehead, which curves back,
+// and projected onto the photo with the head's pitch, so a chin-down head shows more forehead.
 #pragma once
 #include <opencv2/core.hpp>
 #include <string>
@@ -16,18 +18,30 @@ const char* to_string(HairlinePreset p);
 
 struct Hairline {
   std::vector<cv::Point2d> points;  // left temple -> mid-frontal -> right temple, image px
-  double mid_frontal_mm = 80;       // height of the mid-frontal point above the glabella
+  double mid_frontal_mm = 68;       // mid-frontal point above the glabella, along the forehead
   double transition_mm = 7;         // depth of the soft front zone
   HairlinePreset preset = HairlinePreset::kNatural;
 };
 
 struct HairlineOptions {
   HairlinePreset preset = HairlinePreset::kNatural;
-  double mid_frontal_mm = 0;  // 0: the preset's height
+  double mid_frontal_mm = 0;  // 0: from the preset and the face's own thirds
   unsigned seed = 1;
 };
 
-// From a face (landmarks), the scale and the head roll.
+// Height (mm, in the face plane) at which a point `surface_mm` above the glabella along the
+// forehead's midline appears on a photo of a head pitched by `pitch_deg` (> 0 chin up).
+double projected_forehead_mm(double surface_mm, double pitch_deg);
+
+// The head's outline from a head mask (CV_8U): the convex hull of its largest part, so a
+// highlight on a bald crown that a segmentation calls background is still head.
+cv::Mat head_outline(const cv::Mat& head8);
+
+// From a face (landmarks), the scale, the head's pose and its outline (CV_8U, photo size, may be
+// empty): the line is kept inside the head, below its top.
+Hairline propose_hairline(const Face& face, double px_per_mm, const Pose& pose,
+                          const cv::Mat& head_mask, const HairlineOptions& opt = {});
+// A frontal, upright head of unknown outline.
 Hairline propose_hairline(const Face& face, double px_per_mm, const HairlineOptions& opt = {});
 
 }  // namespace smp

@@ -1,6 +1,7 @@
 #include "smp/photo/compare.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <opencv2/calib3d.hpp>
 #include <opencv2/features2d.hpp>
@@ -257,6 +258,60 @@ cv::Mat lightness(const cv::Mat& bgr8) {
   return L;
 }
 
+// A warm or cool cast clips the bright skin's strongest channel (red under tungsten); scaling a
+// clipped value by the white-balance gain leaves blotches of the wrong hue. Clipped channels are
+// restored from the unclipped ones with the channel ratios of unclipped neighbours (the highlight
+// reconstruction raw converters do), so the gain then brings back the right colour. Fully blown
+// pixels carry no colour at all: they stay neutral. Returns the gained linear image.
+cv::Mat normalise_light(const cv::Mat& bgr8, const cv::Vec3d& gain) {
+  constexpr int kClip = 250;  // as in pair_means
+  cv::Mat lin = to_linear(bgr8);
+  cv::Mat unclipped8;
+  cv::inRange(bgr8, cv::Scalar(0, 0, 0), cv::Scalar(kClip - 1, kClip - 1, kClip - 1), unclipped8);
+  if (cv::countNonZero(unclipped8) < static_cast<int>(bgr8.total())) {
+    cv::Mat ok;
+    unclipped8.convertTo(ok, CV_32F, 1.0 / 255);
+    std::vector<cv::Mat> ch;
+    cv::split(lin, ch);
+    // Neighbourhood sums at a quarter of the size: a blown forehead can be a third of the face wide.
+    cv::Size small(std::max(1, cvRound(bgr8.cols * 0.25)), std::max(1, cvRound(bgr8.rows * 0.25)));
+    double sigma = std::max(3.0, 0.04 * std::max(small.width, small.height));
+    std::array<cv::Mat, 3> local;  // sum of each channel over unclipped neighbours
+    std::array<float, 3> global;   // ... and over the whole image, where no neighbour is near
+    for (int k = 0; k < 3; ++k) {
+      global[k] = static_cast<float>(cv::sum(ch[k].mul(ok))[0]);
+      cv::Mat s;
+      cv::resize(ch[k].mul(ok), s, small, 0, 0, cv::INTER_AREA);
+      cv::GaussianBlur(s, s, cv::Size(), sigma);
+      cv::resize(s, local[k], bgr8.size(), 0, 0, cv::INTER_LINEAR);
+    }
+    for (int y = 0; y < bgr8.rows; ++y) {
+      const auto* p = bgr8.ptr<cv::Vec3b>(y);
+      float* v[3] = {ch[0].ptr<float>(y), ch[1].ptr<float>(y), ch[2].ptr<float>(y)};
+      const float* l[3] = {local[0].ptr<float>(y), local[1].ptr<float>(y), local[2].ptr<float>(y)};
+      for (int x = 0; x < bgr8.cols; ++x) {
+        bool clip[3] = {p[x][0] >= kClip, p[x][1] >= kClip, p[x][2] >= kClip};
+        if (!clip[0] && !clip[1] && !clip[2]) continue;
+        if (clip[0] && clip[1] && clip[2]) {  // blown: no colour left, so neutral at the top gain
+          float w = static_cast<float>(std::max({gain[0], gain[1], gain[2]}));
+          for (int k = 0; k < 3; ++k) v[k][x] = w / static_cast<float>(gain[k]);
+          continue;
+        }
+        float ref = 0, lref = 0, gref = 0;
+        for (int k = 0; k < 3; ++k)
+          if (!clip[k]) ref += v[k][x], lref += l[k][x], gref += global[k];
+        bool near = lref > 1e-6f;
+        for (int k = 0; k < 3; ++k)
+          if (clip[k] && gref > 0)
+            v[k][x] = std::max(v[k][x], (near ? l[k][x] / lref : global[k] / gref) * ref);
+      }
+    }
+    cv::merge(ch, lin);
+  }
+  cv::multiply(lin, cv::Scalar(gain[0], gain[1], gain[2]), lin);
+  return lin;
+}
+
 Face transformed(const Face& f, const cv::Matx23d& m, cv::Point2d minus) {
   Face t = f;
   for (auto& p : t.landmarks) p = apply(m, p) - minus;
@@ -469,9 +524,7 @@ Comparison compare_photos(const cv::Mat& before, const cv::Mat& after, const Fac
       for (int k = 0; k < 3; ++k) c.light.gain[k] = pm.before[k] / std::max(1e-6, pm.after[k]);
     }
     if (opt.normalise_light) {
-      cv::Mat lin = to_linear(aligned);
-      cv::multiply(lin, cv::Scalar(c.light.gain[0], c.light.gain[1], c.light.gain[2]), lin);
-      aligned = to_srgb8(lin);
+      aligned = to_srgb8(normalise_light(aligned, c.light.gain));
     }
   }
 

@@ -148,19 +148,19 @@ cv::Mat anonymize(const cv::Mat& bgr8, const std::vector<Face>& faces, Anonymize
       if (!bar.empty()) cv::fillConvexPoly(out, bar, cv::Scalar(0, 0, 0), cv::LINE_AA);
       continue;
     }
-    // Face: a coarse mosaic (nothing of the features survives), softened so it reads as
-    // deliberate rather than broken.
+    // Face: a mosaic about six blocks across, blurred by half a block: no feature (eyes, brows,
+    // mouth) survives as a shape, only the skin tone, and it reads as deliberate, not broken.
     auto outline = face_outline(f);
     cv::Mat mask = cv::Mat::zeros(out.size(), CV_8U);
     cv::fillConvexPoly(mask, outline, 255);
     cv::Rect r = cv::boundingRect(outline) & cv::Rect(0, 0, out.cols, out.rows);
     if (r.area() <= 0) continue;
-    int block = std::max(4, r.width / 10);
+    int block = std::max(4, r.width / 6);
     cv::Mat small, mosaic;
     cv::resize(out(r), small, cv::Size(std::max(1, r.width / block), std::max(1, r.height / block)), 0, 0,
                cv::INTER_AREA);
     cv::resize(small, mosaic, r.size(), 0, 0, cv::INTER_NEAREST);
-    cv::GaussianBlur(mosaic, mosaic, cv::Size(), block / 4.0);
+    cv::GaussianBlur(mosaic, mosaic, cv::Size(), block / 2.0);
     mosaic.copyTo(out(r), mask(r));
   }
   return out;

@@ -1,6 +1,8 @@
 #include "smp/plan/plan.h"
 
 #include <algorithm>
+#include <array>
+#include <map>
 #include <cmath>
 #include <ctime>
 #include <opencv2/imgproc.hpp>
@@ -337,93 +339,304 @@ ViewMeasurement measure_view(const Analysis& a, const std::string& source, const
     else
       m.warnings.push_back(source + ": side view without a face; assumed the face looks left");
   }
+  // Where a point of the image (x, y; may lie outside the frame) falls: its zone, or -1 when it
+  // is forehead, temple, below the equator or a zone this view does not show.
+  auto classify = [&](int x, int y) -> int {
+    double dx = (x + 0.5 - sp.centre.x) / R;
+    double dy = (y + 0.5 - sp.centre.y) / R;
+    double r2 = dx * dx + dy * dy;
+    double z = std::sqrt(std::max(0.0, 1.0 - r2));  // towards the camera
+    double behind_mm = 0;
+    if (a.view == View::kFront) {
+      // Elevation of this point and of the hairline above it, on the sagittal arc.
+      double elev = std::atan2(-dy, std::max(z, 1e-6));
+      double hy = hairline_y.empty() ? sp.centre.y - R * std::sin(kHairlineElevationRad)
+                                     : hairline_y[std::clamp(x, 0, a.size.width - 1)];
+      double hdy = std::clamp((hy - sp.centre.y) / R, -1.0, 1.0);
+      double hz = std::sqrt(std::max(0.0, 1.0 - dx * dx - hdy * hdy));
+      double helev = std::atan2(-hdy, std::max(hz, 1e-6));
+      behind_mm = (elev - helev) * r_mm;
+      // Beside the hairline's ends it is temple: hair-bearing sides are not SMP zones here.
+      if (!hairline_y.empty() && (x < hl_x0 - 0.1 * R || x > hl_x1 + 0.1 * R)) return -1;
+    } else if (a.view == View::kTop) {
+      double forward = top_forehead_up ? -dy : dy;  // towards the forehead
+      double from_top = std::atan2(forward, std::max(z, 1e-6));
+      behind_mm = (M_PI / 2 - kHairlineElevationRad - from_top) * r_mm;
+    } else {
+      double forward = side_sign * -dx;
+      double elev = std::atan2(-dy, forward);  // 0 front, pi/2 top, pi back
+      if (elev < 0) return -1;                 // below the head's equator: not scalp we treat
+      behind_mm = (elev - kHairlineElevationRad) * r_mm;
+    }
+    if (behind_mm < 0) return -1;  // forehead
+    Zone zone = zone_at(behind_mm, g);
+    if (!view_shows(a.view, zone)) return -1;
+    return static_cast<int>(zone);
+  };
+  auto factor_at = [&](int x, int y) {
+    return area_factor((x + 0.5 - sp.centre.x) / R, (y + 0.5 - sp.centre.y) / R);
+  };
   std::map<Zone, double> px_sum;
   for (int y = 0; y < bald.rows; ++y) {
     const uint8_t* b = bald.ptr<uint8_t>(y);
     uint8_t* lab = m.zone_labels.ptr<uint8_t>(y);
-    double dy = (y + 0.5 - sp.centre.y) / R;
     for (int x = 0; x < bald.cols; ++x) {
       if (!b[x]) continue;
-      double dx = (x + 0.5 - sp.centre.x) / R;
-      double r2 = dx * dx + dy * dy;
-      double z = std::sqrt(std::max(0.0, 1.0 - r2));  // towards the camera
-      double behind_mm = 0;
-      if (a.view == View::kFront) {
-        // Elevation of this pixel and of the hairline above it, on the sagittal arc.
-        double elev = std::atan2(-dy, std::max(z, 1e-6));
-        double hy =
-            hairline_y.empty() ? sp.centre.y - R * std::sin(kHairlineElevationRad) : hairline_y[x];
-        double hdy = std::clamp((hy - sp.centre.y) / R, -1.0, 1.0);
-        double hz = std::sqrt(std::max(0.0, 1.0 - dx * dx - hdy * hdy));
-        double helev = std::atan2(-hdy, std::max(hz, 1e-6));
-        behind_mm = (elev - helev) * r_mm;
-        // Beside the hairline's ends it is temple: hair-bearing sides are not SMP zones here.
-        if (!hairline_y.empty() && (x < hl_x0 - 0.1 * R || x > hl_x1 + 0.1 * R)) continue;
-      } else if (a.view == View::kTop) {
-        double forward = top_forehead_up ? -dy : dy;  // towards the forehead
-        double from_top = std::atan2(forward, std::max(z, 1e-6));
-        behind_mm = (M_PI / 2 - kHairlineElevationRad - from_top) * r_mm;
-      } else {
-        double forward = side_sign * -dx;
-        double elev = std::atan2(-dy, forward);  // 0 front, pi/2 top, pi back
-        if (elev < 0) continue;                  // below the head's equator: not scalp we treat
-        behind_mm = (elev - kHairlineElevationRad) * r_mm;
-      }
-      if (behind_mm < 0) continue;  // forehead
-      Zone zone = zone_at(behind_mm, g);
-      if (!view_shows(a.view, zone)) continue;
-      px_sum[zone] += area_factor(dx, dy);
-      lab[x] = static_cast<uint8_t>(1 + static_cast<int>(zone));
+      int zi = classify(x, y);
+      if (zi < 0) continue;
+      px_sum[static_cast<Zone>(zi)] += factor_at(x, y);
+      lab[x] = static_cast<uint8_t>(1 + zi);
     }
   }
+  // The zones as this view would show them on the whole sphere, inside the frame or not: how
+  // much of each the photo holds, and how much of what it holds is bald.
+  std::map<Zone, double> expected, inside, inside_bald;
+  {
+    int x0 = static_cast<int>(std::floor(sp.centre.x - R)), x1 = static_cast<int>(sp.centre.x + R);
+    int y0 = static_cast<int>(std::floor(sp.centre.y - R)), y1 = static_cast<int>(sp.centre.y + R);
+    // A coarse grid is plenty for shares; it keeps a large head in a big photo cheap.
+    int step = std::max(1, static_cast<int>(R / 150));
+    for (int y = y0; y <= y1; y += step)
+      for (int x = x0; x <= x1; x += step) {
+        double dx = (x + 0.5 - sp.centre.x) / R, dy = (y + 0.5 - sp.centre.y) / R;
+        if (dx * dx + dy * dy >= 1.0) continue;
+        int zi = classify(x, y);
+        if (zi < 0) continue;
+        Zone zone = static_cast<Zone>(zi);
+        double f = area_factor(dx, dy);
+        expected[zone] += f;
+        if (x < 0 || y < 0 || x >= a.size.width || y >= a.size.height) continue;
+        inside[zone] += f;
+        if (bald.at<uint8_t>(y, x)) inside_bald[zone] += f;
+      }
+  }
   double px_per_cm2 = a.px_per_mm * a.px_per_mm * 100.0;
-  for (Zone z : {Zone::kHairline, Zone::kFrontal, Zone::kMid, Zone::kCrown})
-    if (view_shows(a.view, z)) m.zones_cm2[z] = px_sum[z] / px_per_cm2;
+  for (Zone z : {Zone::kHairline, Zone::kFrontal, Zone::kMid, Zone::kCrown}) {
+    if (!view_shows(a.view, z)) continue;
+    double share = expected[z] > 0 ? inside[z] / expected[z] : 0;
+    m.visible_share[z] = share;
+    m.measured_cm2[z] = px_sum[z] / px_per_cm2;
+    m.bare_share[z] = inside[z] > 0 ? inside_bald[z] / inside[z] : 0;
+    if (share < kMinVisibleShare) {
+      if (expected[z] > 0)
+        m.warnings.push_back(source + ": the " + to_string(z) + " zone is " +
+                             (share > 0.05 ? "mostly " : "") +
+                             "outside the photo (the head is cut off by the frame)");
+      continue;
+    }
+    m.zones_cm2[z] = m.measured_cm2[z];
+  }
+  // Hair on the head above the brows (eyebrows are hair in the parts map): none at all means a
+  // bald or shaved head, whatever the frame cuts off.
+  if (const Face* f = a.face(); f && !a.parts.empty()) {
+    int y_end = static_cast<int>(f->glabella().y - 20 * a.px_per_mm);
+    const cv::Mat& head = a.scalp.head_mask.empty() ? bald : a.scalp.head_mask;
+    double hair = 0, skin = 0;
+    for (int y = 0; y < std::min(y_end, a.size.height); ++y)
+      for (int x = 0; x < a.size.width; ++x) {
+        if (!head.at<uint8_t>(y, x)) continue;
+        double dx = (x + 0.5 - sp.centre.x) / R, dy = (y + 0.5 - sp.centre.y) / R;
+        if (dx * dx + dy * dy >= 1.1) continue;  // a neighbour's head, the background
+        uint8_t p = a.parts.at<uint8_t>(y, x);
+        hair += p == static_cast<uint8_t>(Part::kHair);
+        skin += p == static_cast<uint8_t>(Part::kSkin);
+      }
+    if (hair + skin > 0) m.hair_share_above_brows = hair / (hair + skin);
+  }
+  m.norwood_stage = a.scalp.norwood.stage;
   return m;
 }
 
+NorwoodRange norwood_from_views(const std::vector<ViewMeasurement>& views) {
+  for (const auto& v : views)
+    if (v.view == View::kTop && v.norwood_stage > 0)
+      return {v.norwood_stage, v.norwood_stage, "top photo " + v.source};
+  for (const auto& v : views) {
+    if (v.view == View::kTop || v.norwood_stage <= 0) continue;
+    if (v.hair_share_above_brows >= 0 && v.hair_share_above_brows < 0.05)
+      return {std::max(5, v.norwood_stage), 7,
+              v.source + " shows no hair on the head (a shaved head looks the same)"};
+    if (v.norwood_stage >= 5)
+      return {5, 7, v.source + " (a front or side photo cannot tell Norwood 5, 6 and 7 apart)"};
+    return {v.norwood_stage, v.norwood_stage, v.source};
+  }
+  return {};
+}
+
+Bounds typical_zone_area(Zone z) {
+  // The zone bands of ZoneGeometry on a 150-160 mm wide head, between the temples / the fringe.
+  switch (z) {
+    case Zone::kHairline:
+      return {35, 45};
+    case Zone::kFrontal:
+      return {70, 90};
+    case Zone::kMid:
+      return {75, 95};
+    case Zone::kCrown:
+      return {80, 120};
+    case Zone::kFull:
+      return {260, 350};
+    case Zone::kScar:
+      return {0, 0};
+  }
+  return {0, 0};
+}
+
+Bounds norwood_bald_share(int stage, Zone z) {
+  // Share of each zone that is bald at a stage (Hamilton-Norwood drawings): the hairline recedes
+  // first (2-3), the frontal scalp and the vertex follow (4-5), the bridge goes (6), and at 7
+  // the horseshoe fringe sits lower so the crown is larger than its typical band.
+  static const std::map<Zone, std::array<Bounds, 8>> table = {
+      {Zone::kHairline,
+       {{{0, 0}, {0, 0}, {0.2, 0.4}, {0.5, 0.8}, {1, 1}, {1, 1}, {1, 1}, {1, 1}}}},
+      {Zone::kFrontal,
+       {{{0, 0}, {0, 0}, {0, 0}, {0.1, 0.3}, {0.5, 0.8}, {0.8, 1}, {1, 1}, {1, 1}}}},
+      {Zone::kMid, {{{0, 0}, {0, 0}, {0, 0}, {0, 0}, {0.1, 0.3}, {0.4, 0.7}, {0.9, 1}, {1, 1}}}},
+      {Zone::kCrown,
+       {{{0, 0}, {0, 0}, {0, 0}, {0, 0}, {0.3, 0.6}, {0.6, 0.9}, {0.9, 1}, {1, 1.2}}}}};
+  auto it = table.find(z);
+  if (it == table.end()) return {0, 0};
+  return it->second[std::clamp(stage, 0, 7)];
+}
+
+std::optional<ZoneArea> estimate_zone(Zone z, const NorwoodRange& n) {
+  if (!n.known()) return std::nullopt;
+  Bounds typ = typical_zone_area(z);
+  double lo = 1e9, hi = 0;
+  for (int s = n.low; s <= n.high; ++s) {
+    Bounds share = norwood_bald_share(s, z);
+    lo = std::min(lo, typ.low * share.low);
+    hi = std::max(hi, typ.high * share.high);
+  }
+  if (hi < 1.0) return std::nullopt;
+  ZoneArea e;
+  e.zone = z;
+  e.estimated = true;
+  e.low_cm2 = std::round(lo);
+  e.high_cm2 = std::round(hi);
+  e.area_cm2 = std::round((lo + hi) / 2);
+  std::string stage = n.low == n.high ? std::to_string(n.low)
+                                      : std::to_string(n.low) + "-" + std::to_string(n.high);
+  e.source = "estimate: Norwood " + stage + ", typical head (" + n.reason + ")";
+  return e;
+}
+
+namespace {
+
+std::string round_cm2(double v) {
+  return std::to_string(std::lround(v));
+}
+
+std::string ask_for_view(Zone z) {
+  return std::string("add a ") + (z == Zone::kHairline ? "front" : "top") +
+         " photo or give --area-cm2 " + to_string(z) + "=X";
+}
+
+}  // namespace
+
 std::vector<ZoneArea> pick_zones(const std::vector<ViewMeasurement>& views,
                                  const std::vector<Zone>& wanted,
-                                 std::vector<std::string>& warnings) {
+                                 std::vector<std::string>& warnings, const NorwoodRange& norwood) {
   std::vector<ZoneArea> measured;
   for (Zone z : {Zone::kHairline, Zone::kFrontal, Zone::kMid, Zone::kCrown}) {
     const ViewMeasurement* best = nullptr;
     for (const auto& v : views) {
       if (!v.zones_cm2.count(z)) continue;
+      // Best view first; then the one holding more of the zone in its frame; then scale.
       auto key = [&](const ViewMeasurement& m) {
-        return std::make_tuple(view_rank(z, m.view), m.scale_is_estimate ? 1 : 0, -m.px_per_mm);
+        double share = m.visible_share.count(z) ? m.visible_share.at(z) : 1.0;
+        return std::make_tuple(view_rank(z, m.view), share < kFullyVisibleShare ? 1 : 0,
+                               m.scale_is_estimate ? 1 : 0, -m.px_per_mm);
       };
       if (!best || key(v) < key(*best)) best = &v;
     }
     if (!best) continue;
-    measured.push_back(
-        {z, best->zones_cm2.at(z), std::string(to_string(best->view)) + " photo " + best->source});
+    ZoneArea za{z, best->zones_cm2.at(z),
+                std::string(to_string(best->view)) + " photo " + best->source};
+    double share = best->visible_share.count(z) ? best->visible_share.at(z) : 1.0;
+    if (share < kFullyVisibleShare) {
+      // Part of the zone is outside the frame: assume the unseen part like the seen part.
+      za.estimated = true;
+      za.low_cm2 = za.area_cm2;
+      za.area_cm2 = za.area_cm2 / std::max(share, kMinVisibleShare);
+      za.high_cm2 = za.area_cm2;
+      za.source += " (" + std::to_string(std::lround(share * 100)) +
+                   " % in the frame, extrapolated)";
+      warnings.push_back(std::string(zone_title(z)) + ": only " +
+                         std::to_string(std::lround(share * 100)) + " % of it is in " +
+                         best->source + "; " + round_cm2(za.low_cm2) + "-" +
+                         round_cm2(za.high_cm2) +
+                         " cm² extrapolated: a photo showing the whole head gives a measured "
+                         "area");
+    }
+    measured.push_back(za);
   }
   auto find = [&](Zone z) -> const ZoneArea* {
     for (auto& m : measured)
       if (m.zone == z) return &m;
     return nullptr;
   };
+  std::string stage_text =
+      norwood.low == norwood.high
+          ? "Norwood " + std::to_string(norwood.low)
+          : "Norwood " + std::to_string(norwood.low) + "-" + std::to_string(norwood.high);
+  // A zone no photo shows: estimated when the stage (or the client's request) says it is
+  // treated; always with a warning that names the photo that would measure it.
+  auto estimate_missing = [&](Zone z, bool asked) -> std::optional<ZoneArea> {
+    std::optional<ZoneArea> e = estimate_zone(z, norwood);
+    if (!e && asked) {
+      Bounds typ = typical_zone_area(z);
+      e = ZoneArea{z, std::round((typ.low + typ.high) / 2), "estimate: typical area", true,
+                   typ.low, typ.high};
+    }
+    if (e) {
+      warnings.push_back(std::string(zone_title(z)) +
+                         ": not visible in the photos; ESTIMATED at " + round_cm2(e->low_cm2) +
+                         "-" + round_cm2(e->high_cm2) + " cm² from " +
+                         (norwood.known() && e->source.rfind("estimate: Norwood", 0) == 0
+                              ? stage_text + " (" + norwood.reason + ")"
+                              : std::string("a typical head")) +
+                         ", not measured: " + ask_for_view(z));
+    } else if (z == Zone::kCrown || !norwood.known()) {
+      warnings.push_back(std::string(zone_title(z)) + ": not visible in the photos" +
+                         (norwood.known() ? " and not expected bald at " + stage_text : "") +
+                         ", so not quoted; a top photo shows whether it thins too (" +
+                         ask_for_view(z) + ")");
+    }
+    return e;
+  };
   std::vector<ZoneArea> out;
   bool want_full = std::find(wanted.begin(), wanted.end(), Zone::kFull) != wanted.end();
   if (want_full) {
     ZoneArea full{Zone::kFull, 0, ""};
-    for (auto& m : measured) {
-      full.area_cm2 += m.area_cm2;
-      full.source += (full.source.empty() ? "" : " + ") + std::string(to_string(m.zone));
+    std::string parts;
+    for (Zone z : {Zone::kHairline, Zone::kFrontal, Zone::kMid, Zone::kCrown}) {
+      std::optional<ZoneArea> part;
+      if (const ZoneArea* m = find(z))
+        part = *m;
+      else
+        part = estimate_missing(z, true);
+      if (!part) continue;
+      full.area_cm2 += part->area_cm2;
+      full.low_cm2 += part->low();
+      full.high_cm2 += part->high();
+      full.estimated |= part->estimated;
+      parts += (parts.empty() ? "" : " + ") + std::string(to_string(z)) +
+               (part->estimated ? " (estimated)" : "");
     }
-    full.source = "sum of " + (full.source.empty() ? std::string("nothing") : full.source);
-    for (Zone z : {Zone::kHairline, Zone::kFrontal, Zone::kMid, Zone::kCrown})
-      if (!find(z))
-        warnings.push_back(std::string("full head: the ") + to_string(z) +
-                           " is not visible in the photos given; add a " +
-                           (z == Zone::kHairline ? "front" : "top") + " photo or give --area-cm2");
+    full.source = "sum of " + (parts.empty() ? std::string("nothing") : parts);
+    if (!full.estimated) full.low_cm2 = full.high_cm2 = 0;
     out.push_back(full);
   }
   for (auto& m : measured) {
     if (want_full) break;
     bool asked = std::find(wanted.begin(), wanted.end(), m.zone) != wanted.end();
     if (wanted.empty() ? m.area_cm2 >= 1.0 : asked) out.push_back(m);
+  }
+  if (wanted.empty() && !views.empty()) {
+    for (Zone z : {Zone::kHairline, Zone::kFrontal, Zone::kMid, Zone::kCrown})
+      if (!find(z))
+        if (auto e = estimate_missing(z, false)) out.push_back(*e);
   }
   for (Zone z : wanted) {
     if (z == Zone::kFull) continue;
@@ -435,10 +648,11 @@ std::vector<ZoneArea> pick_zones(const std::vector<ViewMeasurement>& views,
       continue;
     }
     if (!find(z))
-      warnings.push_back(std::string(to_string(z)) + ": not visible in the photos given; add a " +
-                         (z == Zone::kHairline ? "front" : "top") + " photo or give --area-cm2 " +
-                         to_string(z) + "=X");
+      if (auto e = estimate_missing(z, true)) out.push_back(*e);
   }
+  // In head order, front to back.
+  std::stable_sort(out.begin(), out.end(),
+                   [](const ZoneArea& p, const ZoneArea& q) { return p.zone < q.zone; });
   return out;
 }
 
@@ -557,12 +771,16 @@ Quote make_quote(const std::vector<ZoneArea>& zones, int sessions, const PriceBo
     PriceRange rate = book.per_cm2, price;
     auto zp = book.zones.find(to_string(z.zone));
     std::string what =
-        std::string(zone_title(z.zone)) + ", " + std::to_string(std::lround(z.area_cm2)) + " cm²";
+        std::string(zone_title(z.zone)) + ", " +
+        (z.estimated ? std::to_string(std::lround(z.low())) + "-" +
+                           std::to_string(std::lround(z.high())) + " cm² (estimated)"
+                     : std::to_string(std::lround(z.area_cm2)) + " cm²");
     if (zp != book.zones.end() && zp->second.flat) {
       price = *zp->second.flat;
     } else {
       if (zp != book.zones.end() && zp->second.per_cm2) rate = *zp->second.per_cm2;
-      price = {rate.low * z.area_cm2, rate.high * z.area_cm2};
+      // An estimated area quotes its whole range: low rate on the low area, high on the high.
+      price = {rate.low * z.low(), rate.high * z.high()};
     }
     // Each line in round figures too, rounded outwards, so the lines add up to the subtotal.
     price = {std::floor(price.low / book.round_to) * book.round_to,
@@ -598,6 +816,8 @@ Plan make_plan(const PlanInput& in, const PriceBook& book) {
   p.client_name = in.client_name;
   p.zones = in.zones;
   p.warnings = in.warnings;
+  p.norwood = in.norwood;
+  for (const auto& z : p.zones) p.has_estimates |= z.estimated;
   if (p.zones.empty())
     throw UsageError(
         "nothing to plan: no treated zone (give photos showing the bald scalp, or "
@@ -665,12 +885,23 @@ nlohmann::json to_json(const Plan& p, const PriceBook& book) {
   j["client"] = p.client_name;
   json zones = json::array();
   for (const auto& z : p.zones)
-    zones.push_back({{"name", to_string(z.zone)},
-                     {"title", zone_title(z.zone)},
-                     {"area_cm2", r1(z.area_cm2)},
-                     {"source", z.source}});
+  {
+    json zj = {{"name", to_string(z.zone)},
+               {"title", zone_title(z.zone)},
+               {"area_cm2", r1(z.area_cm2)},
+               {"estimated", z.estimated},
+               {"source", z.source}};
+    if (z.estimated) {
+      zj["low_cm2"] = r1(z.low());
+      zj["high_cm2"] = r1(z.high());
+    }
+    zones.push_back(zj);
+  }
   j["zones"] = zones;
   j["total_area_cm2"] = r1(p.total_area_cm2);
+  j["area_is_estimate"] = p.has_estimates;
+  if (p.norwood.known())
+    j["norwood"] = {{"low", p.norwood.low}, {"high", p.norwood.high}, {"reason", p.norwood.reason}};
   json sessions = json::array();
   for (const auto& s : p.sessions.sessions)
     sessions.push_back({{"number", s.number},

@@ -33,10 +33,20 @@ const char* to_string(Zone z);
 Zone parse_zone(const std::string& name);  // throws UsageError
 const char* zone_title(Zone z);            // "Hairline", "Crown (vertex)" ...
 
+struct Bounds {
+  double low, high;
+};
+
 struct ZoneArea {
   Zone zone = Zone::kFull;
   double area_cm2 = 0;
   std::string source;  // "front photo a.jpg", "given (--area-cm2)"
+  // Not measured: estimated from the Norwood stage and typical areas, or extrapolated where the
+  // photo cuts the zone off. The quote then spans low_cm2..high_cm2 instead of area_cm2.
+  bool estimated = false;
+  double low_cm2 = 0, high_cm2 = 0;
+  double low() const { return estimated ? low_cm2 : area_cm2; }
+  double high() const { return estimated ? high_cm2 : area_cm2; }
 };
 
 // Plain area of a 0/255 mask at a known scale, no curvature: pixels / (px_per_mm² · 100).
@@ -69,27 +79,57 @@ struct ViewMeasurement {
   View view = View::kFront;
   double px_per_mm = 0;
   bool scale_is_estimate = false;
-  std::map<Zone, double> zones_cm2;  // only the zones this view can show
-  cv::Mat zone_labels;               // CV_8U: 0 none, 1 + Zone
+  std::map<Zone, double> zones_cm2;  // only the zones this view can show (and the frame holds)
+  // Share of each zone's surface (as this view would see it) that lies inside the photo: a head
+  // cut off by the frame shows only part of a zone. Below kMinVisibleShare the zone is not
+  // measured from this view; between that and kFullyVisibleShare it is extrapolated.
+  std::map<Zone, double> visible_share;
+  std::map<Zone, double> measured_cm2;  // bald surface seen, before any extrapolation
+  std::map<Zone, double> bare_share;    // bald share of the zone's visible surface
+  double hair_share_above_brows = -1;   // front / side with a face: hair / (hair + skin), -1 n/a
+  int norwood_stage = 0;                // the analysis' stage from this view (0: none)
+  cv::Mat zone_labels;                  // CV_8U: 0 none, 1 + Zone
   std::vector<std::string> warnings;
 };
+inline constexpr double kMinVisibleShare = 0.5;
+inline constexpr double kFullyVisibleShare = 0.9;
 
 // Front: hairline and frontal (the crown is out of sight). Top: frontal, mid, crown (forehead
 // towards the bottom of the image unless `top_forehead_up`). Side: mid and crown.
 ViewMeasurement measure_view(const Analysis& a, const std::string& source,
                              const ZoneGeometry& g = {}, bool top_forehead_up = false);
 
+// The Norwood stage a plan assumes for the zones no photo shows, as a range (a front photo
+// cannot tell 5, 6 and 7 apart). 0..0: unknown.
+struct NorwoodRange {
+  int low = 0, high = 0;
+  std::string reason;  // "given (--norwood)", "top photo t.jpg", "front photo: no hair visible"
+  bool known() const { return low > 0; }
+};
+// From the photos: a top view's stage wins; a front view whose head shows no hair above the
+// brows is read as 5-7 (a shaved head looks the same, hence a range); else the front's stage.
+NorwoodRange norwood_from_views(const std::vector<ViewMeasurement>& views);
+
+// Typical treated surface of a zone when it is fully bald, on an adult head (cm²); and the
+// share of it that is bald at a Norwood stage (low, high). Together: the estimate for a zone the
+// photos cannot show.
+Bounds typical_zone_area(Zone z);
+Bounds norwood_bald_share(int stage, Zone z);
+// Zero when the stage leaves that zone with hair; flagged `estimated` with a range otherwise.
+std::optional<ZoneArea> estimate_zone(Zone z, const NorwoodRange& n);
+
 // One area per zone, each from the view that shows it best (hairline: front; frontal, mid,
 // crown: top, then side / front), never counted twice. `wanted` empty: every measured zone
-// larger than 1 cm². `full` in `wanted` merges hairline..crown into one zone.
+// larger than 1 cm², plus the zones no photo shows that the Norwood range says are bald
+// (estimated, each with a warning asking for a top photo or --area-cm2); a zone asked for in
+// `wanted` and not shown is estimated too (its typical area when the stage says it has hair).
+// `full` in `wanted` merges hairline..crown into one zone (estimated if any part is).
 std::vector<ZoneArea> pick_zones(const std::vector<ViewMeasurement>& views,
                                  const std::vector<Zone>& wanted,
-                                 std::vector<std::string>& warnings);
+                                 std::vector<std::string>& warnings,
+                                 const NorwoodRange& norwood = {});
 
 // Plausible area of a zone (cm²): outside -> a warning in the report.
-struct Bounds {
-  double low, high;
-};
 Bounds plausible_area(Zone z);
 inline constexpr double kWholeScalpCm2 = 775;
 
@@ -173,6 +213,7 @@ struct PlanInput {
   // is due (a window). Empty: the clinic's rule of thumb, 4-6 years.
   std::optional<std::pair<double, double>> touch_up_years;
   std::string touch_up_source;  // "fading model" ...
+  NorwoodRange norwood;          // what the estimated zones assume (reported)
   std::vector<std::string> warnings;
 };
 
@@ -180,6 +221,8 @@ struct Plan {
   std::string client_name;
   std::vector<ZoneArea> zones;
   double total_area_cm2 = 0;
+  bool has_estimates = false;  // some zone is estimated: the quote says so
+  NorwoodRange norwood;
   SessionPlan sessions;
   Quote quote;
   std::vector<ScheduleEvent> schedule;

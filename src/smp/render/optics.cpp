@@ -61,6 +61,8 @@ struct Dot {
   float R, inv_fs, sigma;
   float nx, ny;  // unit minor axis (foreshortened direction)
   float scale;   // mass normalisation: coverage = scale * profile
+  float h_inv2s2;  // halo: 1 / (2 sigma²), px (foreshortened frame)
+  float h_scale;   // halo mass normalisation: coverage = h_scale * exp(-r² h_inv2s2)
   int x0, y0, x1, y1;  // footprint, inclusive, clipped to the image
   cv::Vec3f alpha;     // 1 - transmittance of the core, per channel (B, G, R)
 };
@@ -71,6 +73,21 @@ inline float profile(const Dot& d, int x, int y) {
   float b = -dx * d.ny + dy * d.nx;
   float r = std::sqrt(a * a + b * b);
   return phi()((d.R - r) / d.sigma);
+}
+
+inline float halo(const Dot& d, int x, int y) {
+  float dx = x - d.cx, dy = y - d.cy;
+  float a = (dx * d.nx + dy * d.ny) * d.inv_fs;
+  float b = -dx * d.ny + dy * d.nx;
+  float e = (a * a + b * b) * d.h_inv2s2;
+  return e < 12.0f ? std::exp(-e) : 0.0f;
+}
+
+// Share of the dot's darkening at (x, y): the core disc and its scattered halo.
+inline float coverage(const Dot& d, int x, int y) {
+  float c = d.scale * profile(d, x, y);
+  if (d.h_scale > 0) c += d.h_scale * halo(d, x, y);
+  return std::min(1.0f, c);
 }
 
 float smoothstep(float e0, float e1, float x) {
@@ -145,19 +162,30 @@ cv::Mat render_impressions(const cv::Mat& bgr8, const std::vector<Impression>& i
       d.inv_fs = 1.0f / fs;
       d.nx = std::cos(imp.axis_rad);
       d.ny = std::sin(imp.axis_rad);
-      float ext = d.R + 3.0f * d.sigma + 1.0f;
+      // The halo, blurred like the disc by the pixel and the camera.
+      float hs = std::max(0.0f, pig.halo_sigma_mm) * imp.px_per_mm;
+      float hsig = std::sqrt(hs * hs + sigma_p2 / fs + cam2 / fs);
+      const bool with_halo = pig.halo_mass > 0 && hs > 0;
+      d.h_inv2s2 = with_halo ? 1.0f / (2 * hsig * hsig) : 0.0f;
+      float ext = std::max(d.R + 3.0f * d.sigma, with_halo ? 3.2f * hsig : 0.0f) + 1.0f;
       d.x0 = std::max(0, static_cast<int>(std::floor(d.cx - ext)));
       d.x1 = std::min(W - 1, static_cast<int>(std::ceil(d.cx + ext)));
       d.y0 = std::max(0, static_cast<int>(std::floor(d.cy - ext)));
       d.y1 = std::min(H - 1, static_cast<int>(std::ceil(d.cy + ext)));
       float mass = static_cast<float>(M_PI) * (d.R * d.R + sigma_e * sigma_e) * fs;
-      // Normalise over the unclipped footprint so dots at the photo's edge are not darker.
-      double sum = 0;
+      // Normalise over the unclipped footprint so dots at the photo's edge are not darker, and
+      // so the darkening of a dot does not depend on where it falls on the pixel grid.
+      double sum = 0, hsum = 0;
       int ux0 = static_cast<int>(std::floor(d.cx - ext)), ux1 = static_cast<int>(std::ceil(d.cx + ext));
       int uy0 = static_cast<int>(std::floor(d.cy - ext)), uy1 = static_cast<int>(std::ceil(d.cy + ext));
+      d.h_scale = 0;
       for (int y = uy0; y <= uy1; ++y)
-        for (int x = ux0; x <= ux1; ++x) sum += profile(d, x, y);
+        for (int x = ux0; x <= ux1; ++x) {
+          sum += profile(d, x, y);
+          if (with_halo) hsum += halo(d, x, y);
+        }
       d.scale = sum > 1e-9 ? static_cast<float>(mass / sum) : 0.0f;
+      d.h_scale = with_halo && hsum > 1e-9 ? static_cast<float>(pig.halo_mass * mass / hsum) : 0.0f;
       for (int c = 0; c < 3; ++c) {
         float t = std::exp(-pig.od[c] * imp.density * imp.tint[c]);
         d.alpha[c] = 1.0f - std::max(pig.min_transmittance, t);
@@ -228,7 +256,7 @@ cv::Mat render_impressions(const cv::Mat& bgr8, const std::vector<Impression>& i
             for (int y = std::max(ry0, d.y0); y <= std::min(ry1, d.y1); ++y) {
               cv::Vec3f* t = T.data() + static_cast<size_t>(y - ry0) * bw;
               for (int x = d.x0; x <= d.x1; ++x) {
-                float cov = std::min(1.0f, d.scale * profile(d, x, y));
+                float cov = coverage(d, x, y);
                 if (cov <= 1e-5f) continue;
                 t[x - bx0][0] *= 1.0f - cov * d.alpha[0];
                 t[x - bx0][1] *= 1.0f - cov * d.alpha[1];

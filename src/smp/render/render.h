@@ -24,6 +24,12 @@ struct Pigment {
   cv::Vec3f od{1.95f, 2.10f, 2.20f};
   // Smallest transmittance of a dot's core, whatever the concentration: never pure black.
   float min_transmittance = 0.08f;
+  // Light scattered in the dermis spreads part of each dot's shadow into a faint Gaussian halo
+  // around it: together the halos give treated scalp the even grey shadow of a shaved head,
+  // with the dots as fine stipple on top. Sigma on the skin (mm), and the halo's darkening
+  // (mass) as a share of the dot's own. 0 turns it off.
+  float halo_sigma_mm = 0.45f;
+  float halo_mass = 1.0f;
 };
 
 // One needle impression (a "dot"), where the practitioner put it.

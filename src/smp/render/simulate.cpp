@@ -37,21 +37,23 @@ ShadeChoice choose_shade(const Analysis& a, const Design& d, const SimulateOptio
     L = d.shade_L;
     s.source = "design";
   }
-  const HairShade& hs = a.scalp.hair_shade;
-  if (!L && hs.found && hs.L < skin.L - 12) {
-    L = hs.L;
-    s.source = "hair";
-  }
-  if (L) {
-    // A full-strength dot should read as this L* on this skin: transmittance = Y ratio.
-    double t = luminance_of_L(std::min(*L, skin.L - 3)) / std::max(1e-4, luminance_of_L(skin.L));
-    s.concentration = std::clamp(-std::log(std::max(1e-4, t)) / od, 0.12, 1.0);
-  } else {
-    // No hair to match: lighter skin takes a more diluted pigment, dark skin the full shade.
+  if (!L) {
+    // A dot reads like a follicle: well darker than the skin. Light skin takes a more diluted
+    // shade (a dot core near L* 28 on L* 65 skin), dark skin the full one; the client's own
+    // hair, where there is some, pulls the shade towards it (blond or grey hair: lighter dots).
     s.source = "skin";
-    s.concentration = std::clamp(1.0 - (skin.L - 35.0) / 40.0 * 0.4, 0.55, 1.0);
+    double core = 0.35 * skin.L + 5.0;
+    const HairShade& hs = a.scalp.hair_shade;
+    if (hs.found && hs.L < skin.L - 8) {
+      core = 0.5 * core + 0.5 * (hs.L - 12.0);
+      s.source = "hair";
+    }
+    L = std::clamp(core, 12.0, std::max(12.0, skin.L - 20.0));
   }
-  double t = std::max<double>(pig.min_transmittance, std::exp(-od * s.concentration));
+  // A full-strength dot should read as this L* on this skin: transmittance = Y ratio.
+  double t = luminance_of_L(std::min(*L, skin.L - 3)) / std::max(1e-4, luminance_of_L(skin.L));
+  s.concentration = std::clamp(-std::log(std::max(1e-4, t)) / od, 0.12, 1.0);
+  t = std::max<double>(pig.min_transmittance, std::exp(-od * s.concentration));
   s.target_L = 116.0 * std::cbrt(luminance_of_L(skin.L) * t) - 16.0;
   return s;
 }

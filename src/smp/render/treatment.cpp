@@ -44,6 +44,37 @@ void fill_polygon(cv::Mat& mask, const std::vector<cv::Point2d>& poly, double s,
   cv::fillPoly(mask, std::vector<std::vector<cv::Point>>{pts}, cv::Scalar(value), cv::LINE_8);
 }
 
+// Fills the holes of `mask` (regions it encloses): highlights, moles, specks. Hair enclosed by
+// the scalp is filled only when smaller than `max_hair_px` (a tuft is no reason to skip SMP).
+cv::Mat fill_holes(const cv::Mat& mask, const cv::Mat& hair, double max_hair_px) {
+  cv::Mat inv = ~mask, cc, stats, cent;
+  int n = cv::connectedComponentsWithStats(inv, cc, stats, cent, 4, CV_32S);
+  std::vector<uint8_t> fill(n, 1);
+  fill[0] = 0;
+  for (int i = 1; i < n; ++i) {
+    int x = stats.at<int>(i, cv::CC_STAT_LEFT), y = stats.at<int>(i, cv::CC_STAT_TOP);
+    int w = stats.at<int>(i, cv::CC_STAT_WIDTH), h = stats.at<int>(i, cv::CC_STAT_HEIGHT);
+    if (x == 0 || y == 0 || x + w == mask.cols || y + h == mask.rows) fill[i] = 0;
+  }
+  std::vector<int> hair_px(n, 0);
+  for (int y = 0; y < mask.rows; ++y) {
+    const int* c = cc.ptr<int>(y);
+    const uint8_t* hr = hair.ptr<uint8_t>(y);
+    for (int x = 0; x < mask.cols; ++x)
+      if (hr[x]) hair_px[c[x]]++;
+  }
+  for (int i = 1; i < n; ++i)
+    if (hair_px[i] > 0.5 * stats.at<int>(i, cv::CC_STAT_AREA) && stats.at<int>(i, cv::CC_STAT_AREA) > max_hair_px) fill[i] = 0;
+  cv::Mat out = mask.clone();
+  for (int y = 0; y < mask.rows; ++y) {
+    const int* c = cc.ptr<int>(y);
+    uint8_t* o = out.ptr<uint8_t>(y);
+    for (int x = 0; x < mask.cols; ++x)
+      if (fill[c[x]]) o[x] = 255;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::optional<Hairline> effective_hairline(const Analysis& a, const Design& d,
@@ -57,7 +88,7 @@ std::optional<Hairline> effective_hairline(const Analysis& a, const Design& d,
     ho.preset = preset.value_or(a.hairline ? a.hairline->preset : HairlinePreset::kNatural);
     ho.mid_frontal_mm = d.mid_frontal_mm.value_or(0);
     ho.seed = opt.seed;
-    h = propose_hairline(*a.face(), a.px_per_mm, ho);
+    h = propose_hairline(*a.face(), a.px_per_mm, a.pose, a.scalp.head_mask, ho);
   }
   if (h && d.transition_mm) h->transition_mm = *d.transition_mm;
   return h;
@@ -132,7 +163,16 @@ TreatmentMap build_treatment_map(const Analysis& a, const Design& design,
   // thinning hair around it.
   // With a face, the hairline cuts the forehead off the skin; without one (top views) only the
   // analysis' bald scalp is treated, since forehead and scalp cannot be told apart.
-  cv::Mat scalp = ((face || cv::countNonZero(bald) == 0) ? (bald | skin) : bald) & head;
+  cv::Mat scalp;
+  if (face) {
+    // Inside the head's outline everything that is not hair: a specular highlight on a bald
+    // crown may be labelled background by the parts map, but it is scalp.
+    head = head_outline(head);
+    scalp = head & ~hair;
+  } else {
+    scalp = (cv::countNonZero(bald) == 0 ? (bald | skin) : bald) & head;
+  }
+  scalp = fill_holes(scalp, hair, 1.0 / (mm_per_cell * mm_per_cell) * 100.0);
   int rim = std::max(1, cvRound(8.0 / mm_per_cell));
   cv::Mat near;
   cv::dilate(scalp, near, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * rim + 1, 2 * rim + 1)));

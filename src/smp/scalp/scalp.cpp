@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <opencv2/imgproc.hpp>
 
 #include "smp/scalp/parts.h"
@@ -14,21 +15,127 @@ constexpr uint8_t kSkin = static_cast<uint8_t>(Part::kSkin);
 constexpr uint8_t kHair = static_cast<uint8_t>(Part::kHair);
 constexpr uint8_t kBg = static_cast<uint8_t>(Part::kBackground);
 
-// Pixels on the scalp side of a line: the natural hairline, perpendicular to the face's up
-// direction (so a tilted head is handled), `mm` above the glabella.
-cv::Mat above_line(cv::Size size, const Face& f, double px_per_mm, double mm) {
-  cv::Point2d eyes = f.right_pupil() - f.left_pupil();
-  double n = std::max(1e-6, cv::norm(eyes));
-  cv::Point2d up(eyes.y / n, -eyes.x / n);  // eyes rotated by -90°: towards the top of the head
-  cv::Point2d o = f.glabella() + up * (mm * px_per_mm);
+// The forehead's midline profile: it leaves the glabella leaning back a little and curves back
+// over the frontal bone (a sagittal radius of about 11 cm on an adult skull). Returns the height
+// on the photo of a point `s_mm` along the forehead, for a head pitched by `pitch_deg` (chin up
+// > 0 turns the top of the head away and brings the hairline down on the photo).
+double projected_forehead_mm(double s_mm, double pitch_deg) {
+  constexpr double R = 110, lean = 10 * M_PI / 180;
+  const double y = R * (std::sin(lean + s_mm / R) - std::sin(lean));
+  const double z = R * (std::cos(lean) - std::cos(lean + s_mm / R));
+  const double p = std::clamp(pitch_deg, -35.0, 35.0) * M_PI / 180;
+  return y * std::cos(p) - z * std::sin(p);
+}
+
+// The face's own frame: x along the eyes (pupils), `up` perpendicular towards the top of the
+// head (so a rolled head is handled), origin at the glabella.
+struct FaceFrame {
+  cv::Point2d o, ex, up;
+  double half_w;  // half the distance of the outer eye corners, px
+  explicit FaceFrame(const Face& f) {
+    cv::Point2d eyes = f.right_pupil() - f.left_pupil();
+    double n = std::max(1e-6, cv::norm(eyes));
+    ex = eyes / n;
+    up = cv::Point2d(ex.y, -ex.x);
+    o = f.glabella();
+    half_w = std::max(1.0, 0.5 * cv::norm(f.landmarks[45] - f.landmarks[36]));
+  }
+  double u(cv::Point2d p) const { return (p - o).dot(ex) / half_w; }
+  double h(cv::Point2d p) const { return (p - o).dot(up); }
+};
+
+// Pixels above where a natural hairline sits: `mm` along the forehead in the middle, recessed a
+// little towards the temples, then down to the sideburns beyond the outer eye corners (the
+// temples of a bald head are scalp too; the forehead never is).
+cv::Mat above_natural_hairline(cv::Size size, const Face& f, double px_per_mm, double mm,
+                               double pitch_deg) {
+  FaceFrame fr(f);
+  const double mid = projected_forehead_mm(mm, pitch_deg) * px_per_mm;
+  const double low = 18 * px_per_mm;  // the temporal hair meets the sideburns about brow-high
+  auto line_h = [&](double u) {
+    double a = std::abs(u);
+    if (a <= 1) return mid * (1 - 0.18 * std::pow(a, 2.2));
+    double t = std::min(1.0, (a - 1) / 0.45);
+    return (1 - t) * mid * 0.82 + t * low;
+  };
+  // A table over u (a pow() per pixel of a 12 MP photo costs ~100 ms).
+  constexpr int kLut = 1024;
+  constexpr double kUMax = 4;
+  std::vector<double> lut(kLut + 1);
+  for (int i = 0; i <= kLut; ++i) lut[i] = line_h(kUMax * i / kLut);
   cv::Mat m(size, CV_8U);
   for (int y = 0; y < size.height; ++y) {
     uint8_t* p = m.ptr<uint8_t>(y);
-    // (p - o) . up > 0  <=>  above the line
-    double base = (y - o.y) * up.y - o.x * up.x;
-    for (int x = 0; x < size.width; ++x) p[x] = base + x * up.x > 0 ? 255 : 0;
+    for (int x = 0; x < size.width; ++x) {
+      cv::Point2d q(x, y);
+      int i = std::min(kLut, static_cast<int>(std::abs(fr.u(q)) * (kLut / kUMax)));
+      p[x] = fr.h(q) > lut[i] ? 255 : 0;
+    }
   }
   return m;
+}
+
+// Pixels on the scalp side of a straight line `mm` above the glabella (the brows' top).
+cv::Mat above_line(cv::Size size, const Face& f, double px_per_mm, double mm) {
+  FaceFrame fr(f);
+  cv::Mat m(size, CV_8U);
+  for (int y = 0; y < size.height; ++y) {
+    uint8_t* p = m.ptr<uint8_t>(y);
+    for (int x = 0; x < size.width; ++x) p[x] = fr.h(cv::Point2d(x, y)) > mm * px_per_mm ? 255 : 0;
+  }
+  return m;
+}
+
+// The scalp is a dome: a pixel near the head's silhouette covers more skin than one facing the
+// camera. Models the cranium as a sphere (`centre`, `radius` px) and returns the true area, in
+// px², under `mask` (the factor 1/cos of the surface's tilt is capped at 3.5: the last rim of
+// the silhouette is all guesswork).
+double dome_area_px(const cv::Mat& mask, cv::Point2d centre, double radius) {
+  if (radius <= 1) return cv::countNonZero(mask);
+  double sum = 0;
+  const double r2 = radius * radius, max_d2 = 1 - 1 / (3.5 * 3.5);
+  for (int y = 0; y < mask.rows; ++y) {
+    const uint8_t* m = mask.ptr<uint8_t>(y);
+    const double dy2 = (y - centre.y) * (y - centre.y);
+    for (int x = 0; x < mask.cols; ++x)
+      if (m[x]) {
+        double d2 = std::min(max_d2, ((x - centre.x) * (x - centre.x) + dy2) / r2);
+        sum += 1 / std::sqrt(1 - d2);
+      }
+  }
+  return sum;
+}
+
+// The cranium's sphere seen from the front: its half-width from the head's widest row above
+// the brows (65-95 mm: an adult's), its centre on the face's midline one radius below the top of
+// the head.
+void front_dome(const cv::Mat& head, const Face& f, double px_per_mm, cv::Point2d& centre,
+                double& radius) {
+  FaceFrame fr(f);
+  double widest = 0, top = 0;
+  // Walk the head pixels once (subsampled: this only needs a few mm of precision).
+  int step = std::max(1, static_cast<int>(px_per_mm));
+  std::map<int, std::pair<double, double>> rows;  // height bin -> lateral extent (px)
+  for (int y = 0; y < head.rows; y += step) {
+    const uint8_t* m = head.ptr<uint8_t>(y);
+    for (int x = 0; x < head.cols; x += step) {
+      if (!m[x]) continue;
+      cv::Point2d q(x, y);
+      double h = fr.h(q);
+      if (h < 10 * px_per_mm) continue;
+      double lat = (q - fr.o).dot(fr.ex);
+      int bin = static_cast<int>(h / (5 * px_per_mm));
+      auto it = rows.find(bin);
+      if (it == rows.end()) rows[bin] = {lat, lat};
+      else it->second = {std::min(it->second.first, lat), std::max(it->second.second, lat)};
+      if (std::abs(lat) < 20 * px_per_mm) top = std::max(top, h);
+    }
+  }
+  for (const auto& [bin, ext] : rows) widest = std::max(widest, ext.second - ext.first);
+  radius = std::clamp(0.5 * widest, 65 * px_per_mm, 95 * px_per_mm);
+  if (top <= 0) top = 90 * px_per_mm;
+  double c_h = std::max(0.0, top - radius);
+  centre = fr.o + fr.up * c_h;
 }
 
 // Removes islands smaller than `min_px` (parting lines, specks of forehead through a fringe).
@@ -102,10 +209,23 @@ const char* to_string(View v) {
 }
 
 NorwoodEstimate norwood_from_front_area(double a) {
-  // Bare scalp seen from the front above a natural hairline: a receding temple shows a few
-  // cm², a fully bald dome (stage 7) some 60-100 cm² in projection.
-  static const double edges[6] = {4, 10, 18, 28, 40, 55};
+  // Bare scalp seen from the front above a natural hairline, on the dome (not in projection):
+  // a receding temple shows a few cm², a fully bald head (stage 7) well over 150 cm².
+  static const double edges[6] = {4, 12, 30, 55, 85, 120};
   return from_bins(a, edges, 0.8);
+}
+
+NorwoodEstimate norwood_from_front(double bald_area_cm2, double scalp_share) {
+  // From the front, the bare share of the scalp above the natural hairline tells a receding
+  // front (2-3) from a bare top (5-7) better than the area alone, which depends on how much
+  // of the top the camera sees; the area still guards against specks.
+  static const double edges[6] = {0.05, 0.14, 0.3, 0.48, 0.66, 0.84};
+  NorwoodEstimate by_share = from_bins(scalp_share, edges, 0.75);
+  NorwoodEstimate by_area = norwood_from_front_area(bald_area_cm2);
+  NorwoodEstimate e = by_share;
+  if (by_area.stage < e.stage - 1) e.stage = by_area.stage + 1;  // little bare skin: not bald
+  if (e.stage != by_share.stage) e.confidence = 0.4;
+  return e;
 }
 
 NorwoodEstimate norwood_from_top_share(double s) {
@@ -124,9 +244,16 @@ Scalp analyze_scalp(const ScalpInput& in) {
   double min_px = std::max(4.0, o.min_island_cm2 * px_per_cm2);
   cv::Mat face_skin;
   cv::Mat head_hair = hair.clone();
+  cv::Point2d dome_c(0, 0);
+  double dome_r = 0;  // 0: no dome correction
+  int scalp_px = 0;
   if (in.face) {
     const Face& f = *in.face;
-    s.bald_mask = drop_small(skin & above_line(skin.size(), f, in.px_per_mm, o.natural_hairline_mm), min_px);
+    const double pitch = estimate_pose(f, skin.size()).pitch;
+    cv::Mat above = above_natural_hairline(skin.size(), f, in.px_per_mm, o.natural_hairline_mm, pitch);
+    s.bald_mask = drop_small(skin & above, min_px);
+    scalp_px = cv::countNonZero(s.head_mask & above);
+    front_dome(s.head_mask, f, in.px_per_mm, dome_c, dome_r);
     // Face skin: the cheeks and nose from the landmarks.
     face_skin = cv::Mat::zeros(skin.size(), CV_8U);
     std::vector<cv::Point> cheeks;
@@ -142,10 +269,18 @@ Scalp analyze_scalp(const ScalpInput& in) {
   } else {
     s.bald_mask = drop_small(skin, min_px);
     face_skin = skin;
+    // Seen from above, the head's outline is its widest circle: the dome's sphere.
+    cv::Rect bb = cv::boundingRect(s.head_mask);
+    if (bb.width >= 8 && bb.height >= 8) {
+      dome_c = cv::Point2d(bb.x + bb.width / 2.0, bb.y + bb.height / 2.0);
+      dome_r = 0.5 * std::max(bb.width, bb.height);
+    }
+    scalp_px = cv::countNonZero(s.head_mask);
   }
-  s.bald_area_cm2 = px_per_cm2 > 0 ? cv::countNonZero(s.bald_mask) / px_per_cm2 : 0;
+  s.bald_area_cm2 = px_per_cm2 > 0 ? dome_area_px(s.bald_mask, dome_c, dome_r) / px_per_cm2 : 0;
   int head_px = cv::countNonZero(s.head_mask);
   s.bald_share = head_px > 0 ? double(cv::countNonZero(s.bald_mask)) / head_px : 0;
+  s.scalp_share = scalp_px > 0 ? std::min(1.0, double(cv::countNonZero(s.bald_mask)) / scalp_px) : 0;
 
   // Hair shade: prefer hair on the head; a bald man with a beard still has a shade to match.
   const int min_hair = std::max(30, static_cast<int>(0.05 * px_per_cm2));
@@ -166,7 +301,7 @@ Scalp analyze_scalp(const ScalpInput& in) {
     s.skin_tone.ita = ita_degrees(s.skin_tone.lab);
     s.skin_tone.category = ita_category(s.skin_tone.ita);
   }
-  s.norwood = in.face && in.view != View::kTop ? norwood_from_front_area(s.bald_area_cm2)
+  s.norwood = in.face && in.view != View::kTop ? norwood_from_front(s.bald_area_cm2, s.scalp_share)
                                                : norwood_from_top_share(s.bald_share);
   return s;
 }

@@ -2,8 +2,11 @@
 // and a Norwood stage estimate.
 //
 // Front views: the bald scalp is skin inside the head outline above where a natural hairline
-// would sit (ScalpOptions::natural_hairline_mm above the glabella, perpendicular to the eye line),
-// so a forehead is never scalp and a full head of hair reports next to no bald area. Top views:
+// would sit (ScalpOptions::natural_hairline_mm along the forehead above the glabella, projected
+// with the head's pitch, recessed at the temples), so a forehead is never scalp and a full head
+// of hair reports next to no bald area. Areas are on the dome, not in projection: the cranium is
+// modelled as a sphere fitted to the head's outline, and a pixel near the silhouette counts for
+// the larger patch of skin it shows. Top views:
 // the skin island of the head. Norwood: front views from the bare scalp area (cm²) above the
 // natural hairline, top views from the bare share of the head.
 #pragma once
@@ -44,10 +47,13 @@ struct Scalp {
   SkinTone skin_tone;
   NorwoodEstimate norwood;
   double bald_share = 0;  // bald scalp / head pixels (what a top view's Norwood is read from)
+  // Bald scalp / scalp above the natural hairline (front views; top views: / head).
+  double scalp_share = 0;
 };
 
 struct ScalpOptions {
-  // Where a natural hairline sits above the glabella: skin below it is forehead, not scalp.
+  // Where a natural hairline sits above the glabella, measured along the forehead (projected
+  // with the head's pitch and the forehead's curve): skin below it is forehead, not scalp.
   double natural_hairline_mm = 65;
   // Bare islands smaller than this are forehead / parting specks, not bald scalp.
   double min_island_cm2 = 1.0;
@@ -64,8 +70,10 @@ struct ScalpInput {
 
 Scalp analyze_scalp(const ScalpInput& in);
 
-// Norwood stage from a front view's bare scalp area and from a top view's bare share.
+// Norwood stage from a front view's bare scalp area (cm² on the dome), from a front view's area
+// and bare share of the scalp above the natural hairline, and from a top view's bare share.
 NorwoodEstimate norwood_from_front_area(double bald_area_cm2);
+NorwoodEstimate norwood_from_front(double bald_area_cm2, double scalp_share);
 NorwoodEstimate norwood_from_top_share(double bald_share);
 
 }  // namespace smp
