@@ -285,11 +285,23 @@ void run(const PlanArgs& a) {
   t["total"] = total.elapsed_ms();
   nlohmann::json j = to_json(plan, book);
   j["photos"] = nlohmann::json::array();
-  for (const auto& s : shots)
-    j["photos"].push_back({{"file", s.photo.source},
-                           {"view", to_string(s.analysis.view)},
-                           {"px_per_mm", s.analysis.px_per_mm},
-                           {"scale_source", s.analysis.scale_source}});
+  for (const auto& s : shots) {
+    // What each photo could see: how much of each zone its frame holds, and how bald that is.
+    nlohmann::json seen = nlohmann::json::object();
+    for (const auto& [z, share] : s.measured.visible_share)
+      seen[to_string(z)] = {{"in_frame_share", std::round(share * 100) / 100},
+                            {"bald_share", std::round(s.measured.bare_share.at(z) * 100) / 100},
+                            {"bald_cm2", std::round(s.measured.measured_cm2.at(z) * 10) / 10}};
+    nlohmann::json photo = {{"file", s.photo.source},
+                            {"view", to_string(s.analysis.view)},
+                            {"px_per_mm", s.analysis.px_per_mm},
+                            {"scale_source", s.analysis.scale_source},
+                            {"norwood_stage", s.measured.norwood_stage},
+                            {"zones_seen", seen}};
+    if (s.measured.hair_share_above_brows >= 0)
+      photo["hair_share_above_brows"] = std::round(s.measured.hair_share_above_brows * 100) / 100;
+    j["photos"].push_back(photo);
+  }
   j["timings_ms"] = t;
   // Every output is computed before the first is written: an error leaves no partial set.
   if (!a.html.empty()) write_file_atomic(a.html, html);

@@ -60,14 +60,31 @@ TEST(Analysis, UserScaleWins) {
   EXPECT_DOUBLE_EQ(a.px_per_mm, 4.25);
 }
 
-// A flat-coloured round sticker of `mm` millimetres drawn at `px_per_mm` on the photo.
+// A flat-coloured round sticker of `mm` millimetres drawn at `px_per_mm` on the photo, its edge
+// pixels blended by their exact coverage (8x8 supersampling), as a camera integrates them.
+// (cv::circle's LINE_AA fill adds a half-pixel outline: the disc would come out ~1 px too wide,
+// 3 % of a 33-px sticker.)
 cv::Mat with_sticker(const cv::Mat& photo, cv::Point2d centre, double mm, double px_per_mm,
                      cv::Scalar colour) {
   cv::Mat m = photo.clone();
-  // Sub-pixel radius (4 fractional bits), anti-aliased edge like a photographed sticker.
-  const int shift = 4;
-  cv::circle(m, cv::Point(centre * (1 << shift)),
-             int(std::lround(mm * px_per_mm / 2 * (1 << shift))), colour, -1, cv::LINE_AA, shift);
+  const double r = mm * px_per_mm / 2;
+  const int ss = 8, shift = 4;
+  const cv::Rect win = cv::Rect(cv::Point(int(centre.x - r) - 3, int(centre.y - r) - 3),
+                                cv::Point(int(centre.x + r) + 4, int(centre.y + r) + 4)) &
+                       cv::Rect(0, 0, m.cols, m.rows);
+  cv::Mat fine(win.height * ss, win.width * ss, CV_8U, cv::Scalar(0)), coverage;
+  // Pixel i of the photo spans [i - 0.5, i + 0.5): its sub-pixel j sits at (j + 0.5) / ss - 0.5.
+  const cv::Point2d c = (centre - cv::Point2d(win.tl()) + cv::Point2d(0.5, 0.5)) * ss -
+                        cv::Point2d(0.5, 0.5);
+  cv::circle(fine, cv::Point(c * (1 << shift)), int(std::lround(r * ss * (1 << shift))), 255, -1,
+             cv::LINE_8, shift);
+  cv::resize(fine, coverage, win.size(), 0, 0, cv::INTER_AREA);
+  for (int y = 0; y < win.height; ++y)
+    for (int x = 0; x < win.width; ++x) {
+      const double a = coverage.at<uint8_t>(y, x) / 255.0;
+      cv::Vec3b& p = m.at<cv::Vec3b>(win.y + y, win.x + x);
+      for (int k = 0; k < 3; ++k) p[k] = cv::saturate_cast<uint8_t>((1 - a) * p[k] + a * colour[k]);
+    }
   return m;
 }
 

@@ -113,6 +113,23 @@ void frame_for_strip(AgeResult& r, const cv::Mat& photo, const cv::Mat& mask,
   r.before = photo;
 }
 
+// Overlap (0..1) at which the model's share at `years` is `measured`: the share rises with the
+// overlap, so bisection; clamped to the ends when the measurement lies outside.
+double fit_overlap(ContrastModel& m, double years, double measured) {
+  if (!(measured > 0)) return m.overlap();
+  double lo = 0, hi = 1;
+  m.set_overlap(lo);
+  if (m.share(years) >= measured) return lo;
+  m.set_overlap(hi);
+  if (m.share(years) <= measured) return hi;
+  for (int i = 0; i < 30; ++i) {
+    double mid = 0.5 * (lo + hi);
+    m.set_overlap(mid);
+    (m.share(years) < measured ? lo : hi) = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
 cv::Mat nonempty_mask(const SimulateResult& sim) {
   if (!sim.render.treated_mask.empty()) return sim.render.treated_mask;
   if (!sim.map.treated.empty()) return sim.map.treated;
@@ -200,8 +217,12 @@ AgeResult age_simulation(const cv::Mat& bgr8, const SimulateResult& sim,
     c0 = measure_contrast(bgr8, year0, mask);
   }
   r.delta_e0 = c0.delta_e;
-  ContrastModel model(sim.impressions, scar, opt.conditions, sim.render, c0.bare_linear,
-                      c0.treated_linear, opt.params);
+  auto render_year = [&](double y, const FadingConditions& c) {
+    ScopedTiming st(r.timings, "render");
+    return render_impressions(
+        bgr8, age_impressions(sim.impressions, scar, y, c, sim.render.pigment, opt.params),
+        sim.render);
+  };
   for (double y : sorted_years(opt.years)) {
     AgeFrame f;
     f.year = y;
@@ -210,18 +231,11 @@ AgeResult age_simulation(const cv::Mat& bgr8, const SimulateResult& sim,
       f.unlabelled = year0;
       f.measured = c0;
     } else {
-      {
-        ScopedTiming st(r.timings, "render");
-        f.unlabelled = render_impressions(bgr8,
-                                          age_impressions(sim.impressions, scar, y, opt.conditions,
-                                                          sim.render.pigment, opt.params),
-                                          sim.render);
-      }
+      f.unlabelled = render_year(y, opt.conditions);
       ScopedTiming st(r.timings, "measure");
       f.measured = measure_contrast(bgr8, f.unlabelled, mask);
     }
     f.share = c0.delta_e > 0 ? f.measured.delta_e / c0.delta_e : 0.0;
-    f.share_model = model.share(y);
     f.image = f.unlabelled.clone();
     if (opt.label) {
       ScopedTiming st(r.timings, "label");
@@ -229,6 +243,31 @@ AgeResult age_simulation(const cv::Mat& bgr8, const SimulateResult& sim,
     }
     r.frames.push_back(std::move(f));
   }
+  // How much the dots' darkening overlaps (contrast.h) depends on the renderer's halos and the
+  // density: fitted on a frame at kCalibrationYears without touch-ups, rendered for this purpose
+  // unless it was asked for, so the touch-up year does not depend on the --years chosen.
+  ContrastModel model(sim.impressions, scar, opt.conditions, sim.render, c0.bare_linear,
+                      c0.treated_linear, opt.params);
+  {
+    FadingConditions plain = opt.conditions;
+    plain.touch_ups.clear();
+    double measured = -1;
+    for (const AgeFrame& f : r.frames)
+      if (std::abs(f.year - kCalibrationYears) < 1e-9 && opt.conditions.touch_ups.empty() &&
+          c0.delta_e > 0)
+        measured = f.share;
+    if (measured < 0 && c0.delta_e > 0) {
+      cv::Mat cal = render_year(kCalibrationYears, plain);
+      ScopedTiming st(r.timings, "measure");
+      measured = measure_contrast(bgr8, cal, mask).delta_e / c0.delta_e;
+    }
+    ScopedTiming st(r.timings, "model");
+    ContrastModel fit(sim.impressions, scar, plain, sim.render, c0.bare_linear, c0.treated_linear,
+                      opt.params);
+    r.overlap = fit_overlap(fit, kCalibrationYears, measured);
+    model.set_overlap(r.overlap);
+  }
+  for (AgeFrame& f : r.frames) f.share_model = model.share(f.year);
   {
     ScopedTiming st(r.timings, "framing");
     frame_for_strip(r, bgr8, mask, subject, sim.map.px_per_mm);
@@ -477,6 +516,7 @@ nlohmann::json to_json(const AgeResult& r, const AgeOptions& opt) {
               {"touch_ups_at", c.touch_ups},
               {"decay_rate_per_year", r4(decay_rate_per_year(c, opt.params))},
               {"healing_loss", r4(healing_loss(c, opt.params))}}},
+            {"contrast_model_overlap", r4(r.overlap)},
             {"threshold", opt.threshold},
             {"horizon_years", opt.horizon_years},
             {"delta_e2000_year0", r4(r.delta_e0)},

@@ -21,6 +21,8 @@
 namespace smp {
 
 inline constexpr double kMaxAgeYears = 30;
+// The contrast model's overlap is fitted on a frame rendered at this year (no touch-ups).
+inline constexpr double kCalibrationYears = 6;
 
 struct AgeOptions {
   std::vector<double> years{0, 1, 2, 4, 6, 8};  // frames to render (any order, deduplicated)
@@ -54,6 +56,7 @@ struct AgeResult {
   std::string message;                  // one sentence for people
   std::vector<cv::Point2d> curve;       // (years, share) of the model, fine steps
   double max_model_error = 0;           // |share_model - share| over the frames
+  double overlap = 0.5;                 // the contrast model's fitted overlap (contrast.h)
   double delta_e0 = 0;                  // year-0 contrast (ΔE2000)
   size_t scar_impressions = 0;          // impressions in the design's scar zones
   // For the strip (photo px): the client's head (treated area, face or head outline, margin),

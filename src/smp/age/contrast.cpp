@@ -135,7 +135,10 @@ cv::Vec3d ContrastModel::treated_linear(double years) const {
   cv::Vec3d s = darkness(years), out;
   for (int c = 0; c < 3; ++c) {
     double f = s0_[c] > 0 ? s[c] / s0_[c] : 0.0;
-    out[c] = bare_[c] - (bare_[c] - treated0_[c]) * f;
+    // Transmitted share of the bare skin's light at year 0 (0 < t0 <= 1).
+    double t0 = bare_[c] > 0 ? std::clamp(treated0_[c] / bare_[c], 1e-6, 1.0) : 1.0;
+    double apart = 1.0 - (1.0 - t0) * f, overlapping = std::pow(t0, f);
+    out[c] = bare_[c] * ((1.0 - overlap_) * apart + overlap_ * overlapping);
   }
   return out;
 }

@@ -3,12 +3,16 @@
 // number of years (to find the touch-up year to the day without rendering hundreds of frames).
 //
 // The model follows the renderer's optics: a dot darkens the skin by its coverage mass times
-// (1 - transmittance) per channel, so the area's mean in linear light is
-//   treated(t) = bare - (bare - treated(0)) * S(t) / S(0),  per channel,
-// where S(t) is the impressions' summed darkness at year t (dot overlaps and highlights scale
-// S(0) and S(t) alike). treated(0) comes from the rendered year-0 frame, so the model is exact at
-// year 0 and is checked against every rendered frame (the report gives the largest difference).
+// (1 - transmittance) per channel. With f = S(t) / S(0), S(t) the impressions' summed darkness at
+// year t, and T0 = treated(0) / bare the area's year-0 transmittance, per channel:
+//   dots apart (each pixel under one dot at most):   treated(t) = bare * (1 - (1 - T0) f)
+//   dots overlapping at random (halos, dense work):  treated(t) = bare * T0^f
+// The renderer's dots (cores apart, scatter halos overlapping) lie in between: the model blends
+// the two with weight `overlap` (0..1), fitted to a rendered calibration frame. treated(0) comes
+// from the rendered year-0 frame, so the model is exact at year 0; it is checked against every
+// rendered frame (the report gives the largest difference).
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <opencv2/core.hpp>
 #include <vector>
@@ -50,6 +54,9 @@ class ContrastModel {
   // Mean visible density (relative to year 0) over the impressions, weighted by their darkness.
   double visible(double years) const;
   const FadingConditions& conditions() const { return cond_; }
+  // Blend between dots apart (0) and overlapping at random (1); see the top of this file.
+  void set_overlap(double overlap) { overlap_ = std::clamp(overlap, 0.0, 1.0); }
+  double overlap() const { return overlap_; }
 
  private:
   // Impressions that age alike are grouped: the model costs O(groups) per evaluation.
@@ -68,6 +75,7 @@ class ContrastModel {
   cv::Vec3d bare_, treated0_, s0_;
   Lab bare_lab_;
   double de0_ = 0;
+  double overlap_ = 0.5;
 };
 
 // The no-photo reference: one square centimetre of a Fitzpatrick-typed bare scalp with 100

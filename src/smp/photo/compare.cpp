@@ -266,9 +266,11 @@ cv::Mat lightness(const cv::Mat& bgr8) {
 cv::Mat normalise_light(const cv::Mat& bgr8, const cv::Vec3d& gain) {
   constexpr int kClip = 250;  // as in pair_means
   cv::Mat lin = to_linear(bgr8);
+  // Only a channel the gain lowers shows its clipping; one it keeps or raises stays clipped anyway.
+  bool lower[3] = {gain[0] < 0.98, gain[1] < 0.98, gain[2] < 0.98};
   cv::Mat unclipped8;
   cv::inRange(bgr8, cv::Scalar(0, 0, 0), cv::Scalar(kClip - 1, kClip - 1, kClip - 1), unclipped8);
-  if (cv::countNonZero(unclipped8) < static_cast<int>(bgr8.total())) {
+  if ((lower[0] || lower[1] || lower[2]) && cv::countNonZero(unclipped8) < static_cast<int>(bgr8.total())) {
     cv::Mat ok;
     unclipped8.convertTo(ok, CV_32F, 1.0 / 255);
     std::vector<cv::Mat> ch;
@@ -302,7 +304,7 @@ cv::Mat normalise_light(const cv::Mat& bgr8, const cv::Vec3d& gain) {
           if (!clip[k]) ref += v[k][x], lref += l[k][x], gref += global[k];
         bool near = lref > 1e-6f;
         for (int k = 0; k < 3; ++k)
-          if (clip[k] && gref > 0)
+          if (clip[k] && lower[k] && gref > 0)
             v[k][x] = std::max(v[k][x], (near ? l[k][x] / lref : global[k] / gref) * ref);
       }
     }

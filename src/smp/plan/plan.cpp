@@ -231,6 +231,7 @@ namespace {
 
 // A head of 150-160 mm width: a sphere outside 55-110 mm radius means the outline is wrong.
 constexpr double kTypicalHeadRadiusMm = 78;
+constexpr double kVertexAboveGlabellaMm = 115;
 // On a sphere the natural hairline sits about 30° above the horizontal through its centre,
 // i.e. 60° forward of the top of the head.
 constexpr double kHairlineElevationRad = 30.0 * M_PI / 180.0;
@@ -297,6 +298,13 @@ ViewMeasurement measure_view(const Analysis& a, const std::string& source, const
                   cv::Point2d(0, (80 - kTypicalHeadRadiusMm * std::sin(kHairlineElevationRad)) *
                                      a.px_per_mm);
     r_mm = kTypicalHeadRadiusMm;
+  }
+  // A head cut off by the top of the frame: the outline's top is the frame, not the vertex, so
+  // the sphere would sit too low. Place it from the face instead (vertex ~115 mm above the
+  // glabella on adult heads); the zones above the frame then count as not seen.
+  if (const Face* f = a.face(); f && a.view != View::kTop && sp.centre.y - sp.radius_px < 3) {
+    double centre_y = f->glabella().y - (kVertexAboveGlabellaMm - r_mm) * a.px_per_mm;
+    if (centre_y < sp.centre.y) sp.centre.y = centre_y;
   }
   if (a.scale_is_estimate)
     m.warnings.push_back(source +

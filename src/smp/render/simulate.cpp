@@ -172,6 +172,7 @@ SimulateResult simulate(const cv::Mat& bgr8, const Analysis& a, const Design& de
     to.density_per_cm2 = r.density_per_cm2;
     to.preset = opt.preset;
     to.seed = opt.seed;
+    to.photo = &bgr8;
     r.map = build_treatment_map(a, design, to);
   }
   Lab skin = treated_skin_lab(bgr8, r.map);
@@ -243,6 +244,15 @@ SimulateResult simulate(const cv::Mat& bgr8, const Analysis& a, const Design& de
                         {"dot_core_L", core.L},
                         {"dot_core_srgb", {std::lround(srgb[0]), std::lround(srgb[1]), std::lround(srgb[2])}}});
   }
+  // How much the treatment darkens the full-density area (mean L*, before - after).
+  double darkening_L = 0;
+  if (cv::countNonZero(full) > 0) {
+    cv::Mat before, after;
+    cv::resize(bgr8, before, full.size(), 0, 0, cv::INTER_AREA);
+    cv::resize(opt.label ? render_impressions(bgr8, r.impressions, r.render) : r.image, after,
+               full.size(), 0, 0, cv::INTER_AREA);
+    darkening_L = mean_lab(before, full).L - mean_lab(after, full).L;
+  }
   json hl = nullptr;
   if (auto h = effective_hairline(a, design, {r.density_per_cm2, opt.preset, opt.seed}))
     hl = {{"points", h->points.size()}, {"transition_mm", h->transition_mm},
@@ -259,6 +269,7 @@ SimulateResult simulate(const cv::Mat& bgr8, const Analysis& a, const Design& de
       {"scale_source", a.scale_source},
       {"shade", {{"source", r.shade.source}, {"concentration", r.shade.concentration}, {"dot_core_L", r.shade.target_L}}},
       {"skin_L", skin.L},
+      {"darkening_L", darkening_L},
       {"camera_blur_px", r.render.camera_blur_px},
       {"hairline", hl},
       {"blend", blend},

@@ -167,8 +167,30 @@ TreatmentMap build_treatment_map(const Analysis& a, const Design& design,
   if (face) {
     // Inside the head's outline everything that is not hair: a specular highlight on a bald
     // crown may be labelled background by the parts map, but it is scalp.
-    head = head_outline(head);
+    cv::Mat outline = head_outline(head);
     scalp = head & ~hair;
+    if (opt.photo && !opt.photo->empty()) {
+      // What the outline adds to the head: only highlights (brighter than the skin and no more
+      // colourful), not the background in a notch of the outline.
+      cv::Mat small, f, lab;
+      cv::resize(*opt.photo, small, ms, 0, 0, cv::INTER_AREA);
+      small.convertTo(f, CV_32F, 1.0 / 255);
+      cv::cvtColor(f, lab, cv::COLOR_BGR2Lab);
+      cv::Mat skin_in = skin & outline;
+      cv::Scalar sm = cv::mean(lab, skin_in);
+      const double skin_C = std::hypot(sm[1], sm[2]);
+      cv::Mat added = outline & ~head;
+      for (int y = 0; y < ms.height; ++y) {
+        const cv::Vec3f* l = lab.ptr<cv::Vec3f>(y);
+        uint8_t* ad = added.ptr<uint8_t>(y);
+        for (int x = 0; x < ms.width; ++x)
+          if (ad[x] && !(l[x][0] > sm[0] + 4 && std::hypot(l[x][1], l[x][2]) < skin_C + 4)) ad[x] = 0;
+      }
+      scalp |= added;
+    } else {
+      scalp = outline & ~hair;
+    }
+    head = outline;
   } else {
     scalp = (cv::countNonZero(bald) == 0 ? (bald | skin) : bald) & head;
   }

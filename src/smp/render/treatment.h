@@ -14,6 +14,8 @@ struct TreatmentOptions {
   std::optional<HairlinePreset> preset;  // re-propose the hairline with this preset
   unsigned seed = 1;
   double cell_mm = 0.25;                 // design map resolution
+  // The photo (8-bit BGR), to tell a highlight on the scalp from background; may be null.
+  const cv::Mat* photo = nullptr;
 };
 
 // Throws InputError when nothing is left to treat (no scalp found, design outside the photo).

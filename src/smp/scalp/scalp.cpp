@@ -133,7 +133,10 @@ void front_dome(const cv::Mat& head, const Face& f, double px_per_mm, cv::Point2
   }
   for (const auto& [bin, ext] : rows) widest = std::max(widest, ext.second - ext.first);
   radius = std::clamp(0.5 * widest, 65 * px_per_mm, 95 * px_per_mm);
-  if (top <= 0) top = 90 * px_per_mm;
+  // A parts map that ran into a neighbouring photo or a dark backdrop must not make a giant:
+  // the vertex sits at most ~14 cm above the glabella in any front view.
+  if (top <= 0) top = 100 * px_per_mm;
+  top = std::min(top, 140 * px_per_mm);
   double c_h = std::max(0.0, top - radius);
   centre = fr.o + fr.up * c_h;
 }
@@ -221,10 +224,10 @@ NorwoodEstimate norwood_from_front(double bald_area_cm2, double scalp_share) {
   // of the top the camera sees; the area still guards against specks.
   static const double edges[6] = {0.05, 0.14, 0.3, 0.48, 0.66, 0.84};
   NorwoodEstimate by_share = from_bins(scalp_share, edges, 0.75);
-  NorwoodEstimate by_area = norwood_from_front_area(bald_area_cm2);
   NorwoodEstimate e = by_share;
-  if (by_area.stage < e.stage - 1) e.stage = by_area.stage + 1;  // little bare skin: not bald
-  if (e.stage != by_share.stage) e.confidence = 0.4;
+  // Little bare skin is not a bald top, whatever its share of a small visible scalp.
+  const int cap = bald_area_cm2 < 4 ? 2 : bald_area_cm2 < 12 ? 4 : 7;
+  if (e.stage > cap) e.stage = cap, e.confidence = 0.4;
   return e;
 }
 
@@ -252,8 +255,13 @@ Scalp analyze_scalp(const ScalpInput& in) {
     const double pitch = estimate_pose(f, skin.size()).pitch;
     cv::Mat above = above_natural_hairline(skin.size(), f, in.px_per_mm, o.natural_hairline_mm, pitch);
     s.bald_mask = drop_small(skin & above, min_px);
-    scalp_px = cv::countNonZero(s.head_mask & above);
     front_dome(s.head_mask, f, in.px_per_mm, dome_c, dome_r);
+    // Scalp lies on the cranium: nothing outside its sphere (a parts map can leak into a
+    // backdrop of skin colour).
+    cv::Mat dome(skin.size(), CV_8U, cv::Scalar(0));
+    cv::circle(dome, dome_c, static_cast<int>(std::lround(1.08 * dome_r)), 255, cv::FILLED);
+    s.bald_mask &= dome;
+    scalp_px = cv::countNonZero(s.head_mask & above & dome);
     // Face skin: the cheeks and nose from the landmarks.
     face_skin = cv::Mat::zeros(skin.size(), CV_8U);
     std::vector<cv::Point> cheeks;
