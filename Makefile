@@ -12,6 +12,8 @@ deps:
 # Tests also need poppler (PDF pages), ImageMagick, Chromium + playwright-core (browser tests).
 test-deps:
 	@SMP_WITH_TEST_TOOLS=1 bash scripts/install-deps.sh
+	@[ tests/web/node_modules/.package-lock.json -nt tests/web/package-lock.json ] || \
+	  (cd tests/web && npm ci --no-audit --no-fund)
 
 configure:
 	@[ -f $(BUILD)/build.ninja ] || cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release

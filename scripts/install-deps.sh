@@ -15,7 +15,10 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
-[ "${SMP_WITH_TEST_TOOLS:-0}" = 1 ] && PACKAGES+=(poppler-utils imagemagick)
+[ "${SMP_WITH_TEST_TOOLS:-0}" = 1 ] && PACKAGES+=(poppler-utils imagemagick chromium)
+# The browser test's driver (playwright-core, from tests/web/package-lock.json) needs node + npm;
+# Debian's are installed only where the machine has none.
+if [ "${SMP_WITH_TEST_TOOLS:-0}" = 1 ] && ! command -v npm >/dev/null; then PACKAGES+=(nodejs npm); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -35,11 +35,20 @@ TEST(Face, FindsTheBaldMenLargestFirst) {
 
 TEST(Face, LandmarksLieInTheirFaceBox) {
   for (const Face& f : model().detect(bald_guys())) {
-    // dlib's boxes are tight: on a turned face the jaw runs outside by up to ~12% of the box at
-    // the sides, and the box stops about the lower lip, so the chin hangs up to a quarter below.
-    cv::Rect2d grown(f.box.x - 0.15 * f.box.width, f.box.y - 0.1 * f.box.height, 1.3 * f.box.width,
-                     1.35 * f.box.height);
-    for (const auto& p : f.landmarks) EXPECT_TRUE(grown.contains(p)) << p << " outside " << f.box;
+    // dlib's box frames the brows, eyes, nose and mouth (points 17-67): on these 22 faces they
+    // stay inside it but for 1 % of its width. 10 % of margin is 15-30 px here, far more than a
+    // machine's rounding could move them.
+    const cv::Rect2d inner(f.box.x - 0.1 * f.box.width, f.box.y - 0.1 * f.box.height,
+                           1.2 * f.box.width, 1.2 * f.box.height);
+    for (int i = 17; i < 68; ++i)
+      EXPECT_TRUE(inner.contains(f.landmarks[i])) << i << " " << f.landmarks[i] << " vs " << f.box;
+    // The jaw line (0-16) is not framed: it runs out at the sides of a turned face (up to 18 %
+    // of the width here) and the chin hangs below the box (up to 19 %). It still belongs to this
+    // face, not a neighbour's: within half a box of it.
+    const cv::Rect2d jaw(f.box.x - 0.5 * f.box.width, f.box.y, 2.0 * f.box.width,
+                         1.5 * f.box.height);
+    for (int i = 0; i < 17; ++i)
+      EXPECT_TRUE(jaw.contains(f.landmarks[i])) << i << " " << f.landmarks[i] << " vs " << f.box;
     // Anatomy: eyes above the nose tip above the mouth above the chin; the screen-left eye left.
     EXPECT_LT(f.left_pupil().x, f.right_pupil().x);
     EXPECT_LT(f.left_pupil().y, f.landmarks[33].y);
@@ -51,18 +60,16 @@ TEST(Face, LandmarksLieInTheirFaceBox) {
 }
 
 TEST(Face, ResultDoesNotDependOnThreads) {
-  DetectOptions one, all;
+  // CI machines have other core counts than ours: one thread or two, the same faces to the bit.
+  DetectOptions one, two;
   one.threads = 1;
-  all.threads = 2;  // the pyramid split across two threads
-  std::vector<Face> a = model().detect(bald_guys(), one), b = model().detect(bald_guys(), all);
+  two.threads = 2;  // the pyramid split across two threads
+  std::vector<Face> a = model().detect(bald_guys(), one), b = model().detect(bald_guys(), two);
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) {
-    // Same detections and scores; a box found on the coarse thread is mapped back to full size in
-    // two steps, so its corners may round differently (a few pixels at this 2x detector scale).
-    EXPECT_NEAR(a[i].detector_score, b[i].detector_score, 1e-9);
-    EXPECT_LE(cv::norm(a[i].box.tl() - b[i].box.tl()), 5.0);
-    EXPECT_LE(cv::norm(a[i].box.br() - b[i].box.br()), 5.0);
-    EXPECT_LE(cv::norm(a[i].left_pupil() - b[i].left_pupil()), 0.05 * a[i].box.width);
+    EXPECT_EQ(a[i].detector_score, b[i].detector_score);
+    EXPECT_EQ(a[i].box, b[i].box);
+    for (int k = 0; k < 68; ++k) EXPECT_EQ(a[i].landmarks[k], b[i].landmarks[k]) << i << " " << k;
   }
 }
 

@@ -19,8 +19,9 @@ const faces = ['/usr/share/doc/libdlib19.1/examples/faces',
   path.join(os.homedir(), '.cache/smp/libdlib19.1/usr/share/doc/libdlib19.1/examples/faces')]
   .find((d) => fs.existsSync(path.join(d, 'bald_guys.jpg')));
 
-let failures = 0;
+let failures = 0, checks = 0;
 function check(ok, what) {
+  checks++;
   console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
   if (!ok) failures++;
 }
@@ -101,12 +102,16 @@ async function main() {
     check(Math.max(w, h) <= 2000 && w > 0 && !meta, `${path.basename(f)}: ${w}x${h}, no EXIF/XMP/IPTC`);
   }
 
-  // --- the wipe video ---
-  const vid = path.join(site, 'wipe.webm');
-  const v = spawnSync(smp, ['compare', path.join(cases, 'smith-john/before.jpg'), path.join(cases, 'smith-john/after.jpg'),
-    '--video', vid, '--json', path.join(work, 'r.json')], { encoding: 'utf8' });
-  check(v.status === 0 && fs.existsSync(vid), `smp compare --video writes ${path.basename(vid)} (${v.stderr.trim()})`);
-  fs.writeFileSync(path.join(site, 'video.html'), '<!doctype html><video id="v" src="wipe.webm" muted></video>');
+  // --- the wipe videos (VP8 .webm and H.264 .mp4) ---
+  const videos = ['webm', 'mp4'];
+  for (const ext of videos) {
+    const vid = path.join(site, `wipe.${ext}`);
+    const v = spawnSync(smp, ['compare', path.join(cases, 'smith-john/before.jpg'),
+      path.join(cases, 'smith-john/after.jpg'), '--video', vid, '--json', path.join(work, 'r.json')], { encoding: 'utf8' });
+    check(v.status === 0 && fs.existsSync(vid), `smp compare --video writes ${path.basename(vid)} (exit ${v.status})`);
+    fs.writeFileSync(path.join(site, `video-${ext}.html`),
+      `<!doctype html><body style="margin:0;background:#000"><video id="v" src="wipe.${ext}" muted></video></body>`);
+  }
 
   // --- the browser ---
   const server = await serve(site);
@@ -194,19 +199,29 @@ async function main() {
     check(Math.abs(mpos - 80) < 2, `touch drag moves the slider (got ${mpos.toFixed(1)} %)`);
     await mp.screenshot({ path: path.join(shots, 'web-phone.png'), fullPage: true });
 
-    // The video plays in Chromium.
-    const vp = await ctx.newPage();
-    await vp.goto(`${origin}/video.html`);
-    const played = await vp.evaluate(() => new Promise((resolve) => {
-      const v = document.getElementById('v');
-      const done = () => resolve({ w: v.videoWidth, h: v.videoHeight, d: v.duration, err: v.error && v.error.code });
-      v.addEventListener('error', done);
-      v.addEventListener('timeupdate', () => { if (v.currentTime > 0.3) done(); });
-      v.play().catch(() => done());
-      setTimeout(done, 8000);
-    }));
-    check(played.w > 0 && played.d > 1 && !played.err, `the .webm plays: ${JSON.stringify(played)}`);
-    await vp.screenshot({ path: path.join(shots, 'web-video.png') });
+    // The videos play in Chromium; a frame in the middle of the wipe is kept as a screenshot.
+    for (const ext of videos) {
+      const vp = await ctx.newPage();
+      await vp.goto(`${origin}/video-${ext}.html`);
+      const played = await vp.evaluate(() => new Promise((resolve) => {
+        const v = document.getElementById('v');
+        const done = () => resolve({ w: v.videoWidth, h: v.videoHeight, d: v.duration, t: v.currentTime,
+          err: v.error && v.error.code });
+        v.addEventListener('error', done);
+        v.addEventListener('timeupdate', () => { if (v.currentTime > 0.3) done(); });
+        v.play().catch(() => done());
+        setTimeout(done, 8000);
+      }));
+      check(played.w > 0 && played.d > 1 && played.t > 0.3 && !played.err, `the .${ext} plays: ${JSON.stringify(played)}`);
+      await vp.evaluate(() => new Promise((resolve) => {
+        const v = document.getElementById('v');
+        v.pause();
+        v.addEventListener('seeked', resolve, { once: true });
+        v.currentTime = v.duration / 2;
+      }));
+      await vp.screenshot({ path: path.join(shots, `web-video-${ext}.png`) });
+      await vp.close();
+    }
     check(foreign.length === 0, `nothing fetched from outside the site (${foreign.join(', ')})`);
   } finally {
     for (const c of contexts) await c.close();
@@ -214,7 +229,7 @@ async function main() {
     for (const p of profiles) fs.rmSync(p, { recursive: true, force: true });
     fs.rmSync(work, { recursive: true, force: true });
   }
-  console.log(failures ? `${failures} check(s) failed` : 'all checks passed');
+  console.log(`${checks - failures} passed, ${failures} failed`);
   process.exit(failures ? 1 : 0);
 }
 

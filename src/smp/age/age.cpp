@@ -282,6 +282,7 @@ AgeResult age_reference(const AgeOptions& opt) {
   r.model_only = true;
   ContrastModel model = reference_contrast_model(opt.conditions, opt.params);
   r.delta_e0 = model.delta_e0();
+  r.overlap = model.overlap();
   for (double y : sorted_years(opt.years)) {
     AgeFrame f;
     f.year = y;

@@ -175,8 +175,8 @@ Lab reference_skin(int skin_type) {
 }
 
 ContrastModel reference_contrast_model(const FadingConditions& c, const FadingParams& p) {
-  // 1 cm² at 10 px/mm: 100 x 100 px, 100 dots of 0.36 mm.
-  const double px_per_mm = 10, n_px = 100.0 * 100.0;
+  // 1 cm² at 10 px/mm: 100 dots of 0.36 mm.
+  const double px_per_mm = 10;
   std::vector<Impression> dots;
   const int counts[3] = {30, 40, 30};
   const float conc[3] = {0.55f, 0.85f, 1.0f};
@@ -190,10 +190,15 @@ ContrastModel reference_contrast_model(const FadingConditions& c, const FadingPa
       dots.push_back(imp);
     }
   RenderParams rp;
+  // The area's year-0 darkening is a fixed figure, not the renderer's of the day: green loses
+  // kReferenceDarkening of the bare skin's light, the other channels in the pigment's proportion.
   cv::Vec3d bare = lab_to_linear_bgr(reference_skin(c.skin_type));
   cv::Vec3d dark = summed_darkness(dots, rp.pigment, rp.max_session), treated0;
-  for (int ch = 0; ch < 3; ++ch) treated0[ch] = bare[ch] * (1.0 - dark[ch] / n_px);
-  return ContrastModel(dots, {}, c, rp, bare, treated0, p);
+  for (int ch = 0; ch < 3; ++ch)
+    treated0[ch] = bare[ch] * (1.0 - kReferenceDarkening * dark[ch] / dark[1]);
+  ContrastModel m(dots, {}, c, rp, bare, treated0, p);
+  m.set_overlap(kReferenceOverlap);
+  return m;
 }
 
 }  // namespace smp

@@ -79,9 +79,13 @@ class ContrastModel {
 };
 
 // The no-photo reference: one square centimetre of a Fitzpatrick-typed bare scalp with 100
-// impressions per cm² of 0.36 mm placed in three sessions (30 %, 40 %, 30 % of the dots at
-// concentrations 0.55, 0.85, 1.0 — the renderer's session defaults), no overlap, no highlights.
-// The defaults of FadingParams are calibrated on it; `smp age --model-only` uses it.
+// impressions of 0.36 mm placed in three sessions (30 %, 40 %, 30 % of the dots at
+// concentrations 0.55, 0.85, 1.0 — the renderer's session defaults). A finished treatment
+// darkens the area's mean by kReferenceDarkening in green (ΔE2000 ≈ 5 on type III, what the
+// renderer gives on the sample photos), with the overlap the photos are fitted to. The defaults
+// of FadingParams are calibrated on it; `smp age --model-only` and touch_up_year() use it.
+inline constexpr double kReferenceDarkening = 0.20;
+inline constexpr double kReferenceOverlap = 0.9;
 Lab reference_skin(int skin_type);  // middle of each ITA° band
 ContrastModel reference_contrast_model(const FadingConditions& c, const FadingParams& p = {});
 

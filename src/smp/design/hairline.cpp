@@ -20,10 +20,15 @@ double deg(double d) { return d * M_PI / 180.0; }
 
 }  // namespace
 
-cv::Mat head_outline(const cv::Mat& head8) {
-  cv::Mat out = cv::Mat::zeros(head8.size(), CV_8U);
+cv::Mat head_outline(const cv::Mat& head8, int open_radius_px) {
+  cv::Mat out = cv::Mat::zeros(head8.size(), CV_8U), head = head8 > 0;
+  if (open_radius_px > 0) {
+    int k = open_radius_px;
+    cv::morphologyEx(head, head, cv::MORPH_OPEN,
+                     cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * k + 1, 2 * k + 1)));
+  }
   std::vector<std::vector<cv::Point>> contours;
-  cv::findContours(head8 > 0, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+  cv::findContours(head, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
   if (contours.empty()) return out;
   size_t best = 0;
   for (size_t i = 1; i < contours.size(); ++i)
@@ -116,7 +121,7 @@ Hairline propose_hairline(const Face& face, double px_per_mm, const Pose& pose,
     double sc = std::min(1.0, 1.0 / px_per_mm);
     cv::Mat small, inner;
     cv::resize(head_mask, small, cv::Size(), sc, sc, cv::INTER_AREA);
-    small = head_outline(small > 127);
+    small = head_outline(small > 127, static_cast<int>(std::lround(12 * px_per_mm * sc)));
     int k = std::max(1, static_cast<int>(std::lround(margin * sc)));
     // Erosion treats outside the photo as head: a head cut off by the frame is still a head.
     cv::erode(small, inner, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * k + 1, 2 * k + 1)));

@@ -33,9 +33,11 @@ struct HairlineOptions {
 // forehead's midline appears on a photo of a head pitched by `pitch_deg` (> 0 chin up).
 double projected_forehead_mm(double surface_mm, double pitch_deg);
 
-// The head's outline from a head mask (CV_8U): the convex hull of its largest part, so a
-// highlight on a bald crown that a segmentation calls background is still head.
-cv::Mat head_outline(const cv::Mat& head8);
+// The head's outline from a head mask (CV_8U): the convex hull of its largest part after an
+// opening of `open_radius_px` (which drops thin things the segmentation joined to the head: an
+// arm, a collar), so a highlight on a bald crown that a segmentation calls background is still
+// head.
+cv::Mat head_outline(const cv::Mat& head8, int open_radius_px = 0);
 
 // From a face (landmarks), the scale, the head's pose and its outline (CV_8U, photo size, may be
 // empty): the line is kept inside the head, below its top.

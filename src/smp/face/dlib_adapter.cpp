@@ -126,30 +126,31 @@ std::vector<Face> FaceModel::detect(const cv::Mat& bgr8, const DetectOptions& op
   dlib::cv_image<unsigned char> img(cvIplImage(small));
 
   // A detector keeps per-image state, so each call works on its own copies (FaceModel is shared
-  // between threads). Fine levels here, the rest on a second thread from a twice-shrunk copy:
-  // the same pyramid images dlib would build, so the detections are the same (a coarse box is
-  // mapped up in two steps, so its corners may round a pixel differently).
-  std::vector<dlib::rect_detection> dets;
+  // between threads). Fine levels on this image, the rest from a twice-shrunk copy: the same
+  // pyramid images dlib would build. The split is always made, on one thread or two, so the
+  // boxes do not depend on the machine's core count (a coarse box is mapped up in two steps,
+  // which may round a corner a pixel differently from dlib's own one-thread path).
+  Detector fine = impl_->fine, coarse = impl_->detector;
+  std::vector<dlib::rect_detection> fine_dets, coarse_dets;
+  auto run_coarse = [&] {
+    Pyramid pyr;
+    dlib::array2d<unsigned char> a, b;
+    pyr(img, a);
+    pyr(a, b);
+    coarse(b, coarse_dets, 0.0);
+    for (auto& d : coarse_dets)
+      d.rect = dlib::rectangle(pyr.rect_up(dlib::drectangle(d.rect), kFineLevels));
+  };
   if (thread_count(opt.threads) > 1) {
-    Detector fine = impl_->fine, coarse = impl_->detector;
-    std::vector<dlib::rect_detection> fine_dets, coarse_dets;
-    std::jthread worker([&] {
-      Pyramid pyr;
-      dlib::array2d<unsigned char> a, b;
-      pyr(img, a);
-      pyr(a, b);
-      coarse(b, coarse_dets, 0.0);
-      for (auto& d : coarse_dets)
-        d.rect = dlib::rectangle(pyr.rect_up(dlib::drectangle(d.rect), kFineLevels));
-    });
+    std::jthread worker(run_coarse);
     fine(img, fine_dets, 0.0);
-    worker.join();
-    fine_dets.insert(fine_dets.end(), coarse_dets.begin(), coarse_dets.end());
-    dets = suppress(std::move(fine_dets), impl_->detector.get_overlap_tester());
   } else {
-    Detector d = impl_->detector;
-    d(img, dets, 0.0);
+    run_coarse();
+    fine(img, fine_dets, 0.0);
   }
+  fine_dets.insert(fine_dets.end(), coarse_dets.begin(), coarse_dets.end());
+  std::vector<dlib::rect_detection> dets =
+      suppress(std::move(fine_dets), impl_->detector.get_overlap_tester());
 
   // Landmarks at full resolution, on a grey crop around each face only (converting a 12 MP photo
   // to grey costs more than all the crops together).
@@ -176,8 +177,13 @@ std::vector<Face> FaceModel::detect(const cv::Mat& bgr8, const DetectOptions& op
         }
       },
       opt.threads, 4);
-  std::sort(faces.begin(), faces.end(),
-            [](const Face& a, const Face& b) { return a.area() > b.area(); });
+  // Largest first; equal boxes (common: the detector's sizes are steps of its pyramid) by score,
+  // then position, so `--face N` names the same face on every machine.
+  std::sort(faces.begin(), faces.end(), [](const Face& a, const Face& b) {
+    if (a.area() != b.area()) return a.area() > b.area();
+    if (a.detector_score != b.detector_score) return a.detector_score > b.detector_score;
+    return std::make_pair(a.box.y, a.box.x) < std::make_pair(b.box.y, b.box.x);
+  });
   return faces;
 }
 

@@ -565,6 +565,10 @@ Comparison compare_photos(const cv::Mat& before, const cv::Mat& after, const Fac
   if (fb) {
     c.face_before = transformed(*fb, cv::Matx23d(1, 0, 0, 0, 1, 0), tl);
     c.face_after = transformed(faces_after[ia], m, tl);
+    for (int i = 0; i < static_cast<int>(ab.faces.size()); ++i)
+      if (&ab.faces[i] != fb) c.other_faces.push_back(transformed(ab.faces[i], cv::Matx23d(1, 0, 0, 0, 1, 0), tl));
+    for (int i = 0; i < static_cast<int>(faces_after.size()); ++i)
+      if (i != ia) c.other_faces.push_back(transformed(faces_after[i], m, tl));
     c.split_x = std::clamp(fb->landmarks[27].x - tl.x, 0.0, c.crop.width - 1.0);
   } else {
     c.split_x = c.crop.width / 2.0;

@@ -70,6 +70,8 @@ struct Comparison {
   cv::Rect crop;          // the crop in BEFORE's pixels
   Alignment alignment;    // full frames (not the crop)
   std::optional<Face> face_before, face_after;  // face_after in BEFORE's frame, crop applied
+  // Every other face found in either photo (bystanders, group photos), same frame: anonymised too.
+  std::vector<Face> other_faces;
   std::optional<Pose> pose_before, pose_after;
   LightDifference light;
   ScalpDifference scalp;
@@ -111,7 +113,7 @@ struct Captions {
 // Side by side with captions, a split at the face's midline, or a 50/50 overlay.
 cv::Mat compose(const Comparison& c, Layout layout, const Captions& captions = {});
 
-// Anonymises both images of the pair in place (BEFORE's and AFTER's landmarks).
+// Anonymises both images of the pair in place (every face found in BEFORE and AFTER).
 void anonymize_pair(Comparison& c, Anonymize how);
 
 // A self-contained HTML page with a draggable, keyboard- and touch-friendly before/after slider

@@ -171,6 +171,7 @@ void anonymize_pair(Comparison& c, Anonymize how) {
   std::vector<Face> faces;
   if (c.face_before) faces.push_back(*c.face_before);
   if (c.face_after) faces.push_back(*c.face_after);
+  faces.insert(faces.end(), c.other_faces.begin(), c.other_faces.end());
   // Both photos are in the same frame now: cover both sets of landmarks in both images.
   c.before = anonymize(c.before, faces, how);
   c.after = anonymize(c.after, faces, how);

@@ -232,6 +232,8 @@ namespace {
 // A head of 150-160 mm width: a sphere outside 55-110 mm radius means the outline is wrong.
 constexpr double kTypicalHeadRadiusMm = 78;
 constexpr double kVertexAboveGlabellaMm = 115;
+// Where the crown ends at the fringe, behind the hairline along the top (a 78 mm head).
+constexpr double kCrownEndMm = 220;
 // On a sphere the natural hairline sits about 30° above the horizontal through its centre,
 // i.e. 60° forward of the top of the head.
 constexpr double kHairlineElevationRad = 30.0 * M_PI / 180.0;
@@ -302,6 +304,7 @@ ViewMeasurement measure_view(const Analysis& a, const std::string& source, const
   // A head cut off by the top of the frame: the outline's top is the frame, not the vertex, so
   // the sphere would sit too low. Place it from the face instead (vertex ~115 mm above the
   // glabella on adult heads); the zones above the frame then count as not seen.
+  const cv::Mat& head_mask = a.scalp.head_mask.empty() ? bald : a.scalp.head_mask;
   if (const Face* f = a.face(); f && a.view != View::kTop && sp.centre.y - sp.radius_px < 3) {
     double centre_y = f->glabella().y - (kVertexAboveGlabellaMm - r_mm) * a.px_per_mm;
     if (centre_y < sp.centre.y) sp.centre.y = centre_y;
@@ -349,17 +352,18 @@ ViewMeasurement measure_view(const Analysis& a, const std::string& source, const
   }
   // Where a point of the image (x, y; may lie outside the frame) falls: its zone, or -1 when it
   // is forehead, temple, below the equator or a zone this view does not show.
-  auto classify = [&](int x, int y) -> int {
-    double dx = (x + 0.5 - sp.centre.x) / R;
-    double dy = (y + 0.5 - sp.centre.y) / R;
-    double r2 = dx * dx + dy * dy;
-    double z = std::sqrt(std::max(0.0, 1.0 - r2));  // towards the camera
+  // Where a point of the sphere falls (dx, dy in radii from the centre in the image, dz towards
+  // the camera; the far side has dz < 0): its zone, or -1 when it is forehead, temple, below the
+  // equator or a zone this view does not show. `behind` receives the arc behind the hairline.
+  auto classify_at = [&](double dx, double dy, double z, double* behind = nullptr) -> int {
+    double x = sp.centre.x + dx * R;  // image column
     double behind_mm = 0;
     if (a.view == View::kFront) {
       // Elevation of this point and of the hairline above it, on the sagittal arc.
-      double elev = std::atan2(-dy, std::max(z, 1e-6));
-      double hy = hairline_y.empty() ? sp.centre.y - R * std::sin(kHairlineElevationRad)
-                                     : hairline_y[std::clamp(x, 0, a.size.width - 1)];
+      double elev = std::atan2(-dy, z);
+      double hy = hairline_y.empty()
+                      ? sp.centre.y - R * std::sin(kHairlineElevationRad)
+                      : hairline_y[std::clamp(static_cast<int>(x), 0, a.size.width - 1)];
       double hdy = std::clamp((hy - sp.centre.y) / R, -1.0, 1.0);
       double hz = std::sqrt(std::max(0.0, 1.0 - dx * dx - hdy * hdy));
       double helev = std::atan2(-hdy, std::max(hz, 1e-6));
@@ -368,7 +372,7 @@ ViewMeasurement measure_view(const Analysis& a, const std::string& source, const
       if (!hairline_y.empty() && (x < hl_x0 - 0.1 * R || x > hl_x1 + 0.1 * R)) return -1;
     } else if (a.view == View::kTop) {
       double forward = top_forehead_up ? -dy : dy;  // towards the forehead
-      double from_top = std::atan2(forward, std::max(z, 1e-6));
+      double from_top = std::atan2(forward, z);
       behind_mm = (M_PI / 2 - kHairlineElevationRad - from_top) * r_mm;
     } else {
       double forward = side_sign * -dx;
@@ -376,17 +380,30 @@ ViewMeasurement measure_view(const Analysis& a, const std::string& source, const
       if (elev < 0) return -1;                 // below the head's equator: not scalp we treat
       behind_mm = (elev - kHairlineElevationRad) * r_mm;
     }
+    if (behind) *behind = behind_mm;
     if (behind_mm < 0) return -1;  // forehead
     Zone zone = zone_at(behind_mm, g);
     if (!view_shows(a.view, zone)) return -1;
     return static_cast<int>(zone);
   };
+  auto classify = [&](int x, int y) -> int {
+    double dx = (x + 0.5 - sp.centre.x) / R, dy = (y + 0.5 - sp.centre.y) / R;
+    double r2 = dx * dx + dy * dy;
+    // Beyond the outline it is a neighbour's head or background segmented as skin, not scalp.
+    if (r2 > 1.1) return -1;
+    return classify_at(dx, dy, std::max(std::sqrt(std::max(0.0, 1.0 - r2)), 1e-6));
+  };
   auto factor_at = [&](int x, int y) {
     return area_factor((x + 0.5 - sp.centre.x) / R, (y + 0.5 - sp.centre.y) / R);
   };
+  // Front view: all bare skin behind the proposed hairline is treated, also where the scalp
+  // analysis calls it forehead (below its natural hairline): a lowered hairline adds scalp.
+  cv::Mat treated = bald;
+  if (a.view == View::kFront && !a.parts.empty() && !hairline_y.empty())
+    treated = bald | ((a.parts == static_cast<uint8_t>(Part::kSkin)) & head_mask);
   std::map<Zone, double> px_sum;
-  for (int y = 0; y < bald.rows; ++y) {
-    const uint8_t* b = bald.ptr<uint8_t>(y);
+  for (int y = 0; y < treated.rows; ++y) {
+    const uint8_t* b = treated.ptr<uint8_t>(y);
     uint8_t* lab = m.zone_labels.ptr<uint8_t>(y);
     for (int x = 0; x < bald.cols; ++x) {
       if (!b[x]) continue;
@@ -398,25 +415,31 @@ ViewMeasurement measure_view(const Analysis& a, const std::string& source, const
   }
   // The zones as this view would show them on the whole sphere, inside the frame or not: how
   // much of each the photo holds, and how much of what it holds is bald.
+  // The measurement counts what faces the camera (capped near the outline): a surface element
+  // dA contributes dA·min(1, cos/kMinCosine). Sampling the whole sphere, inside the frame or not
+  // and round the far side, gives each zone's share the photo can show at all (the crown band
+  // ends at the fringe, kCrownEndMm behind the hairline).
   std::map<Zone, double> expected, inside, inside_bald;
   {
-    int x0 = static_cast<int>(std::floor(sp.centre.x - R)), x1 = static_cast<int>(sp.centre.x + R);
-    int y0 = static_cast<int>(std::floor(sp.centre.y - R)), y1 = static_cast<int>(sp.centre.y + R);
-    // A coarse grid is plenty for shares; it keeps a large head in a big photo cheap.
-    int step = std::max(1, static_cast<int>(R / 150));
-    for (int y = y0; y <= y1; y += step)
-      for (int x = x0; x <= x1; x += step) {
-        double dx = (x + 0.5 - sp.centre.x) / R, dy = (y + 0.5 - sp.centre.y) / R;
-        if (dx * dx + dy * dy >= 1.0) continue;
-        int zi = classify(x, y);
-        if (zi < 0) continue;
-        Zone zone = static_cast<Zone>(zi);
-        double f = area_factor(dx, dy);
-        expected[zone] += f;
-        if (x < 0 || y < 0 || x >= a.size.width || y >= a.size.height) continue;
-        inside[zone] += f;
-        if (bald.at<uint8_t>(y, x)) inside_bald[zone] += f;
-      }
+    constexpr int kSamples = 40000;  // Fibonacci sphere: even spacing, ~0.6 mm on a head
+    const double golden = M_PI * (3.0 - std::sqrt(5.0));
+    for (int i = 0; i < kSamples; ++i) {
+      double dy = 1.0 - 2.0 * (i + 0.5) / kSamples;
+      double ring = std::sqrt(1.0 - dy * dy);
+      double dx = ring * std::cos(golden * i), dz = ring * std::sin(golden * i);
+      double behind = 0;
+      int zi = classify_at(dx, dy, dz, &behind);
+      if (zi < 0 || behind > kCrownEndMm) continue;
+      Zone zone = static_cast<Zone>(zi);
+      expected[zone] += 1;
+      if (dz <= 0) continue;
+      int x = static_cast<int>(std::floor(sp.centre.x + dx * R));
+      int y = static_cast<int>(std::floor(sp.centre.y + dy * R));
+      if (x < 0 || y < 0 || x >= a.size.width || y >= a.size.height) continue;
+      double w = std::min(1.0, dz / kMinCosine);
+      inside[zone] += w;
+      if (treated.at<uint8_t>(y, x)) inside_bald[zone] += w;
+    }
   }
   double px_per_cm2 = a.px_per_mm * a.px_per_mm * 100.0;
   for (Zone z : {Zone::kHairline, Zone::kFrontal, Zone::kMid, Zone::kCrown}) {
@@ -461,12 +484,12 @@ NorwoodRange norwood_from_views(const std::vector<ViewMeasurement>& views) {
       return {v.norwood_stage, v.norwood_stage, "top photo " + v.source};
   for (const auto& v : views) {
     if (v.view == View::kTop || v.norwood_stage <= 0) continue;
+    // No hair even at the temples: the fringe is low (7) or the head is shaved.
     if (v.hair_share_above_brows >= 0 && v.hair_share_above_brows < 0.05)
-      return {std::max(5, v.norwood_stage), 7,
-              v.source + " shows no hair on the head (a shaved head looks the same)"};
+      return {6, 7, "no hair visible on the head in " + v.source + "; a shaved head looks the same"};
     if (v.norwood_stage >= 5)
-      return {5, 7, v.source + " (a front or side photo cannot tell Norwood 5, 6 and 7 apart)"};
-    return {v.norwood_stage, v.norwood_stage, v.source};
+      return {5, 7, "read from " + v.source + "; a front photo cannot tell 5, 6 and 7 apart"};
+    return {v.norwood_stage, v.norwood_stage, "read from " + v.source};
   }
   return {};
 }
@@ -525,7 +548,7 @@ std::optional<ZoneArea> estimate_zone(Zone z, const NorwoodRange& n) {
   e.area_cm2 = std::round((lo + hi) / 2);
   std::string stage = n.low == n.high ? std::to_string(n.low)
                                       : std::to_string(n.low) + "-" + std::to_string(n.high);
-  e.source = "estimate: Norwood " + stage + ", typical head (" + n.reason + ")";
+  e.source = "estimate: Norwood " + stage + ", typical head";
   return e;
 }
 
@@ -598,9 +621,8 @@ std::vector<ZoneArea> pick_zones(const std::vector<ViewMeasurement>& views,
                    typ.low, typ.high};
     }
     if (e) {
-      warnings.push_back(std::string(zone_title(z)) +
-                         ": not visible in the photos; ESTIMATED at " + round_cm2(e->low_cm2) +
-                         "-" + round_cm2(e->high_cm2) + " cm² from " +
+      warnings.push_back(std::string(zone_title(z)) + ": not shown by the photos; ESTIMATED at " +
+                         round_cm2(e->low_cm2) + "-" + round_cm2(e->high_cm2) + " cm² from " +
                          (norwood.known() && e->source.rfind("estimate: Norwood", 0) == 0
                               ? stage_text + " (" + norwood.reason + ")"
                               : std::string("a typical head")) +

@@ -28,8 +28,8 @@ struct Pigment {
   // around it: together the halos give treated scalp the even grey shadow of a shaved head,
   // with the dots as fine stipple on top. Sigma on the skin (mm), and the halo's darkening
   // (mass) as a share of the dot's own. 0 turns it off.
-  float halo_sigma_mm = 0.45f;
-  float halo_mass = 1.0f;
+  float halo_sigma_mm = 0.5f;
+  float halo_mass = 1.8f;
 };
 
 // One needle impression (a "dot"), where the practitioner put it.

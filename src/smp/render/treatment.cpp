@@ -167,8 +167,8 @@ TreatmentMap build_treatment_map(const Analysis& a, const Design& design,
   if (face) {
     // Inside the head's outline everything that is not hair: a specular highlight on a bald
     // crown may be labelled background by the parts map, but it is scalp.
-    cv::Mat outline = head_outline(head);
-    scalp = head & ~hair;
+    cv::Mat outline = head_outline(head, cvRound(12.0 / mm_per_cell));
+    scalp = head & ~hair & outline;
     if (opt.photo && !opt.photo->empty()) {
       // What the outline adds to the head: only highlights (brighter than the skin and no more
       // colourful), not the background in a notch of the outline.

@@ -158,7 +158,10 @@ cv::Mat drop_small(const cv::Mat& mask, double min_px) {
 
 // Mean colour of the middle of the L* distribution under a mask: highlights and deep shadows
 // are lighting, not the hair's or the skin's own colour.
-Lab robust_mean_lab(const cv::Mat& bgr8, const cv::Mat& mask) {
+Lab robust_mean_lab(const cv::Mat& bgr8_full, const cv::Mat& mask_full) {
+  const cv::Rect box = cv::boundingRect(mask_full);
+  if (box.area() == 0) return mean_lab(bgr8_full, mask_full);
+  const cv::Mat bgr8 = bgr8_full(box), mask = mask_full(box);
   cv::Mat lab;
   cv::cvtColor(bgr8, lab, cv::COLOR_BGR2Lab);
   int hist[256] = {};
@@ -237,7 +240,10 @@ NorwoodEstimate norwood_from_top_share(double s) {
   return from_bins(s, edges, 0.7);
 }
 
-Scalp analyze_scalp(const ScalpInput& in) {
+namespace {
+
+// analyze_scalp on the head's bounding box (`pitch` measured on the whole photo).
+Scalp analyze_scalp_in(const ScalpInput& in, double pitch) {
   Scalp s;
   const ScalpOptions& o = in.options;
   cv::Mat skin = in.parts == kSkin;
@@ -252,7 +258,6 @@ Scalp analyze_scalp(const ScalpInput& in) {
   int scalp_px = 0;
   if (in.face) {
     const Face& f = *in.face;
-    const double pitch = estimate_pose(f, skin.size()).pitch;
     cv::Mat above = above_natural_hairline(skin.size(), f, in.px_per_mm, o.natural_hairline_mm, pitch);
     s.bald_mask = drop_small(skin & above, min_px);
     front_dome(s.head_mask, f, in.px_per_mm, dome_c, dome_r);
@@ -311,6 +316,36 @@ Scalp analyze_scalp(const ScalpInput& in) {
   }
   s.norwood = in.face && in.view != View::kTop ? norwood_from_front(s.bald_area_cm2, s.scalp_share)
                                                : norwood_from_top_share(s.bald_share);
+  return s;
+}
+
+}  // namespace
+
+Scalp analyze_scalp(const ScalpInput& in) {
+  const cv::Rect full(0, 0, in.parts.cols, in.parts.rows);
+  const double pitch = in.face ? estimate_pose(*in.face, full.size()).pitch : 0.0;
+  // Work on the head's box (with the face and a margin): a 12 MP photo is mostly not head.
+  cv::Rect roi = cv::boundingRect(in.parts != kBg);
+  if (in.face) roi |= cv::Rect(in.face->box);
+  const int pad = std::max(8, std::max(roi.width, roi.height) / 20);
+  roi = cv::Rect(roi.x - pad, roi.y - pad, roi.width + 2 * pad, roi.height + 2 * pad) & full;
+  if (roi.area() == 0 || roi == full) return analyze_scalp_in(in, pitch);
+  std::optional<Face> shifted;
+  if (in.face) {
+    shifted = *in.face;
+    const cv::Point2d d(roi.tl());
+    for (auto& p : shifted->landmarks) p -= d;
+    shifted->box.x -= d.x;
+    shifted->box.y -= d.y;
+  }
+  const cv::Mat bgr = in.bgr8(roi), parts = in.parts(roi);
+  ScalpInput sub{bgr, parts, shifted ? &*shifted : nullptr, in.px_per_mm, in.view, in.options};
+  Scalp s = analyze_scalp_in(sub, pitch);
+  for (cv::Mat* m : {&s.bald_mask, &s.head_mask}) {
+    cv::Mat big(full.size(), CV_8U, cv::Scalar(0));
+    m->copyTo(big(roi));
+    *m = big;
+  }
   return s;
 }
 
