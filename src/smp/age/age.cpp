@@ -113,11 +113,11 @@ void frame_for_strip(AgeResult& r, const cv::Mat& photo, const cv::Mat& mask,
   r.before = photo;
 }
 
-// Overlap (0..1) at which the model's share at `years` is `measured`: the share rises with the
-// overlap, so bisection; clamped to the ends when the measurement lies outside.
+// Overlap at which the model's share at `years` is `measured`: the share rises with the overlap,
+// so bisection; clamped to the ends when the measurement lies outside.
 double fit_overlap(ContrastModel& m, double years, double measured) {
   if (!(measured > 0)) return m.overlap();
-  double lo = 0, hi = 1;
+  double lo = 0, hi = ContrastModel::kMaxOverlap;
   m.set_overlap(lo);
   if (m.share(years) >= measured) return lo;
   m.set_overlap(hi);

@@ -8,7 +8,9 @@
 //   dots apart (each pixel under one dot at most):   treated(t) = bare * (1 - (1 - T0) f)
 //   dots overlapping at random (halos, dense work):  treated(t) = bare * T0^f
 // The renderer's dots (cores apart, scatter halos overlapping) lie in between: the model blends
-// the two with weight `overlap` (0..1), fitted to a rendered calibration frame. treated(0) comes
+// the two with weight `overlap`, fitted to a rendered calibration frame. The fit may go past 1
+// (up to 2): dense dots whose cores saturate fade slower still on the rendered frames, and the
+// blend stays monotonic there. treated(0) comes
 // from the rendered year-0 frame, so the model is exact at year 0; it is checked against every
 // rendered frame (the report gives the largest difference).
 #pragma once
@@ -55,7 +57,8 @@ class ContrastModel {
   double visible(double years) const;
   const FadingConditions& conditions() const { return cond_; }
   // Blend between dots apart (0) and overlapping at random (1); see the top of this file.
-  void set_overlap(double overlap) { overlap_ = std::clamp(overlap, 0.0, 1.0); }
+  void set_overlap(double overlap) { overlap_ = std::clamp(overlap, 0.0, kMaxOverlap); }
+  static constexpr double kMaxOverlap = 2.0;
   double overlap() const { return overlap_; }
 
  private:

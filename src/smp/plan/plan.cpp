@@ -450,9 +450,10 @@ ViewMeasurement measure_view(const Analysis& a, const std::string& source, const
     m.bare_share[z] = inside[z] > 0 ? inside_bald[z] / inside[z] : 0;
     if (share < kMinVisibleShare) {
       if (expected[z] > 0)
-        m.warnings.push_back(source + ": the " + to_string(z) + " zone is " +
-                             (share > 0.05 ? "mostly " : "") +
-                             "outside the photo (the head is cut off by the frame)");
+        m.warnings.push_back(source + ": " + (share > 0.05 ? "most of " : "") + "the " +
+                             to_string(z) + " zone is out of sight in this " +
+                             to_string(a.view) +
+                             " view (round the curve of the head or outside the frame)");
       continue;
     }
     m.zones_cm2[z] = m.measured_cm2[z];
