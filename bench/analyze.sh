@@ -1,25 +1,35 @@
 #!/usr/bin/env bash
-# Speed of `smp analyze` on a 12-megapixel photo (Debian's bald_guys.jpg upscaled 2x), with the
-# face model already loaded: Google Benchmark figures per stage, then the CLI's own timings_ms.
+# Speed of `smp analyze`, as ratios measured in one run (a shared machine's absolute times swing
+# with its load; a ratio of two steps timed back to back does not): analysis / JPEG decode,
+# each stage's share of the analysis, each output / decode. On Debian's bald_guys.jpg (3.1 MP)
+# and on it upscaled 2x (12.3 MP), then the same ratios from the CLI's own timings_ms.
 # Usage: bench/analyze.sh [BUILD_DIR]   (default: build)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BUILD="${1:-$ROOT/build}"
 [ -f "$BUILD/build.ninja" ] || cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-ninja -C "$BUILD" -j"$(nproc)" smp_cli smp_bench >/dev/null
+ninja -C "$BUILD" -j2 smp_cli smp_bench >/dev/null
 
-echo "== Google Benchmark (model load excluded; 12.3 MP JPEG decoded from memory)"
-"$BUILD/smp_bench" --benchmark_filter='12MP' --benchmark_counters_tabular=true
+echo "== Google Benchmark: ratios within each iteration (model load excluded)"
+"$BUILD/smp_bench" --benchmark_counters_tabular=true
 
-echo "== smp analyze --json on the same photo (timings_ms; 'analyze' excludes decode, model load and outputs)"
+echo "== smp analyze --json --overlay --parts (timings_ms of one run, as ratios)"
 PHOTO=$(bash "$ROOT/scripts/sample-photo.sh")
 TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
-if command -v convert >/dev/null; then
-  convert "$PHOTO" -resize 200% -quality 92 "$TMP/12mp.jpg"
+cp "$PHOTO" "$TMP/3mp.jpg"
+if command -v convert >/dev/null; then convert "$PHOTO" -resize 200% -quality 92 "$TMP/12mp.jpg"; fi
+for f in "$TMP"/3mp.jpg "$TMP"/12mp.jpg; do
+  [ -f "$f" ] || continue
   for i in 1 2 3; do
-    "$BUILD/smp" analyze "$TMP/12mp.jpg" --json "$TMP/a.json" --overlay "$TMP/o.png" --parts "$TMP/p.png"
-    echo "  run $i: $(sed -n '/"timings_ms"/,/}/p' "$TMP/a.json" | grep -o '"[a-z_]*": [0-9.]*' | tr -d '"' | awk '{printf "%s %.0f, ", $1, $2}')"
+    "$BUILD/smp" analyze "$f" --json "$TMP/a.json" --overlay "$TMP/o.png" --parts "$TMP/p.png"
+    python3 - "$TMP/a.json" "$(basename "$f")" "$i" <<'EOF'
+import json, sys
+t = json.load(open(sys.argv[1]))["timings_ms"]
+d, a = t["decode"], t["analyze"]
+stages = ", ".join(f"{k} {t[k] / a:.2f}" for k in ("faces", "pose", "parts", "scale", "scalp", "hairline") if k in t)
+print(f"  {sys.argv[2]} run {sys.argv[3]}: decode {d:.0f} ms; analyze/decode {a / d:.1f}; "
+      f"overlay/decode {t['overlay'] / d:.1f}; parts_png/decode {t['parts_png'] / d:.1f}; "
+      f"model_load/decode {t['model_load'] / d:.0f}; share of analyze: {stages}")
+EOF
   done
-else
-  echo "  (imagemagick's convert not installed: skipped)"
-fi
+done

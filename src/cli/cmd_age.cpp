@@ -128,7 +128,8 @@ void run(const AgeArgs& a) {
     }
     for (auto& [k, v] : sim.timings) t["simulate_" + k] = v;
     try {
-      r = age_simulation(photo.bgr, sim, scar_flags(sim.impressions, design), opt, subject_box(an));
+      r = age_simulation(photo.bgr, sim, scar_flags(sim.impressions, design), opt,
+                         strip_framing(an));
     } catch (const InputError& e) {
       throw InputError(a.photo, e.reason());
     }

@@ -130,6 +130,120 @@ TEST(PlanZones, EachZoneFromItsBestViewNeverTwice) {
   EXPECT_NE(warnings[0].find("crown"), std::string::npos);
 }
 
+TEST(PlanZones, ZonesNoPhotoShowsAreEstimatedFromNorwoodAndFlagged) {
+  // The lead's case: one front photo of a fully bald head. The front shows the hairline; the
+  // mid scalp and crown are out of sight, so they are estimated from the stage, flagged, each
+  // with a warning that asks for a top photo, never a silent number.
+  ViewMeasurement front;
+  front.source = "front.jpg";
+  front.view = View::kFront;
+  front.px_per_mm = 2;
+  front.zones_cm2 = {{Zone::kHairline, 38}, {Zone::kFrontal, 75}};
+  front.visible_share = {{Zone::kHairline, 1.0}, {Zone::kFrontal, 0.95}};
+  front.norwood_stage = 7;
+  front.hair_share_above_brows = 0.0;
+  NorwoodRange n = norwood_from_views({front});
+  EXPECT_EQ(n.low, 6);  // no hair even at the temples: 7, or a shaved 6
+  EXPECT_EQ(n.high, 7);
+  std::vector<std::string> warnings;
+  auto zones = pick_zones({front}, {}, warnings, n);
+  ASSERT_EQ(zones.size(), 4u);
+  std::map<Zone, ZoneArea> by;
+  double total = 0, low = 0, high = 0;
+  for (auto& z : zones) by[z.zone] = z, total += z.area_cm2, low += z.low(), high += z.high();
+  EXPECT_FALSE(by[Zone::kHairline].estimated);
+  EXPECT_EQ(by[Zone::kHairline].area_cm2, 38);
+  for (Zone z : {Zone::kMid, Zone::kCrown}) {
+    EXPECT_TRUE(by[z].estimated) << to_string(z);
+    EXPECT_LT(by[z].low(), by[z].area_cm2);
+    EXPECT_GT(by[z].high(), by[z].area_cm2);
+    EXPECT_NE(by[z].source.find("Norwood 6-7"), std::string::npos) << by[z].source;
+  }
+  // A full Norwood 6-7 head: roughly 200-400 cm² (the sanity range).
+  EXPECT_GE(total, 200);
+  EXPECT_LE(total, 400);
+  EXPECT_LT(low, total);
+  EXPECT_GT(high, total);
+  int asking = 0;
+  for (auto& w : warnings)
+    asking += w.find("ESTIMATED") != std::string::npos && w.find("top photo") != std::string::npos &&
+              w.find("--area-cm2") != std::string::npos;
+  EXPECT_EQ(asking, 2);  // mid and crown
+  // The quote spans the estimate: the high end prices the high area.
+  PriceBook b = default_price_book();
+  Quote q = make_quote(zones, 3, b, "senior", {});
+  Quote point = make_quote({{Zone::kFull, total, ""}}, 3, b, "senior", {});
+  EXPECT_LT(q.total.low, point.total.low);
+  EXPECT_GT(q.total.high, point.total.high);
+}
+
+TEST(PlanZones, EarlyStageFrontOnlyWarnsAboutTheCrownWithoutANumber) {
+  ViewMeasurement front;
+  front.source = "front.jpg";
+  front.view = View::kFront;
+  front.px_per_mm = 2;
+  front.zones_cm2 = {{Zone::kHairline, 25}, {Zone::kFrontal, 4}};
+  front.norwood_stage = 2;
+  front.hair_share_above_brows = 0.4;
+  NorwoodRange n = norwood_from_views({front});
+  EXPECT_EQ(n.low, 2);
+  EXPECT_EQ(n.high, 2);
+  std::vector<std::string> warnings;
+  auto zones = pick_zones({front}, {}, warnings, n);
+  for (auto& z : zones) EXPECT_FALSE(z.estimated) << to_string(z.zone);
+  bool crown_warning = false;
+  for (auto& w : warnings)
+    crown_warning |= w.find("Crown") != std::string::npos && w.find("top photo") != std::string::npos;
+  EXPECT_TRUE(crown_warning);
+  // Asked for anyway: the crown's typical area, flagged.
+  warnings.clear();
+  auto asked = pick_zones({front}, {Zone::kHairline, Zone::kCrown}, warnings, n);
+  ASSERT_EQ(asked.size(), 2u);
+  EXPECT_EQ(asked[1].zone, Zone::kCrown);
+  EXPECT_TRUE(asked[1].estimated);
+  EXPECT_EQ(asked[1].low(), typical_zone_area(Zone::kCrown).low);
+  // A top photo's stage wins over the front's.
+  ViewMeasurement top = front;
+  top.view = View::kTop;
+  top.source = "top.jpg";
+  top.norwood_stage = 6;
+  EXPECT_EQ(norwood_from_views({front, top}).low, 6);
+}
+
+TEST(PlanZones, EstimatesFollowTheStage) {
+  // More advanced stages never estimate less; stage 1 estimates nothing.
+  for (Zone z : {Zone::kHairline, Zone::kFrontal, Zone::kMid, Zone::kCrown}) {
+    EXPECT_FALSE(estimate_zone(z, {1, 1, "test"}).has_value());
+    double prev = 0;
+    for (int s = 2; s <= 7; ++s) {
+      auto e = estimate_zone(z, {s, s, "test"});
+      double area = e ? e->area_cm2 : 0;
+      EXPECT_GE(area, prev) << to_string(z) << " stage " << s;
+      prev = area;
+    }
+  }
+  EXPECT_FALSE(estimate_zone(Zone::kCrown, {}).has_value());  // unknown stage: no number
+}
+
+TEST(PlanZones, FrontViewSeesTheHairlineButNotTheCrownsSide) {
+  // A synthetic front view: a bald sphere fully in the frame. The hairline band faces the
+  // camera; the frontal band runs over the top and is only partly in sight; a head whose top
+  // is cut off by the frame shows less.
+  Analysis a;
+  a.view = View::kFront;
+  a.px_per_mm = 4;
+  a.size = {800, 800};
+  a.scalp.head_mask = cv::Mat::zeros(a.size, CV_8U);
+  cv::circle(a.scalp.head_mask, {400, 420}, 312, 255, cv::FILLED);  // 78 mm
+  a.scalp.bald_mask = a.scalp.head_mask.clone();
+  ViewMeasurement m = measure_view(a, "front.jpg");
+  EXPECT_GT(m.visible_share.at(Zone::kHairline), 0.9);
+  EXPECT_GT(m.visible_share.at(Zone::kFrontal), kMinVisibleShare);
+  EXPECT_LT(m.visible_share.at(Zone::kFrontal), 0.95);
+  EXPECT_FALSE(m.visible_share.count(Zone::kCrown));
+  EXPECT_TRUE(m.zones_cm2.count(Zone::kHairline));
+}
+
 // ---- Sessions ----------------------------------------------------------------------------------
 
 void expect_session_rules(const SessionPlan& p, const PriceBook& b) {

@@ -69,7 +69,8 @@ constexpr double kCloseupMm = 25.0;
 // band still comes with the face under it. The close-up is centred on the treated pixel farthest
 // from the treated area's edge, so it shows treated scalp even for a narrow band.
 void frame_for_strip(AgeResult& r, const cv::Mat& photo, const cv::Mat& mask,
-                     const cv::Rect& subject, double px_per_mm) {
+                     const StripFraming& framing, double px_per_mm) {
+  const cv::Rect& subject = framing.subject;
   const cv::Rect all(0, 0, photo.cols, photo.rows);
   const double sx = static_cast<double>(photo.cols) / mask.cols,
                sy = static_cast<double>(photo.rows) / mask.rows;
@@ -98,6 +99,12 @@ void frame_for_strip(AgeResult& r, const cv::Mat& photo, const cv::Mat& mask,
   r.crop = cv::Rect(cv::Point(cvFloor(x0), cvFloor(y0)), cv::Point(cvCeil(x1), cvCeil(y1))) & all;
 
   cv::Mat bin = mask > 0, dist;
+  if (!framing.head.empty()) {
+    cv::Mat head;
+    cv::resize(framing.head, head, bin.size(), 0, 0, cv::INTER_NEAREST);
+    cv::Mat on_head = bin & (head > 0);
+    if (cv::countNonZero(on_head) > 0) bin = on_head;  // else the treated area as it is
+  }
   cv::copyMakeBorder(bin, bin, 1, 1, 1, 1, cv::BORDER_CONSTANT, 0);  // the photo's edge is an edge
   cv::distanceTransform(bin, dist, cv::DIST_L2, 3);
   cv::Point deepest;
@@ -198,7 +205,7 @@ std::vector<uint8_t> scar_flags(const std::vector<Impression>& impressions, cons
 
 AgeResult age_simulation(const cv::Mat& bgr8, const SimulateResult& sim,
                          const std::vector<uint8_t>& scar, const AgeOptions& opt,
-                         const cv::Rect& subject) {
+                         const StripFraming& framing) {
   check_age_options(opt);
   SMP_CHECK(scar.empty() || scar.size() == sim.impressions.size());
   AgeResult r;
@@ -270,7 +277,7 @@ AgeResult age_simulation(const cv::Mat& bgr8, const SimulateResult& sim,
   for (AgeFrame& f : r.frames) f.share_model = model.share(f.year);
   {
     ScopedTiming st(r.timings, "framing");
-    frame_for_strip(r, bgr8, mask, subject, sim.map.px_per_mm);
+    frame_for_strip(r, bgr8, mask, framing, sim.map.px_per_mm);
   }
   finish(r, model, opt);
   return r;

@@ -68,18 +68,23 @@ struct AgeResult {
   Timings timings;
 };
 
-// The head to show in the strip (photo px): the analysed face's box, else the head outline
-// (top and back views), else empty.
-cv::Rect subject_box(const Analysis& a);
+// What the strip frames, from the analysis: `subject` is the head to show (photo px): the analysed
+// face's box, else the head outline's box (top and back views), else empty; `head` (CV_8U, photo
+// size or empty) keeps the close-up on the head when the treated area spills past it.
+struct StripFraming {
+  cv::Rect subject;
+  cv::Mat head;
+};
+StripFraming strip_framing(const Analysis& a);
 
 // Impressions inside the design's scar zones (1) or not (0), in the impressions' order.
 std::vector<uint8_t> scar_flags(const std::vector<Impression>& impressions, const Design& design);
 
-// Ages simulate()'s impressions on the same photo. `subject`: the head to frame in the strip
-// (subject_box(); empty: the treated area alone). Throws InputError when no pixel is treated.
+// Ages simulate()'s impressions on the same photo. `framing`: the head to frame in the strip
+// (strip_framing(); empty: the treated area alone). Throws InputError when no pixel is treated.
 AgeResult age_simulation(const cv::Mat& bgr8, const SimulateResult& sim,
                          const std::vector<uint8_t>& scar, const AgeOptions& opt,
-                         const cv::Rect& subject = {});
+                         const StripFraming& framing = {});
 
 // The same figures for the reference area of contrast.h (no photo, no frames).
 AgeResult age_reference(const AgeOptions& opt);

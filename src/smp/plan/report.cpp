@@ -17,6 +17,17 @@ namespace smp {
 namespace {
 
 constexpr const char* kNotGuarantee = "Simulated result, not a guarantee";
+constexpr const char* kAreaEstimateNote =
+    "Part of this area is an ESTIMATE, not a measurement: the photos do not show the whole "
+    "scalp. A photo from above (or the areas measured at the consultation) makes the quote "
+    "firm.";
+
+// "18 cm²", or "70-90 cm²" for an estimated zone: the range the quote is built on.
+std::string area_text(const ZoneArea& z) {
+  if (!z.estimated) return std::to_string(std::lround(z.area_cm2)) + " cm²";
+  return std::to_string(std::lround(z.low())) + "-" + std::to_string(std::lround(z.high())) +
+         " cm²";
+}
 constexpr const char* kEstimateNote =
     "Areas, sessions and prices are estimates from photographs. The final plan and price are "
     "confirmed in person after the patch test.";
@@ -256,6 +267,8 @@ std::string render_html(const Plan& p, const PriceBook& book, const ReportImages
     << ".swatch{display:inline-block;width:14px;height:14px;border-radius:50%;"
        "vertical-align:middle;margin-right:6px;border:1px solid #999}"
     << ".warnings{background:#fff6dc;border:1px solid #e8c66a;padding:8px 12px;border-radius:4px}"
+    << ".estimate-note{background:#fff6dc;border-left:4px solid #c0392b;padding:6px 10px}"
+    << ".est{color:#c0392b;font-size:75%;letter-spacing:.05em}"
     << "ul.check{list-style:none;padding-left:0}ul.check li{margin:6px 0}"
     << "ul.check li:before{content:'\\2610';margin-right:8px;font-size:16px}"
     << ".legend span{display:inline-block;margin-right:12px;font-size:12px}"
@@ -292,13 +305,15 @@ std::string render_html(const Plan& p, const PriceBook& book, const ReportImages
   }
   o << "</section>\n";
   // Zones
-  o << "<h2>Treatment zones</h2><table><tr><th>Zone</th><th class='num'>Area</th>"
-       "<th>Measured from</th></tr>";
+  o << "<h2>Treatment zones</h2>";
+  if (p.has_estimates) o << "<p class='estimate-note'>" << e(kAreaEstimateNote) << "</p>";
+  o << "<table><tr><th>Zone</th><th class='num'>Area</th><th>Measured from</th></tr>";
   for (const auto& z : p.zones)
-    o << "<tr><td>" << zone_title(z.zone) << "</td><td class='num'>" << std::lround(z.area_cm2)
-      << " cm²</td><td class='muted'>" << e(z.source) << "</td></tr>";
-  o << "<tr><th>Total</th><th class='num'>" << std::lround(p.total_area_cm2)
-    << " cm²</th><th></th></tr></table>\n";
+    o << "<tr><td>" << zone_title(z.zone) << (z.estimated ? " <b class='est'>ESTIMATE</b>" : "")
+      << "</td><td class='num'>" << e(area_text(z)) << "</td><td class='muted'>" << e(z.source)
+      << "</td></tr>";
+  o << "<tr><th>Total</th><th class='num'>" << (p.has_estimates ? "about " : "")
+    << std::lround(p.total_area_cm2) << " cm²</th><th></th></tr></table>\n";
   // Cost
   o << "<h2>Estimated cost</h2><div class='cost'>" << e(money_range(q.total, l)) << "</div>"
     << "<div class='muted'>"
@@ -383,7 +398,8 @@ struct Rgb {
   double r, g, b;
 };
 constexpr Rgb kInk{0.13, 0.13, 0.13}, kMuted{0.42, 0.42, 0.42}, kAccent{0.12, 0.435, 0.47},
-    kRule{0.85, 0.85, 0.85}, kRed{0.65, 0.18, 0.18}, kHeadBg{0.95, 0.97, 0.97};
+    kRule{0.85, 0.85, 0.85}, kRed{0.65, 0.18, 0.18}, kHeadBg{0.95, 0.97, 0.97},
+    kEstimateRed{0.75, 0.22, 0.17};
 
 class Page {
  public:
@@ -680,10 +696,13 @@ void page_one(Page& pg, const Plan& p, const PriceBook& book, const ReportImages
     pg.font(9);
     pg.colour(kInk);
     pg.text(kMargin + 4, y, zone_title(z.zone));
-    pg.text_right(area_x, y, std::to_string(std::lround(z.area_cm2)) + " cm²");
-    pg.font(8);
-    pg.colour(kMuted);
-    std::string src = z.source;
+    pg.text_right(area_x, y, area_text(z));
+    pg.font(8, z.estimated);
+    pg.colour(z.estimated ? kEstimateRed : kMuted);
+    // An estimate says so first, in red: it is not a measurement.
+    std::string src = z.estimated && z.source.rfind("estimate: ", 0) == 0
+                          ? "ESTIMATE: " + z.source.substr(10)
+                          : (z.estimated ? "ESTIMATE: " : "") + z.source;
     while (src.size() > 8 && pg.width(src) > kMargin + table_w - src_x)
       src = src.substr(0, src.size() - 4) + "…";
     pg.text(src_x, y, src);
@@ -692,8 +711,17 @@ void page_one(Page& pg, const Plan& p, const PriceBook& book, const ReportImages
   }
   pg.font(9, true);
   pg.colour(kInk);
-  pg.text(kMargin + 4, y, "Total treated area");
-  pg.text_right(area_x, y, std::to_string(std::lround(p.total_area_cm2)) + " cm²");
+  pg.text(kMargin + 4, y, "Total");
+  pg.text_right(area_x, y,
+                (p.has_estimates ? "about " : "") + std::to_string(std::lround(p.total_area_cm2)) +
+                    " cm²");
+  if (p.has_estimates) {
+    y += 14;
+    pg.font(8, true);
+    pg.colour(kEstimateRed);
+    y = pg.para(kMargin + 4, y, table_w - 8, kAreaEstimateNote, 10);
+    y -= 10;
+  }
   y = std::max(y + 16, side_end + 4);
   // Cost
   pg.heading(y, "Estimated cost");

@@ -29,7 +29,7 @@ struct Pigment {
   // with the dots as fine stipple on top. Sigma on the skin (mm), and the halo's darkening
   // (mass) as a share of the dot's own. 0 turns it off.
   float halo_sigma_mm = 0.5f;
-  float halo_mass = 1.8f;
+  float halo_mass = 2.2f;
 };
 
 // One needle impression (a "dot"), where the practitioner put it.

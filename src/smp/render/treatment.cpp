@@ -44,6 +44,54 @@ void fill_polygon(cv::Mat& mask, const std::vector<cv::Point2d>& poly, double s,
   cv::fillPoly(mask, std::vector<std::vector<cv::Point>>{pts}, cv::Scalar(value), cv::LINE_8);
 }
 
+// The skull seen from the front: an ellipse fitted to the head outline above the eyes, robust
+// to what a segmentation joins to the head (an arm, a tuft of background) and to highlights it
+// bites out of it; shrunk by `inset` px so dots stay off the silhouette.
+cv::Mat skull_outline(const cv::Mat& head8, cv::Point2d glabella, cv::Point2d up, double inset) {
+  cv::Mat hull = head_outline(head8);
+  std::vector<std::vector<cv::Point>> contours;
+  cv::findContours(head8.clone(), contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_NONE);
+  std::vector<cv::Point2f> pts;
+  for (const auto& c : contours)
+    for (const auto& p : c) {
+      // Above the glabella and not on the photo's border (a head cut off by the frame).
+      if ((cv::Point2d(p) - glabella).dot(up) < 0) continue;
+      if (p.x <= 0 || p.y <= 0 || p.x >= head8.cols - 1 || p.y >= head8.rows - 1) continue;
+      pts.emplace_back(p);
+    }
+  if (pts.size() < 20) return hull;
+  cv::RotatedRect e = cv::fitEllipse(pts);
+  for (int it = 0; it < 4; ++it) {
+    // Keep the points nearest the ellipse (algebraic distance), refit.
+    double ang = e.angle * M_PI / 180.0;
+    cv::Point2d e1(std::cos(ang), std::sin(ang)), e2(-std::sin(ang), std::cos(ang));
+    double ra = std::max(2.0, e.size.width / 2.0), rb = std::max(2.0, e.size.height / 2.0);
+    std::vector<std::pair<double, cv::Point2f>> res;
+    for (const auto& p : pts) {
+      cv::Point2d d = cv::Point2d(p) - cv::Point2d(e.center);
+      double q = std::pow(d.dot(e1) / ra, 2) + std::pow(d.dot(e2) / rb, 2);
+      res.emplace_back(std::abs(std::sqrt(q) - 1.0), p);
+    }
+    std::sort(res.begin(), res.end(), [](auto& a, auto& b) { return a.first < b.first; });
+    std::vector<cv::Point2f> keep;
+    for (size_t i = 0; i < res.size() * 8 / 10; ++i) keep.push_back(res[i].second);
+    if (keep.size() < 20) break;
+    e = cv::fitEllipse(keep);
+  }
+  cv::Mat out = cv::Mat::zeros(head8.size(), CV_8U);
+  cv::RotatedRect in(e.center, cv::Size2f(std::max(1.0f, e.size.width - 2 * static_cast<float>(inset)),
+                                          std::max(1.0f, e.size.height - 2 * static_cast<float>(inset))), e.angle);
+  cv::ellipse(out, in, cv::Scalar(255), -1);
+  // Below the eyes the ellipse is no guide (the jaw, the neck): the hull is.
+  for (int y = 0; y < out.rows; ++y) {
+    uint8_t* o = out.ptr<uint8_t>(y);
+    const uint8_t* h = hull.ptr<uint8_t>(y);
+    for (int x = 0; x < out.cols; ++x)
+      if ((cv::Point2d(x, y) - glabella).dot(up) < 0) o[x] = h[x];
+  }
+  return out & hull;
+}
+
 // Fills the holes of `mask` (regions it encloses): highlights, moles, specks. Hair enclosed by
 // the scalp is filled only when smaller than `max_hair_px` (a tuft is no reason to skip SMP).
 cv::Mat fill_holes(const cv::Mat& mask, const cv::Mat& hair, double max_hair_px) {
@@ -167,7 +215,7 @@ TreatmentMap build_treatment_map(const Analysis& a, const Design& design,
   if (face) {
     // Inside the head's outline everything that is not hair: a specular highlight on a bald
     // crown may be labelled background by the parts map, but it is scalp.
-    cv::Mat outline = head_outline(head, cvRound(12.0 / mm_per_cell));
+    cv::Mat outline = skull_outline(head, origin * s, up, 1.5 / mm_per_cell);
     scalp = head & ~hair & outline;
     if (opt.photo && !opt.photo->empty()) {
       // What the outline adds to the head: only highlights (brighter than the skin and no more
@@ -187,10 +235,8 @@ TreatmentMap build_treatment_map(const Analysis& a, const Design& design,
           if (ad[x] && !(l[x][0] > sm[0] + 4 && std::hypot(l[x][1], l[x][2]) < skin_C + 4)) ad[x] = 0;
       }
       scalp |= added;
-    } else {
-      scalp = outline & ~hair;
     }
-    head = outline;
+    head = outline | head;
   } else {
     scalp = (cv::countNonZero(bald) == 0 ? (bald | skin) : bald) & head;
   }
@@ -209,6 +255,19 @@ TreatmentMap build_treatment_map(const Analysis& a, const Design& design,
       box.emplace_back(cvRound(p.x * s), cvRound(p.y * s));
     }
     cv::fillConvexPoly(reach, box, cv::Scalar(255));
+    // Nor above the skull's top: the forehead profile curved on over the vertex, projected with
+    // the head's pitch, with a margin for big heads (a segmentation that runs into a photo
+    // above, in a collage, stops here).
+    double top_mm = 0;
+    for (double sm = 0; sm <= 260; sm += 5) top_mm = std::max(top_mm, projected_forehead_mm(sm, a.pose.pitch));
+    const double cap_px = 1.2 * top_mm * ppm;
+    for (int y = 0; y < ms.height; ++y) {
+      uint8_t* rr = reach.ptr<uint8_t>(y);
+      for (int x = 0; x < ms.width; ++x) {
+        cv::Point2d p((x + 0.5) / s - 0.5, (y + 0.5) / s - 0.5);
+        if ((p - origin).dot(up) > cap_px) rr[x] = 0;
+      }
+    }
     cand &= reach;
   }
 

@@ -6,6 +6,8 @@
 #include <opencv2/imgproc.hpp>
 #include <opencv2/ml.hpp>
 #include <sstream>
+#include <opencv2/imgcodecs.hpp>
+#include <cstdlib>
 
 #include "smp/core/errors.h"
 #include "smp/core/parallel.h"
@@ -355,7 +357,9 @@ cv::Mat segment_front(const cv::Mat& bgr8, const Face& face, const PartsForest& 
   Canonical c = to_canonical(bgr8, face);
   std::vector<cv::Mat> f = canonical_features(c, face);
   cv::Mat probs = classify(f, forest, 2);
+  if (std::getenv("SMP_PARTS_DEBUG")) cv::imwrite("/tmp/seg/dbg_p0.png", probs * 255), cv::imwrite("/tmp/seg/dbg_c.png", c.bgr);
   own_colour_hair(probs, f, c, face);
+  if (std::getenv("SMP_PARTS_DEBUG")) cv::imwrite("/tmp/seg/dbg_p1.png", probs * 255);
   probs = smooth_probs(probs, gray_guide(c.bgr), 3, 1e-3);
   // Outside the photo is nothing.
   probs.setTo(cv::Vec3f(1, 0, 0), c.valid == 0);

@@ -51,12 +51,14 @@ cv::Mat above_natural_hairline(cv::Size size, const Face& f, double px_per_mm, d
                                double pitch_deg) {
   FaceFrame fr(f);
   const double mid = projected_forehead_mm(mm, pitch_deg) * px_per_mm;
-  const double low = 18 * px_per_mm;  // the temporal hair meets the sideburns about brow-high
+  // Beyond the outer eye corners the temporal hairline turns down, but a forehead reaches
+  // further out than the eyes: it only comes down to about half the mid height, past the
+  // brows' ends.
   auto line_h = [&](double u) {
     double a = std::abs(u);
     if (a <= 1) return mid * (1 - 0.18 * std::pow(a, 2.2));
-    double t = std::min(1.0, (a - 1) / 0.45);
-    return (1 - t) * mid * 0.82 + t * low;
+    double t = std::min(1.0, (a - 1) / 0.6);
+    return mid * ((1 - t) * 0.82 + t * 0.55);
   };
   // A table over u (a pow() per pixel of a 12 MP photo costs ~100 ms).
   constexpr int kLut = 1024;
