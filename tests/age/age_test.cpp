@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <opencv2/imgproc.hpp>
 #include <random>
 
@@ -16,7 +18,7 @@ namespace {
 
 // A 360x300 light-skin scalp with a little texture, a round treated area and 100 dots/cm² at
 // 8 px/mm, placed in three sessions exactly as simulate() places them.
-SimulateResult synthetic_simulation(cv::Mat& photo) {
+SimulateResult synthetic_simulation(cv::Mat& photo, float pigment_scale = 1.0f) {
   photo.create(300, 360, CV_8UC3);
   std::mt19937 rng(7);
   std::normal_distribution<float> n(0, 3);
@@ -43,6 +45,7 @@ SimulateResult synthetic_simulation(cv::Mat& photo) {
   PlacementOptions po;
   sim.impressions = place_impressions(m, po);
   sim.render.treated_mask = m.treated;
+  sim.render.pigment.od *= pigment_scale;
   sim.render.max_session = 3;
   sim.sessions = 3;
   return sim;
@@ -87,6 +90,30 @@ TEST_F(AgePipeline, RenderedContrastFallsAndTheModelFollowsIt) {
     if (std::abs(f.year - *r.touch_up_year) > 0.5) {
       EXPECT_EQ(f.share<opt.threshold, f.year> * r.touch_up_year) << "year " << f.year;
     }
+}
+
+TEST(AgeStrength, RenderedTouchUpYearDoesNotFollowThePigmentsStrength) {
+  // The same impressions rendered with a faint and a bold ink: the contrast model's overlap is
+  // fitted to each rendering, the model follows the frames, and the touch-up year stays at 4-6
+  // years for moderate sun and within half a year of each other.
+  std::vector<double> years;
+  for (float scale : {0.5f, 1.0f, 2.0f}) {
+    cv::Mat photo;
+    SimulateResult sim = synthetic_simulation(photo, scale);
+    AgeOptions opt;
+    opt.years = {0, 3, 8};
+    AgeResult r = age_simulation(photo, sim, {}, opt);
+    ASSERT_TRUE(r.touch_up_year.has_value()) << "ink x" << scale;
+    EXPECT_GE(*r.touch_up_year, 4.0) << "ink x" << scale;
+    EXPECT_LE(*r.touch_up_year, 6.0) << "ink x" << scale;
+    EXPECT_LT(r.max_model_error, 0.02) << "ink x" << scale;
+    years.push_back(*r.touch_up_year);
+    std::printf("ink x%.1f: year-0 ΔE2000 %.2f, overlap %.2f, touch-up at %.2f years\n", scale,
+                r.delta_e0, r.overlap, *r.touch_up_year);
+  }
+  EXPECT_LT(
+      *std::max_element(years.begin(), years.end()) - *std::min_element(years.begin(), years.end()),
+      0.5);
 }
 
 TEST_F(AgePipeline, HighSunAndScarsBringTheTouchUpForward) {
@@ -143,7 +170,13 @@ TEST_F(AgePipeline, StripPlotAndJsonCarryTheFigures) {
   AgeResult r = age_simulation(photo_, sim_, {}, opt);
   cv::Mat strip = make_age_strip(r, opt);
   EXPECT_EQ(strip.type(), CV_8UC3);
-  EXPECT_GT(strip.cols, 3 * 200);
+  // "Before" and three years, each column at least 300 px wide (a head a client recognises),
+  // the head view and the close-up above the captions.
+  EXPECT_GE(strip.cols, 4 * 300);
+  EXPECT_GT(strip.rows, 440);
+  // The first column is the client's own photo, unchanged apart from the close-up's outline:
+  // its close-up (below the head view) matches the bare photo, not the treated year 0.
+  EXPECT_EQ(r.before.data, photo_.data);
   ContrastPlot p = make_age_plot(r, opt);
   EXPECT_EQ(p.frames.size(), 3u);
   EXPECT_GE(p.x_max, 8);
@@ -159,6 +192,28 @@ TEST_F(AgePipeline, StripPlotAndJsonCarryTheFigures) {
   EXPECT_TRUE(j["touch_up_year"].is_number());
   EXPECT_TRUE(j["years"][2]["below_threshold"].get<bool>());
   EXPECT_EQ(j["conditions"]["sun"], "moderate");
+}
+
+TEST_F(AgePipeline, StripFramesTheHeadAndACloseUpOfTheTreatedScalp) {
+  AgeOptions opt;
+  opt.years = {0, 6};
+  // A face below the treated area: the head view takes it in, whatever the treated area's size.
+  StripFraming framing;
+  framing.subject = cv::Rect(130, 200, 100, 90);
+  AgeResult r = age_simulation(photo_, sim_, {}, opt, framing);
+  cv::Rect treated = cv::boundingRect(sim_.map.treated);
+  EXPECT_EQ(r.crop & treated, treated);
+  EXPECT_EQ(r.crop & framing.subject, framing.subject);
+  EXPECT_EQ(r.crop & cv::Rect(0, 0, photo_.cols, photo_.rows), r.crop);
+  // The close-up: 25 mm wide at 8 px/mm, inside the treated ellipse (centre (180, 150)).
+  EXPECT_NEAR(r.closeup.width, 25 * 8, 1);
+  EXPECT_NEAR(r.closeup_mm, 25, 0.2);
+  cv::Point c = (r.closeup.tl() + r.closeup.br()) / 2;
+  EXPECT_NEAR(c.x, 180, 4);
+  EXPECT_NEAR(c.y, 150, 4);
+  // Without a subject the view still reaches below a thin treated band (room for the face).
+  AgeResult plain = age_simulation(photo_, sim_, {}, opt);
+  EXPECT_GE(plain.crop.br().y, std::min(photo_.rows, treated.br().y + treated.height / 4));
 }
 
 TEST(AgeReference, NullTouchUpYearWithAMessage) {

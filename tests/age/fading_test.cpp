@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 
 #include "smp/age/age.h"
 #include "smp/age/ageing.h"
@@ -57,6 +58,42 @@ TEST(Fading, HealingLosesAboutTenPercentThenSlowsDown) {
   double first = m.share(0) - m.share(0.5), later = m.share(2.0) - m.share(2.5);
   EXPECT_GT(first, 3 * later);
   EXPECT_GT(later, 0);
+}
+
+TEST(Fading, TouchUpYearIsAPlainFunctionOfTheConditions) {
+  // What `smp plan` calls: no photo, the reference scalp.
+  auto y = touch_up_year(FadingConditions{});
+  ASSERT_TRUE(y.has_value());
+  EXPECT_NEAR(*y, *touch_up({}), 1e-9);
+  EXPECT_LT(*touch_up_year({SunExposure::kHigh, 3, false, {}}), *y);
+  EXPECT_FALSE(touch_up_year({}, 0.2).has_value());  // not within 15 years
+  EXPECT_THROW(touch_up_year({SunExposure::kModerate, 7, false, {}}), UsageError);
+}
+
+TEST(Fading, TouchUpYearHardlyDependsOnHowStrongTheTreatmentLooks) {
+  // The renderer's calibration (pigment strength, halos, photo resolution) moves the year-0
+  // contrast from a faint ΔE 1 to a bold ΔE 10 and the fitted overlap of the dots' darkening
+  // from 0.3 (sharp dots on a sharp photo) to 1.3 (soft dots on a small photo): the touch-up
+  // year must stay in the clinics' 4-6 years for moderate sun.
+  std::vector<Impression> dots(100);
+  for (auto& d : dots) {
+    d.diameter_mm = 0.4f;
+    d.px_per_mm = 10;
+    d.density = 0.85f;
+  }
+  RenderParams rp;
+  const cv::Vec3d bare = lab_to_linear_bgr(reference_skin(3));
+  for (double overlap : {0.3, 0.8, 1.3})
+    for (double darkening : {0.05, 0.2, 0.35}) {
+      ContrastModel m(dots, {}, {}, rp, bare, bare * (1 - darkening));
+      m.set_overlap(overlap);
+      auto y = first_crossing([&](double t) { return m.share(t); }, 0.70, 15);
+      ASSERT_TRUE(y.has_value());
+      EXPECT_GT(*y, 4.0) << "overlap " << overlap << " darkening " << darkening;
+      EXPECT_LT(*y, 6.0) << "overlap " << overlap << " darkening " << darkening;
+      std::printf("overlap %.1f darkening %.2f: ΔE2000 %.1f, touch-up at %.2f years\n", overlap,
+                  darkening, m.delta_e0(), *y);
+    }
 }
 
 TEST(Fading, MoreSunMeansAnEarlierTouchUp) {

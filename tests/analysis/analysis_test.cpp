@@ -74,8 +74,8 @@ cv::Mat with_sticker(const cv::Mat& photo, cv::Point2d centre, double mm, double
                        cv::Rect(0, 0, m.cols, m.rows);
   cv::Mat fine(win.height * ss, win.width * ss, CV_8U, cv::Scalar(0)), coverage;
   // Pixel i of the photo spans [i - 0.5, i + 0.5): its sub-pixel j sits at (j + 0.5) / ss - 0.5.
-  const cv::Point2d c = (centre - cv::Point2d(win.tl()) + cv::Point2d(0.5, 0.5)) * ss -
-                        cv::Point2d(0.5, 0.5);
+  const cv::Point2d c =
+      (centre - cv::Point2d(win.tl()) + cv::Point2d(0.5, 0.5)) * ss - cv::Point2d(0.5, 0.5);
   cv::circle(fine, cv::Point(c * (1 << shift)), int(std::lround(r * ss * (1 << shift))), 255, -1,
              cv::LINE_8, shift);
   cv::resize(fine, coverage, win.size(), 0, 0, cv::INTER_AREA);

@@ -262,6 +262,63 @@ TEST(Cli, BadPhotosExit3WithOneLine) {
   expect_refused(t.path("landscape.jpg"), "no head found");
 }
 
+// The top-right portrait of the sample, as a client's phone or scanner might deliver it.
+TEST(Cli, EveryPhotoFormatIsAnalysedUpright) {
+  TempDir t;
+  cv::Mat portrait = cv::imread(test::sample_photo())(cv::Rect(1300, 0, 600, 560)).clone();
+  // Stored turned a quarter to the left, with EXIF orientation 6 ("rotate 90 clockwise").
+  cv::Mat stored;
+  cv::rotate(portrait, stored, cv::ROTATE_90_COUNTERCLOCKWISE);
+  std::vector<uint8_t> jpeg;
+  cv::imencode(".jpg", stored, jpeg, {cv::IMWRITE_JPEG_QUALITY, 95});
+  const std::vector<uint8_t> exif = {0xFF, 0xE1, 0, 34, 'E', 'x', 'i', 'f', 0,    0,    'M', 'M',
+                                     0,    42,   0, 0,  0,   8,   0,   1,   0x01, 0x12, 0,   3,
+                                     0,    0,    0, 1,  0,   6,   0,   0,   0,    0,    0,   0};
+  jpeg.insert(jpeg.begin() + 2, exif.begin(), exif.end());  // APP1 right after SOI
+  test::write_bytes(t.path("rotated.jpg"), std::string(jpeg.begin(), jpeg.end()));
+  cv::Mat grey16, alpha;
+  cv::cvtColor(portrait, grey16, cv::COLOR_BGR2GRAY);
+  grey16.convertTo(grey16, CV_16U, 257.0);
+  cv::imwrite(t.path("grey16.png"), grey16);
+  cv::cvtColor(portrait, alpha, cv::COLOR_BGR2BGRA);
+  cv::imwrite(t.path("alpha.png"), alpha);
+  cv::imwrite(t.path("photo.webp"), portrait);
+  cv::imwrite(t.path("photo.tif"), portrait);
+  for (const char* name : {"rotated.jpg", "grey16.png", "alpha.png", "photo.webp", "photo.tif"}) {
+    test::RunResult r = run_smp("analyze " + q(t.path(name)) + " --json " + q(t.path("a.json")));
+    ASSERT_EQ(r.exit_code, 0) << name << ": " << r.err;
+    std::ifstream in(t.path("a.json"));
+    nlohmann::json j = nlohmann::json::parse(in);
+    if (std::string(name) == "rotated.jpg") EXPECT_EQ(j["source"]["exif_orientation"], 6);
+    EXPECT_EQ(j["image"]["width"], portrait.cols) << name;
+    EXPECT_EQ(j["image"]["height"], portrait.rows) << name;
+    ASSERT_EQ(j["landmarks"].size(), 68u) << name;
+    // Upright: the eyes (36, 45) above the nose tip (30) above the chin (8).
+    EXPECT_LT(j["landmarks"][36][1].get<double>(), j["landmarks"][30][1].get<double>()) << name;
+    EXPECT_LT(j["landmarks"][45][1].get<double>(), j["landmarks"][30][1].get<double>()) << name;
+    EXPECT_LT(j["landmarks"][30][1].get<double>(), j["landmarks"][8][1].get<double>()) << name;
+  }
+}
+
+TEST(Cli, DamagedHeicAndHugeJpegExit3) {
+  TempDir t;
+  test::write_bytes(t.path("phone.heic"), std::string("\0\0\0\x18"
+                                                      "ftypheic\0\0\0\0mif1heic",
+                                                      24) +
+                                              std::string("\0\0\0\x09meta\0", 9));
+  expect_refused(t.path("phone.heic"), "HEIF");
+  std::vector<uint8_t> jpeg;
+  cv::imencode(".jpg", cv::Mat(64, 64, CV_8UC3, cv::Scalar(90, 120, 160)), jpeg);
+  for (size_t i = 2; i + 8 < jpeg.size(); i += 2 + ((jpeg[i + 2] << 8) | jpeg[i + 3]))
+    if (jpeg[i] == 0xFF && jpeg[i + 1] == 0xC0) {  // SOF0: claim 20000 x 10000
+      jpeg[i + 5] = 10000 >> 8, jpeg[i + 6] = 10000 & 0xFF;
+      jpeg[i + 7] = 20000 >> 8, jpeg[i + 8] = 20000 & 0xFF;
+      break;
+    }
+  test::write_bytes(t.path("huge.jpg"), std::string(jpeg.begin(), jpeg.end()));
+  expect_refused(t.path("huge.jpg"), "megapixels");
+}
+
 TEST(Cli, UnwritableOutputIsRefusedBeforeWork) {
   TempDir t;
   test::RunResult r =

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <opencv2/imgproc.hpp>
 
 #include "smp/core/errors.h"
 #include "smp/design/design.h"
@@ -92,23 +93,28 @@ Face frontal_face() {
   return f;
 }
 
+double mid_height_mm(const Face& f, const Hairline& h, double ppm) {
+  double best = 1e9;
+  for (const auto& p : h.points) best = std::min(best, p.y);
+  return (f.glabella().y - best) / ppm;
+}
+
 TEST(Hairline, PresetsFollicleRules) {
   const double ppm = 2;
   Face f = frontal_face();
-  auto mid_height_mm = [&](const Hairline& h) {
-    double best = 1e9;
-    for (const auto& p : h.points) best = std::min(best, p.y);
-    return (f.glabella().y - best) / ppm;
-  };
   for (auto preset : {HairlinePreset::kNatural, HairlinePreset::kMature, HairlinePreset::kYouthful,
                       HairlinePreset::kBroken}) {
     HairlineOptions o;
     o.preset = preset;
     Hairline h = propose_hairline(f, ppm, o);
     ASSERT_GE(h.points.size(), 5u);
-    double mid = mid_height_mm(h);
-    EXPECT_GE(mid, 70) << to_string(preset);  // mid-frontal point 7-10 cm above the glabella
-    EXPECT_LE(mid, 100) << to_string(preset);
+    // 6-8 cm above the glabella along the forehead, which curves back: 5-7 cm on a frontal photo.
+    EXPECT_GE(h.mid_frontal_mm, 58) << to_string(preset);
+    EXPECT_LE(h.mid_frontal_mm, 80) << to_string(preset);
+    double mid = mid_height_mm(f, h, ppm);
+    EXPECT_GE(mid, 50) << to_string(preset);
+    EXPECT_LE(mid, 72) << to_string(preset);
+    EXPECT_LT(mid, h.mid_frontal_mm) << "the forehead's curvature shortens it on the photo";
     EXPECT_GE(h.transition_mm, 5);
     EXPECT_LE(h.transition_mm, 10);
     // Temples sit lower than the middle (frontotemporal angle), left to right.
@@ -119,7 +125,44 @@ TEST(Hairline, PresetsFollicleRules) {
   HairlineOptions mature, youthful;
   mature.preset = HairlinePreset::kMature;
   youthful.preset = HairlinePreset::kYouthful;
-  EXPECT_GT(mid_height_mm(propose_hairline(f, ppm, mature)), mid_height_mm(propose_hairline(f, ppm, youthful)));
+  EXPECT_GT(mid_height_mm(f, propose_hairline(f, ppm, mature), ppm),
+            mid_height_mm(f, propose_hairline(f, ppm, youthful), ppm));
+}
+
+TEST(Hairline, ForeheadProjectionFollowsPitch) {
+  // Flat at the bottom: the first centimetre is nearly full height; further up it curves back.
+  EXPECT_NEAR(projected_forehead_mm(10, 0), 10 * std::cos(10 * M_PI / 180), 0.5);
+  EXPECT_LT(projected_forehead_mm(70, 0), 65);
+  EXPECT_GT(projected_forehead_mm(70, 0), 50);
+  // Chin down shows more forehead, chin up less.
+  EXPECT_GT(projected_forehead_mm(70, -15), projected_forehead_mm(70, 0));
+  EXPECT_LT(projected_forehead_mm(70, 15), projected_forehead_mm(70, 0));
+  const double ppm = 2;
+  Face f = frontal_face();
+  Pose down, up;
+  down.pitch = -15;
+  up.pitch = 15;
+  EXPECT_GT(mid_height_mm(f, propose_hairline(f, ppm, down, cv::Mat()), ppm),
+            mid_height_mm(f, propose_hairline(f, ppm, up, cv::Mat()), ppm));
+}
+
+TEST(Hairline, StaysInsideTheHeadOutline) {
+  const double ppm = 2;
+  Face f = frontal_face();
+  // A small head whose top is only 45 mm above the glabella: the line comes down inside it.
+  cv::Mat head = cv::Mat::zeros(1000, 1000, CV_8U);
+  cv::ellipse(head, cv::Point(500, 650), cv::Size(160, 160), 0, 0, 360, cv::Scalar(255), -1);
+  Hairline h = propose_hairline(f, ppm, Pose{}, head);
+  double top_mm = (f.glabella().y - (650 - 160)) / ppm;
+  ASSERT_LT(top_mm, 50);
+  double mid = mid_height_mm(f, h, ppm);
+  EXPECT_LT(mid, top_mm - 5) << "at least a few mm inside the outline";
+  EXPECT_GT(mid, 0.55 * mid_height_mm(f, propose_hairline(f, ppm), ppm));
+  // A head cut off by the top of the photo is still a head: no lowering.
+  cv::Mat cut = cv::Mat::zeros(1000, 1000, CV_8U);
+  cv::ellipse(cut, cv::Point(500, 430), cv::Size(300, 500), 0, 0, 360, cv::Scalar(255), -1);
+  EXPECT_NEAR(mid_height_mm(f, propose_hairline(f, ppm, Pose{}, cut), ppm),
+              mid_height_mm(f, propose_hairline(f, ppm), ppm), 2.0);
 }
 
 }  // namespace

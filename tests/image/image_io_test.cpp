@@ -476,6 +476,39 @@ TEST(ImageIo, HugePngIsRefusedFromItsHeader) {
   EXPECT_NE(why.find("100 megapixels"), std::string::npos) << why;
 }
 
+TEST(ImageIo, HugeJpegAndTiffAreRefusedFromTheirHeaders) {
+  // A small, complete JPEG whose frame header (SOF0) is patched to claim 20000 x 10000: refused
+  // before libjpeg would allocate 600 MB.
+  Bytes jpeg = encode(test_card(), ".jpg");
+  size_t sof = 2;
+  while (sof + 4 < jpeg.size() && !(jpeg[sof] == 0xFF && jpeg[sof + 1] == 0xC0))
+    sof += 2 + ((jpeg[sof + 2] << 8) | jpeg[sof + 3]);
+  ASSERT_LT(sof + 9, jpeg.size());
+  jpeg[sof + 5] = 10000 >> 8, jpeg[sof + 6] = 10000 & 0xFF;  // height
+  jpeg[sof + 7] = 20000 >> 8, jpeg[sof + 8] = 20000 & 0xFF;  // width
+  EXPECT_NE(error_of(jpeg).find("200 megapixels"), std::string::npos) << error_of(jpeg);
+  // The same for a TIFF's ImageWidth / ImageLength tags (LONG values in place).
+  Bytes tiff = cmyk_tiff(24, 20, {0, 0, 0, 0});
+  for (size_t e = 10; e + 12 <= 10 + 10 * 12; e += 12) {
+    const int tag = tiff[e] | (tiff[e + 1] << 8);
+    if (tag == 256 || tag == 257) {
+      tiff[e + 2] = 4;  // type LONG
+      const uint32_t v = tag == 256 ? 20000 : 10000;
+      for (int k = 0; k < 4; ++k) tiff[e + 8 + k] = uint8_t(v >> (8 * k));
+    }
+  }
+  EXPECT_NE(error_of(tiff).find("200 megapixels"), std::string::npos) << error_of(tiff);
+}
+
+TEST(ImageIo, DamagedHeicIsRefused) {
+  // The HEIF brand box, then nothing that libheif can read.
+  Bytes heic = {0,   0,   0,   24,  'f', 't', 'y', 'p', 'h', 'e', 'i', 'c', 0,   0,   0,   0, 'm',
+                'i', 'f', '1', 'h', 'e', 'i', 'c', 0,   0,   0,   9,   'm', 'e', 't', 'a', 0};
+  EXPECT_EQ(sniff_format(heic), "heif");
+  std::string why = error_of(heic, "phone.heic");
+  EXPECT_NE(why.find("HEIF"), std::string::npos) << why;
+}
+
 TEST(ImageIo, MissingFileIsRefused) {
   try {
     read_photo("/nonexistent/photo.jpg");

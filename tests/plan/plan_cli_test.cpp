@@ -106,6 +106,52 @@ TEST(PlanCli, PdfHasTwoA4PagesAndHtmlIsSelfContained) {
   EXPECT_NE(html.find("<svg"), std::string::npos);  // the fading plot, inline
 }
 
+TEST(PlanCli, FrontPhotoOfABaldHeadQuotesTheWholeScalpAndFlagsTheEstimate) {
+  // bald_guys.jpg's largest face: a bald head seen from the front. Not a "hairline only"
+  // quote: the zones the front cannot show are estimated from the Norwood stage, flagged in the
+  // JSON, the warnings and the report, with a request for a top photo or --area-cm2.
+  TempDir t;
+  auto r = run_smp("plan '" + test::sample_photo() + "' --start 2026-03-02 --json " +
+                   t.path("p.json") + " --html " + t.path("p.html"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(slurp(t.path("p.json")));
+  bool crown = false, measured = false;
+  for (const auto& z : j["zones"]) {
+    if (z["name"] == "crown") {
+      crown = true;
+      EXPECT_TRUE(z["estimated"].get<bool>());
+      EXPECT_LT(z["low_cm2"].get<double>(), z["high_cm2"].get<double>());
+    }
+    // Measured (or, where the frame cuts it, extrapolated) from the photo itself.
+    if (z["name"] == "hairline")
+      measured = z["source"].get<std::string>().find("front photo") != std::string::npos;
+  }
+  EXPECT_TRUE(crown) << j["zones"].dump();
+  EXPECT_TRUE(measured) << "the hairline comes from the front photo: " << j["zones"].dump();
+  EXPECT_TRUE(j["area_is_estimate"].get<bool>());
+  EXPECT_GE(j["norwood"]["low"].get<int>(), 5);
+  // A Norwood 6-7 head: roughly 200-400 cm², with a sanity margin for the segmentation.
+  EXPECT_GE(j["total_area_cm2"].get<double>(), 150);
+  EXPECT_LE(j["total_area_cm2"].get<double>(), 450);
+  EXPECT_GE(j["sessions"].size(), 3u);
+  int asking = 0;
+  for (const auto& w : j["warnings"])
+    asking += w.get<std::string>().find("top photo") != std::string::npos;
+  EXPECT_GE(asking, 1) << j["warnings"].dump();
+  EXPECT_NE(slurp(t.path("p.html")).find("ESTIMATE"), std::string::npos);
+  // The clinician's stage narrows it: at Norwood 2 the crown is not quoted, only warned about.
+  auto early = run_smp("plan '" + test::sample_photo() + "' --norwood 2 --json " +
+                       t.path("q.json"));
+  ASSERT_EQ(early.exit_code, 0) << early.err;
+  auto q = nlohmann::json::parse(slurp(t.path("q.json")));
+  for (const auto& z : q["zones"]) EXPECT_NE(z["name"], "crown");
+  bool crown_warning = false;
+  for (const auto& w : q["warnings"])
+    crown_warning |= w.get<std::string>().find("Crown") != std::string::npos;
+  EXPECT_TRUE(crown_warning);
+  EXPECT_EQ(run_smp("plan '" + test::sample_photo() + "' --norwood 9").exit_code, 2);
+}
+
 TEST(PlanCli, MalformedPriceBookNamesTheFieldAndWritesNothing) {
   TempDir t;
   test::write_bytes(t.path("book.json"),

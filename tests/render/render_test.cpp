@@ -225,15 +225,18 @@ TEST(Render, SubPixelDotsKeepTheirMass) {
 
 // Same photo at 2x (bicubic), simulated with the same options, downsampled: local means
 // (Gaussian sigma 1 % of the width) within ΔE 2.5 over the treated area, mean darkening ±20 %.
+// The dots are a different random draw at each scale, so a local mean must hold enough of them
+// for the draw not to matter: at 1.2 px/mm the window (sigma 6.4 px = 5 mm) holds ~150 dots, as
+// on a portrait (the sample's window holds ~300).
 TEST(Render, ScaleConsistency2xVs1x) {
-  cv::Size size(480, 360);
+  cv::Size size(640, 480);
   cv::Mat img = synthetic_scalp(size);
   cv::Mat img2;
   cv::resize(img, img2, size * 2, 0, 0, cv::INTER_CUBIC);
   SimulateOptions so;
   so.label = false;
-  SimulateResult r1 = simulate(img, synthetic_analysis(size, 3), Design{}, so);
-  SimulateResult r2 = simulate(img2, synthetic_analysis(size * 2, 6), Design{}, so);
+  SimulateResult r1 = simulate(img, synthetic_analysis(size, 1.2), Design{}, so);
+  SimulateResult r2 = simulate(img2, synthetic_analysis(size * 2, 2.4), Design{}, so);
   cv::Mat down, base_down;
   cv::resize(r2.image, down, size, 0, 0, cv::INTER_AREA);
   cv::resize(img2, base_down, size, 0, 0, cv::INTER_AREA);
@@ -248,6 +251,8 @@ TEST(Render, ScaleConsistency2xVs1x) {
   cv::resize(r1.map.treated, mask, size, 0, 0, cv::INTER_NEAREST);
   cv::erode(mask, mask, cv::Mat(), cv::Point(-1, -1), static_cast<int>(3 * sigma));
   double worst = 0, dark1 = 0, dark2 = 0;
+  int wx = 0, wy = 0;
+  std::vector<double> des;
   int n = 0;
   for (int y = 0; y < size.height; y += 2)
     for (int x = 0; x < size.width; x += 2) {
@@ -256,13 +261,16 @@ TEST(Render, ScaleConsistency2xVs1x) {
       // Compare the darkening relative to each scale's own input (bicubic round trip aside).
       cv::Vec3f q1 = b1.at<cv::Vec3f>(y, x), q2 = b2.at<cv::Vec3f>(y, x);
       cv::Vec3d c2(p2[0] * q1[0] / q2[0], p2[1] * q1[1] / q2[1], p2[2] * q1[2] / q2[2]);
-      worst = std::max(worst, delta_e2000(linear_bgr_to_lab(cv::Vec3d(p1)), linear_bgr_to_lab(c2)));
+      double de = delta_e2000(linear_bgr_to_lab(cv::Vec3d(p1)), linear_bgr_to_lab(c2));
+      if (de > worst) worst = de, wx = x, wy = y;
+      des.push_back(de);
       dark1 += q1[1] - p1[1];
       dark2 += q2[1] - p2[1];
       ++n;
     }
   ASSERT_GT(n, 1000);
-  EXPECT_LT(worst, 2.5);
+  std::sort(des.begin(), des.end());
+  EXPECT_LT(worst, 2.5) << "p50 " << des[des.size() / 2] << " p99 " << des[des.size() * 99 / 100] << " at " << wx << "," << wy << " dark1 " << dark1 / n << " dark2 " << dark2 / n << " area " << r1.report["treated_area_cm2"] << " vs " << r2.report["treated_area_cm2"] << " conc " << r1.shade.concentration << " vs " << r2.shade.concentration << " blur " << r1.render.camera_blur_px << " vs " << r2.render.camera_blur_px;
   EXPECT_NEAR(dark2, dark1, 0.2 * dark1);
   EXPECT_GT(dark1, 0);
 }

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <sstream>
 
 #include "smp/core/files.h"
@@ -117,6 +118,75 @@ TEST(SimulateCli, ImpossibleParametersAreUsageErrors) {
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_NE(r.err.find("nophoto.jpg"), std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(t.path("a.jpg")));
+}
+
+// The client's view of the main job: on the bald head of the sample, the treated scalp gets
+// clearly darker (a shaved head's shadow, not a faint tint), every changed pixel lies under an
+// impression of the CSV map, and the rest of the PNG is bit-identical.
+TEST(SimulateCli, SampleScalpDarkensAndOnlyUnderImpressions) {
+  TempDir t;
+  std::string photo = test::sample_photo("bald_guys.jpg");
+  auto r = run_smp("simulate " + photo + " --no-label -o " + t.path("a.png") + " --json " + t.path("r.json") +
+                   " --impressions " + t.path("i.csv"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(slurp(t.path("r.json")));
+  // A fully bald head gets the scalp, not a band: tens of cm² in a front view.
+  EXPECT_GT(j["treated_area_cm2"].get<double>(), 30);
+  // Mean L* of the full-density area drops clearly (light / medium skin: 8-20 L*).
+  EXPECT_GT(j["darkening_L"].get<double>(), 6);
+  EXPECT_LT(j["darkening_L"].get<double>(), 25);
+  const double ppm = j["px_per_mm"].get<double>();
+
+  cv::Mat in = cv::imread(photo), out = cv::imread(t.path("a.png"));
+  ASSERT_EQ(in.size(), out.size());
+  cv::Mat near = cv::Mat::zeros(in.size(), CV_8U);
+  std::istringstream csv(slurp(t.path("i.csv")));
+  std::string line;
+  std::getline(csv, line);
+  int n = 0;
+  // A dot's footprint: its halo (0.5 mm sigma, blurred like the photo) is gone within ~3 mm.
+  const int reach = static_cast<int>(std::ceil(3.0 * ppm + 6));
+  while (std::getline(csv, line)) {
+    double idx, session, x, y;
+    char c;
+    std::istringstream ls(line);
+    ls >> idx >> c >> session >> c >> x >> c >> y;
+    cv::circle(near, cv::Point(cvRound(x), cvRound(y)), reach, cv::Scalar(255), -1);
+    ++n;
+  }
+  ASSERT_EQ(n, j["impressions"].get<int>());
+  cv::Mat diff, changed;
+  cv::absdiff(in, out, diff);
+  cv::cvtColor(diff, diff, cv::COLOR_BGR2GRAY);
+  changed = diff > 0;
+  EXPECT_GT(cv::countNonZero(changed), 5000);
+  EXPECT_EQ(cv::countNonZero(changed & ~near), 0) << "pixels changed away from every impression";
+}
+
+// The proposed hairline of the sample's largest face (a bald man, head slightly down) sits on
+// the forehead about a third of the face above the brows, inside the photo and the head.
+TEST(SimulateCli, SampleHairlineSitsOnTheForehead) {
+  TempDir t;
+  auto r = run_smp("analyze " + test::sample_photo("bald_guys.jpg") + " --json " + t.path("a.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = nlohmann::json::parse(slurp(t.path("a.json")));
+  const auto& lm = j["landmarks"];
+  const double ppm = j["px_per_mm"].get<double>();
+  cv::Point2d g((lm[21][0].get<double>() + lm[22][0].get<double>()) / 2,
+                (lm[21][1].get<double>() + lm[22][1].get<double>()) / 2);
+  cv::Point2d chin(lm[8][0].get<double>(), lm[8][1].get<double>());
+  double top = 1e9;
+  for (const auto& p : j["hairline"]) {
+    EXPECT_GT(p[1].get<double>(), 5.0) << "the hairline leaves the photo";
+    top = std::min(top, p[1].get<double>());
+  }
+  const double above_mm = (g.y - top) / ppm;
+  EXPECT_GT(above_mm, 45);
+  EXPECT_LT(above_mm, 75);
+  // About a third of the face's height (hairline to chin) above the glabella.
+  const double third = (g.y - top) / (chin.y - top);
+  EXPECT_GT(third, 0.25);
+  EXPECT_LT(third, 0.42);
 }
 
 }  // namespace

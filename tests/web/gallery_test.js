@@ -216,8 +216,8 @@ async function main() {
       await vp.evaluate(() => new Promise((resolve) => {
         const v = document.getElementById('v');
         v.pause();
-        // Resolve once the frame at the new time has been presented, not merely decoded.
-        v.addEventListener('seeked', () => v.requestVideoFrameCallback(() => setTimeout(resolve, 200)), { once: true });
+        // A moment after the seek for the new frame to be painted.
+        v.addEventListener('seeked', () => setTimeout(resolve, 500), { once: true });
         v.currentTime = v.duration / 2;
       }));
       await vp.screenshot({ path: path.join(shots, `web-video-${ext}.png`) });

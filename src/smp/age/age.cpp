@@ -107,9 +107,11 @@ void frame_for_strip(AgeResult& r, const cv::Mat& photo, const cv::Mat& mask,
   }
   cv::copyMakeBorder(bin, bin, 1, 1, 1, 1, cv::BORDER_CONSTANT, 0);  // the photo's edge is an edge
   cv::distanceTransform(bin, dist, cv::DIST_L2, 3);
-  cv::Point deepest;
-  cv::minMaxLoc(dist, nullptr, nullptr, nullptr, &deepest);
-  cv::Point2d c((deepest.x - 1 + 0.5) * sx, (deepest.y - 1 + 0.5) * sy);
+  // The middle of the deepest ridge (an ellipse's deepest points form a segment).
+  double deepest = 0;
+  cv::minMaxLoc(dist, nullptr, &deepest);
+  cv::Moments mo = cv::moments(dist >= 0.9 * deepest, true);
+  cv::Point2d c((mo.m10 / mo.m00 - 1 + 0.5) * sx, (mo.m01 / mo.m00 - 1 + 0.5) * sy);
   double ppm = px_per_mm > 0 ? px_per_mm : 1.0;
   int cw = std::clamp(cvRound(kCloseupMm * ppm), 8, photo.cols),
       ch = std::clamp(cvRound(kCloseupMm * ppm * 2 / 3), 6, photo.rows);
@@ -306,16 +308,19 @@ AgeResult age_reference(const AgeOptions& opt) {
   return r;
 }
 
-cv::Rect subject_box(const Analysis& a) {
-  if (const Face* f = a.face()) {
-    cv::Rect box(cvFloor(f->box.x), cvFloor(f->box.y), cvCeil(f->box.width), cvCeil(f->box.height));
+StripFraming strip_framing(const Analysis& a) {
+  StripFraming f;
+  const bool head = !a.scalp.head_mask.empty() && cv::countNonZero(a.scalp.head_mask) > 0;
+  if (head) f.head = a.scalp.head_mask;
+  if (const Face* face = a.face()) {
+    f.subject = cv::Rect(cvFloor(face->box.x), cvFloor(face->box.y), cvCeil(face->box.width),
+                         cvCeil(face->box.height));
     // The detector's box runs from the brows to the chin: add the chin's margin below.
-    box.height += box.height / 8;
-    return box;
+    f.subject.height += f.subject.height / 8;
+  } else if (head) {
+    f.subject = cv::boundingRect(a.scalp.head_mask);
   }
-  if (!a.scalp.head_mask.empty() && cv::countNonZero(a.scalp.head_mask) > 0)
-    return cv::boundingRect(a.scalp.head_mask);
-  return {};
+  return f;
 }
 
 std::optional<double> touch_up_year(const FadingConditions& conditions, double threshold,
@@ -442,7 +447,8 @@ cv::Mat make_age_strip(const AgeResult& r, const AgeOptions& opt) {
     std::vector<std::pair<std::string, cv::Scalar>> lines = {
         {"Year " + fmt("%g", std::round(f.year * 100) / 100), ink},
         {"contrast " + fmt("%.0f %%", std::floor(f.share * 100 + 1e-9)), grey}};
-    if (f.share < opt.threshold)
+    // Due when the model (which dates the touch-up) or the frame itself is past the threshold.
+    if (f.share < opt.threshold || f.share_model < opt.threshold)
       lines.emplace_back("touch-up due", due);
     else if (f.state.since_touch_up + 1e-9 < f.year)
       lines.emplace_back("touched up at " + fmt("%g", f.year - f.state.since_touch_up), redone);
@@ -504,7 +510,7 @@ nlohmann::json to_json(const AgeResult& r, const AgeOptions& opt) {
               {"delta_e2000", r4(f.measured.delta_e)},
               {"contrast_share", r4(f.share)},
               {"contrast_share_model", r4(f.share_model)},
-              {"below_threshold", f.share < opt.threshold},
+              {"below_threshold", f.share < opt.threshold || f.share_model < opt.threshold},
               {"treated_lab", lab(f.measured.treated)},
               {"bare_lab", lab(f.measured.bare)},
               {"visible_density", r4(f.state.visible)},

@@ -516,22 +516,32 @@ std::vector<uint8_t> encode_png(const cv::Mat& m, const std::vector<std::string>
       bands,
       [&](int b0, int b1) {
         std::vector<uint8_t> raw;
+        // Rows in PNG's channel order (RGB), converted by OpenCV's vectorised code; the filter
+        // is then a plain byte difference the compiler vectorises too.
+        cv::Mat cur(1, w, m.type()), prev(1, w, m.type());
+        auto png_order = [&](int y, cv::Mat& row) {
+          if (ch == 3)
+            cv::cvtColor(m.row(y), row, cv::COLOR_BGR2RGB);
+          else if (ch == 4)
+            cv::cvtColor(m.row(y), row, cv::COLOR_BGRA2RGBA);
+          else
+            m.row(y).copyTo(row);
+        };
         for (int b = b0; b < b1; ++b) {
           const int y0 = start[b], y1 = start[b + 1];
           raw.resize(row_bytes * (y1 - y0));
+          if (y0 > 0)
+            png_order(y0 - 1, prev);
+          else
+            prev.setTo(cv::Scalar::all(0));
           for (int y = y0; y < y1; ++y) {
-            const uint8_t* p = m.ptr<uint8_t>(y);
-            const uint8_t* up = y ? m.ptr<uint8_t>(y - 1) : nullptr;
+            png_order(y, cur);
+            const uint8_t* p = cur.ptr<uint8_t>();
+            const uint8_t* up = prev.ptr<uint8_t>();
             uint8_t* o = &raw[row_bytes * (y - y0)];
             *o++ = 2;  // Up: each byte minus the same byte of the row above
-            for (int x = 0; x < w; ++x, p += ch, o += ch) {
-              for (int c = 0; c < ch; ++c) {
-                // BGR(A) -> RGB(A)
-                int src = (ch >= 3 && c < 3) ? 2 - c : c;
-                o[c] = static_cast<uint8_t>(p[src] - (up ? up[src] : 0));
-              }
-              if (up) up += ch;
-            }
+            for (size_t i = 0; i + 1 < row_bytes; ++i) o[i] = static_cast<uint8_t>(p[i] - up[i]);
+            std::swap(cur, prev);
           }
           z_stream zs{};
           deflateInit2(&zs, 1, Z_DEFLATED, -15, 8, Z_RLE);

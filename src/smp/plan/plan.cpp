@@ -233,7 +233,9 @@ namespace {
 constexpr double kTypicalHeadRadiusMm = 78;
 constexpr double kVertexAboveGlabellaMm = 115;
 // Where the crown ends at the fringe, behind the hairline along the top (a 78 mm head).
-constexpr double kCrownEndMm = 220;
+constexpr double kCrownEndMm = 200;
+// Half-width of the treated top of the head, in sphere radii (~55 mm on a 78 mm head).
+constexpr double kLateralLimit = 0.7;
 // On a sphere the natural hairline sits about 30° above the horizontal through its centre,
 // i.e. 60° forward of the top of the head.
 constexpr double kHairlineElevationRad = 30.0 * M_PI / 180.0;
@@ -427,6 +429,10 @@ ViewMeasurement measure_view(const Analysis& a, const std::string& source, const
       double dy = 1.0 - 2.0 * (i + 0.5) / kSamples;
       double ring = std::sqrt(1.0 - dy * dy);
       double dx = ring * std::cos(golden * i), dz = ring * std::sin(golden * i);
+      // The treated top of the head is about 11 cm wide: beyond, the sides keep their hair
+      // (the fringe), so they are no part of a zone's expected surface.
+      double lateral = a.view == View::kSide ? dz : dx;
+      if (std::abs(lateral) > kLateralLimit) continue;
       double behind = 0;
       int zi = classify_at(dx, dy, dz, &behind);
       if (zi < 0 || behind > kCrownEndMm) continue;
@@ -593,13 +599,14 @@ std::vector<ZoneArea> pick_zones(const std::vector<ViewMeasurement>& views,
       za.area_cm2 = za.area_cm2 / std::max(share, kMinVisibleShare);
       za.high_cm2 = za.area_cm2;
       za.source += " (" + std::to_string(std::lround(share * 100)) +
-                   " % in the frame, extrapolated)";
+                   " % in sight, extrapolated)";
       warnings.push_back(std::string(zone_title(z)) + ": only " +
-                         std::to_string(std::lround(share * 100)) + " % of it is in " +
+                         std::to_string(std::lround(share * 100)) + " % of it can be seen in " +
                          best->source + "; " + round_cm2(za.low_cm2) + "-" +
                          round_cm2(za.high_cm2) +
-                         " cm² extrapolated: a photo showing the whole head gives a measured "
-                         "area");
+                         " cm² extrapolated (the rest assumed like the part seen; " +
+                         (z == Zone::kHairline ? "a front" : "a top") +
+                         " photo of the whole head measures it)");
     }
     measured.push_back(za);
   }

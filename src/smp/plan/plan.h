@@ -91,7 +91,7 @@ struct ViewMeasurement {
   cv::Mat zone_labels;                  // CV_8U: 0 none, 1 + Zone
   std::vector<std::string> warnings;
 };
-inline constexpr double kMinVisibleShare = 0.5;
+inline constexpr double kMinVisibleShare = 0.35;  // a side view sees at most half
 inline constexpr double kFullyVisibleShare = 0.9;
 
 // Front: hairline and frontal (the crown is out of sight). Top: frontal, mid, crown (forehead

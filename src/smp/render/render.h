@@ -21,7 +21,7 @@ namespace smp {
 struct Pigment {
   // Optical density per channel (B, G, R) of a dot's core at concentration 1: transmittance is
   // exp(-od * density * tint).
-  cv::Vec3f od{1.95f, 2.10f, 2.20f};
+  cv::Vec3f od{1.85f, 2.08f, 2.28f};
   // Smallest transmittance of a dot's core, whatever the concentration: never pure black.
   float min_transmittance = 0.08f;
   // Light scattered in the dermis spreads part of each dot's shadow into a faint Gaussian halo

@@ -138,6 +138,13 @@ Canonical to_canonical(const cv::Mat& bgr8, const Face& face) {
   return c;
 }
 
+cv::Mat canonical_lab(const Canonical& c) {
+  cv::Mat f32, lab;
+  c.bgr.convertTo(f32, CV_32F, 1.0 / 255);
+  cv::cvtColor(f32, lab, cv::COLOR_BGR2Lab);
+  return lab;
+}
+
 // Per-pixel features of the canonical frame (kFeatures planes, CV_32F).
 std::vector<cv::Mat> canonical_features(const Canonical& c, const Face& face) {
   cv::Mat f32, lab;
@@ -293,22 +300,102 @@ void own_colour_hair(cv::Mat& probs, const std::vector<cv::Mat>& f, const Canoni
   std::vector<cv::Point> hull;
   cv::convexHull(pts, hull);
   cv::fillConvexPoly(inner, hull, 255);
+  // The skin's own chroma, from the face inside the jaw line and under the brows.
+  std::vector<float> chroma_v;
+  for (int y = 0; y < probs.rows; y += 2)
+    for (int x = 0; x < probs.cols; x += 2)
+      if (inner.at<uint8_t>(y, x) && c.valid.at<uint8_t>(y, x)) {
+        float a = f[1].at<float>(y, x), b = f[2].at<float>(y, x);
+        chroma_v.push_back(std::sqrt(a * a + b * b));
+      }
+  auto median = [](std::vector<float>& v, float dflt) {
+    if (v.empty()) return dflt;
+    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+    return v[v.size() / 2];
+  };
+  const float skin_chroma = median(chroma_v, 20.f);
   for (int y = 0; y < probs.rows; ++y) {
     cv::Vec3f* p = probs.ptr<cv::Vec3f>(y);
     const uint8_t* in = inner.ptr<uint8_t>(y);
     const float* dL = f[3].ptr<float>(y);
     const float* dc = f[6].ptr<float>(y);
     const float* dLs = f[19].ptr<float>(y);
+    const float* A = f[1].ptr<float>(y);
+    const float* B = f[2].ptr<float>(y);
     for (int x = 0; x < probs.cols; ++x) {
       if (in[x]) continue;
       float head = p[x][1] + p[x][2];
       // Judge on the pixel and its neighbourhood: strands are thin.
       float dark = std::min(dL[x], dLs[x]);
+      // Grey and white hair: brighter than the skin over a wide patch and washed of the
+      // skin's colour (a highlight on a bald dome is a smaller spot and keeps more colour).
+      // Strands would tell them apart better, but the canonical frame is too coarse for them.
+      bool grey = dL[x] > 8.f && dLs[x] > 8.f &&
+                  std::sqrt(A[x] * A[x] + B[x] * B[x]) < 0.62f * skin_chroma;
+      if (grey) {
+        p[x][2] = head * 0.8f;
+        p[x][1] = head * 0.2f;
+        continue;
+      }
       bool hair = dark < -18.f || dc[x] > 14.f;
       bool highlight = dL[x] > 0 && dc[x] < 12.f;
       float h = hair && !highlight ? 0.8f : 0.1f;
       p[x][2] = head * h;
       p[x][1] = head * (1 - h);
+    }
+  }
+}
+
+// The forest has seen few heads of hair (its photos are mostly bald men), so on a new photo it
+// often calls hair, and the top of a bald dome, background. Inside the zone a head occupies
+// around the face (an ellipse of the canonical frame), a pixel whose colour is far from every
+// colour of the photo's own background (k-means of confident background outside that zone) is
+// head after all: skin when it has the skin's colour, hair otherwise.
+void recover_head(cv::Mat& probs, const std::vector<cv::Mat>& f, const Canonical& c,
+                  const cv::Mat& lab) {
+  const cv::Point2f centre(kMargin + 127.f, kMargin + 112.f);
+  const cv::Size2f axes(90.f, 122.f);
+  cv::Mat zone(probs.size(), CV_8U, cv::Scalar(0));
+  cv::ellipse(zone, cv::Point(centre), cv::Size(axes), 0, 0, 360, 255, cv::FILLED);
+  cv::Mat far_zone(probs.size(), CV_8U, cv::Scalar(0));
+  cv::ellipse(far_zone, cv::Point(centre), cv::Size(axes * 1.12f), 0, 0, 360, 255, cv::FILLED);
+  std::vector<cv::Vec3f> samples;
+  for (int y = 0; y < probs.rows; y += 3)
+    for (int x = 0; x < probs.cols; x += 3)
+      if (!far_zone.at<uint8_t>(y, x) && c.valid.at<uint8_t>(y, x) &&
+          probs.at<cv::Vec3f>(y, x)[0] > 0.7f)
+        samples.push_back(lab.at<cv::Vec3f>(y, x));
+  if (samples.size() < 60) return;
+  const int k = 4;
+  cv::Mat labels, centres;
+  // k-means++ seeds from cv::theRNG(): fix it so a photo always gives the same map.
+  cv::theRNG().state = 0x5eed;
+  cv::kmeans(cv::Mat(samples).reshape(1), k, labels,
+             cv::TermCriteria(cv::TermCriteria::MAX_ITER + cv::TermCriteria::EPS, 10, 0.5), 1,
+             cv::KMEANS_PP_CENTERS, centres);
+  // Background clusters can be a blur of two colours: a distance of ~20 ΔE*ab from all of them
+  // is a colour the backdrop does not have.
+  constexpr float kFar = 20.f;
+  for (int y = 0; y < probs.rows; ++y) {
+    cv::Vec3f* p = probs.ptr<cv::Vec3f>(y);
+    const uint8_t* z = zone.ptr<uint8_t>(y);
+    const cv::Vec3f* L = lab.ptr<cv::Vec3f>(y);
+    const float* dL = f[3].ptr<float>(y);
+    const float* dc = f[6].ptr<float>(y);
+    // Below the mouth a dark suit or a collar is not hair (long hair there is lost: rare
+    // among clients).
+    if (y > kMargin + 170) break;
+    for (int x = 0; x < probs.cols; ++x) {
+      if (!z[x] || p[x][0] < 0.5f) continue;
+      float best = 1e9f;
+      for (int j = 0; j < k; ++j) {
+        const float* cc = centres.ptr<float>(j);
+        float d0 = L[x][0] - cc[0], d1 = L[x][1] - cc[1], d2 = L[x][2] - cc[2];
+        best = std::min(best, d0 * d0 + d1 * d1 + d2 * d2);
+      }
+      if (best < kFar * kFar) continue;
+      bool skin_like = dc[x] < 9.f && dL[x] > -15.f && dL[x] < 25.f;
+      p[x] = skin_like ? cv::Vec3f(0.3f, 0.6f, 0.1f) : cv::Vec3f(0.3f, 0.1f, 0.6f);
     }
   }
 }
@@ -359,6 +446,7 @@ cv::Mat segment_front(const cv::Mat& bgr8, const Face& face, const PartsForest& 
   cv::Mat probs = classify(f, forest, 2);
   if (std::getenv("SMP_PARTS_DEBUG")) cv::imwrite("/tmp/seg/dbg_p0.png", probs * 255), cv::imwrite("/tmp/seg/dbg_c.png", c.bgr);
   own_colour_hair(probs, f, c, face);
+  if (!std::getenv("SMP_NO_RECOVER")) recover_head(probs, f, c, canonical_lab(c));
   if (std::getenv("SMP_PARTS_DEBUG")) cv::imwrite("/tmp/seg/dbg_p1.png", probs * 255);
   probs = smooth_probs(probs, gray_guide(c.bgr), 3, 1e-3);
   // Outside the photo is nothing.

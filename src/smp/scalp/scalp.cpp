@@ -158,6 +158,21 @@ cv::Mat drop_small(const cv::Mat& mask, double min_px) {
   return out;
 }
 
+// Bare strips narrower than `mm` are the seam between hair and backdrop (the parts map blends
+// there) or a parting, not bald scalp: a morphological opening, run at about 1 px per mm.
+cv::Mat drop_thin(const cv::Mat& mask, double px_per_mm, double mm) {
+  const double sc = std::min(1.0, 1.0 / std::max(1e-6, px_per_mm));
+  cv::Mat small;
+  cv::resize(mask, small, cv::Size(), sc, sc, cv::INTER_AREA);
+  small = small > 127;
+  const int r = std::max(1, static_cast<int>(std::lround(0.5 * mm * px_per_mm * sc)));
+  cv::morphologyEx(small, small, cv::MORPH_OPEN,
+                   cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * r + 1, 2 * r + 1)));
+  cv::Mat big;
+  cv::resize(small, big, mask.size(), 0, 0, cv::INTER_LINEAR);
+  return mask & (big > 0);
+}
+
 // Mean colour of the middle of the L* distribution under a mask: highlights and deep shadows
 // are lighting, not the hair's or the skin's own colour.
 Lab robust_mean_lab(const cv::Mat& bgr8_full, const cv::Mat& mask_full) {
@@ -261,13 +276,12 @@ Scalp analyze_scalp_in(const ScalpInput& in, double pitch) {
   if (in.face) {
     const Face& f = *in.face;
     cv::Mat above = above_natural_hairline(skin.size(), f, in.px_per_mm, o.natural_hairline_mm, pitch);
-    s.bald_mask = drop_small(skin & above, min_px);
     front_dome(s.head_mask, f, in.px_per_mm, dome_c, dome_r);
     // Scalp lies on the cranium: nothing outside its sphere (a parts map can leak into a
     // backdrop of skin colour).
     cv::Mat dome(skin.size(), CV_8U, cv::Scalar(0));
     cv::circle(dome, dome_c, static_cast<int>(std::lround(1.08 * dome_r)), 255, cv::FILLED);
-    s.bald_mask &= dome;
+    s.bald_mask = drop_small(drop_thin(skin & above & dome, in.px_per_mm, o.min_strip_mm), min_px);
     scalp_px = cv::countNonZero(s.head_mask & above & dome);
     // Face skin: the cheeks and nose from the landmarks.
     face_skin = cv::Mat::zeros(skin.size(), CV_8U);

@@ -57,6 +57,8 @@ struct ScalpOptions {
   double natural_hairline_mm = 65;
   // Bare islands smaller than this are forehead / parting specks, not bald scalp.
   double min_island_cm2 = 1.0;
+  // Front views: bare strips narrower than this are a seam between hair and backdrop.
+  double min_strip_mm = 10;
 };
 
 struct ScalpInput {
