@@ -140,8 +140,8 @@ TEST(PlanCli, FrontPhotoOfABaldHeadQuotesTheWholeScalpAndFlagsTheEstimate) {
   EXPECT_GE(asking, 1) << j["warnings"].dump();
   EXPECT_NE(slurp(t.path("p.html")).find("ESTIMATE"), std::string::npos);
   // The clinician's stage narrows it: at Norwood 2 the crown is not quoted, only warned about.
-  auto early = run_smp("plan '" + test::sample_photo() + "' --norwood 2 --json " +
-                       t.path("q.json"));
+  auto early =
+      run_smp("plan '" + test::sample_photo() + "' --norwood 2 --json " + t.path("q.json"));
   ASSERT_EQ(early.exit_code, 0) << early.err;
   auto q = nlohmann::json::parse(slurp(t.path("q.json")));
   for (const auto& z : q["zones"]) EXPECT_NE(z["name"], "crown");

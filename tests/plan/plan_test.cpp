@@ -172,8 +172,8 @@ TEST(PlanZones, ZonesNoPhotoShowsAreEstimatedFromNorwoodAndFlagged) {
   EXPECT_GT(high, total);
   int asking = 0;
   for (auto& w : warnings)
-    asking += w.find("ESTIMATED") != std::string::npos && w.find("top photo") != std::string::npos &&
-              w.find("--area-cm2") != std::string::npos;
+    asking += w.find("ESTIMATED") != std::string::npos &&
+              w.find("top photo") != std::string::npos && w.find("--area-cm2") != std::string::npos;
   EXPECT_EQ(asking, 2);  // mid and crown
   // The quote spans the estimate: the high end prices the high area.
   PriceBook b = default_price_book();
@@ -199,7 +199,8 @@ TEST(PlanZones, EarlyStageFrontOnlyWarnsAboutTheCrownWithoutANumber) {
   for (auto& z : zones) EXPECT_FALSE(z.estimated) << to_string(z.zone);
   bool crown_warning = false;
   for (auto& w : warnings)
-    crown_warning |= w.find("Crown") != std::string::npos && w.find("top photo") != std::string::npos;
+    crown_warning |=
+        w.find("Crown") != std::string::npos && w.find("top photo") != std::string::npos;
   EXPECT_TRUE(crown_warning);
   // Asked for anyway: the crown's typical area, flagged.
   warnings.clear();
@@ -246,13 +247,22 @@ TEST(PlanZones, FrontViewSeesTheHairlineNotWhatIsOverTheTop) {
   // Without a proposed hairline its band runs round to the ears, grazing at the sides.
   EXPECT_GT(m.visible_share.at(Zone::kHairline), 0.75);
   EXPECT_TRUE(m.zones_cm2.count(Zone::kHairline));
-  // The frontal band runs over the top of the head: most of it is out of sight from the front,
-  // so it is left to a top photo (or the Norwood estimate), not under-counted.
-  EXPECT_LT(m.visible_share.at(Zone::kFrontal), kMinVisibleShare);
-  EXPECT_GT(m.visible_share.at(Zone::kFrontal), 0.2);
-  EXPECT_FALSE(m.zones_cm2.count(Zone::kFrontal));
+  // The frontal band runs over the top of the head: part of it is out of sight from the front,
+  // so its area is extrapolated and flagged, not silently under-counted.
+  double frontal = m.visible_share.at(Zone::kFrontal);
+  EXPECT_LT(frontal, kFullyVisibleShare);
+  EXPECT_GT(frontal, kMinVisibleShare);
+  EXPECT_LT(frontal, m.visible_share.at(Zone::kHairline));
   EXPECT_FALSE(m.visible_share.count(Zone::kCrown));
   EXPECT_NEAR(m.bare_share.at(Zone::kHairline), 1.0, 0.02);  // the whole sphere is bald
+  std::vector<std::string> warnings;
+  auto zones = pick_zones({m}, {Zone::kFrontal}, warnings);
+  ASSERT_EQ(zones.size(), 1u);
+  EXPECT_TRUE(zones[0].estimated);
+  EXPECT_NEAR(zones[0].low(), m.measured_cm2.at(Zone::kFrontal), 1e-9);
+  EXPECT_NEAR(zones[0].high(), m.measured_cm2.at(Zone::kFrontal) / frontal, 1e-6);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("extrapolated"), std::string::npos);
 }
 
 // ---- Sessions ----------------------------------------------------------------------------------

@@ -60,7 +60,7 @@ void finish(AgeResult& r, const ContrastModel& model, const AgeOptions& opt) {
   r.timings["model"] += sw.elapsed_ms();
 }
 
-// Width of the strip's close-up on the skin: some 25 dots across at the usual ~1 mm spacing,
+// Width of the strip's close-up on the skin (at most): some 25 dots across at ~1 mm spacing,
 // enough to see the stipple and how it softens, small enough to magnify a low-resolution photo.
 constexpr double kCloseupMm = 25.0;
 
@@ -113,8 +113,12 @@ void frame_for_strip(AgeResult& r, const cv::Mat& photo, const cv::Mat& mask,
   cv::Moments mo = cv::moments(dist >= 0.9 * deepest, true);
   cv::Point2d c((mo.m10 / mo.m00 - 1 + 0.5) * sx, (mo.m01 / mo.m00 - 1 + 0.5) * sy);
   double ppm = px_per_mm > 0 ? px_per_mm : 1.0;
-  int cw = std::clamp(cvRound(kCloseupMm * ppm), 8, photo.cols),
-      ch = std::clamp(cvRound(kCloseupMm * ppm * 2 / 3), 6, photo.rows);
+  // A narrow treated band (a hairline) gets a smaller close-up that stays inside it, down to
+  // 10 mm (a few dots across); 3:2 like the wide one.
+  double inscribed = 2.0 * deepest * std::min(sx, sy);  // diameter of the largest disc inside
+  double w = std::clamp(1.5 * inscribed, 10.0 * ppm, kCloseupMm * ppm);
+  int cw = std::clamp(cvRound(w), 8, photo.cols),
+      ch = std::clamp(cvRound(w * 2 / 3), 6, photo.rows);
   int cx = std::clamp(cvRound(c.x - cw / 2.0), 0, photo.cols - cw),
       cy = std::clamp(cvRound(c.y - ch / 2.0), 0, photo.rows - ch);
   r.closeup = cv::Rect(cx, cy, cw, ch);
@@ -376,39 +380,40 @@ cv::Mat make_age_strip(const AgeResult& r, const AgeOptions& opt) {
   const int n = static_cast<int>(r.frames.size()) + (with_before ? 1 : 0);
   // Columns about 440 px tall and at most 480 px wide: a head a client recognises and a caption
   // that stays readable when the strip is shown as a thumbnail; narrower when there are many.
-  const int gap = 10, inner = 6, title = 64, caption = 100;
+  const int gap = 10, inner = 6, caption = 100;
   double sc = 440.0 / crop.height;
   sc = std::min(sc, 480.0 / crop.width);
   sc = std::min(sc, (4800.0 - (n - 1) * gap) / (n * static_cast<double>(crop.width)));
+  // The title: what this is, under which conditions, and the answer, on the right when there is
+  // room beside the title, else on a third line.
+  const std::string heading = "How the SMP fades over the years";
+  const std::string answer =
+      r.touch_up_year ? "touch-up due at " + fmt("%.1f", *r.touch_up_year) + " years"
+                      : "no touch-up due within " + fmt("%.0f", opt.horizon_years) + " years";
+  int base = 0;
+  const int heading_w = cv::getTextSize(heading, cv::FONT_HERSHEY_DUPLEX, 0.9, 1, &base).width,
+            answer_w = cv::getTextSize(answer, cv::FONT_HERSHEY_DUPLEX, 0.9, 1, &base).width;
   const cv::Size head(std::max(1, cvRound(crop.width * sc)),
                       std::max(1, cvRound(crop.height * sc)));
   const int cw = head.width;
   const cv::Size close(
       cw, std::max(1, cvRound(cw * static_cast<double>(closeup.height) / closeup.width)));
   const int col_h = head.height + inner + close.height;
-  cv::Mat strip(title + col_h + caption, n * cw + (n - 1) * gap, CV_8UC3,
-                cv::Scalar(255, 255, 255));
+  const int width = n * cw + (n - 1) * gap;
+  const bool beside = 8 + heading_w + 40 + answer_w + 8 <= width;
+  const int title = beside ? 64 : 92;
+  cv::Mat strip(title + col_h + caption, width, CV_8UC3, cv::Scalar(255, 255, 255));
 
-  // Title: what this is, under which conditions, and the answer.
   const FadingConditions& c = opt.conditions;
   std::string cond = std::string(to_string(c.sun)) + " sun, skin type " +
                      skin_type_roman(c.skin_type) + (c.scar ? ", scar tissue" : "");
   for (size_t i = 0; i < c.touch_ups.size(); ++i)
     cond += (i == 0 ? ", touch-up at year " : ", ") + fmt("%g", c.touch_ups[i]);
   const cv::Scalar ink(30, 30, 30), grey(80, 80, 80), due(30, 30, 200), redone(40, 130, 40);
-  cv::putText(strip, "How the SMP fades over the years", cv::Point(8, 30), cv::FONT_HERSHEY_DUPLEX,
-              0.9, ink, 1, cv::LINE_AA);
+  cv::putText(strip, heading, cv::Point(8, 30), cv::FONT_HERSHEY_DUPLEX, 0.9, ink, 1, cv::LINE_AA);
   cv::putText(strip, cond, cv::Point(8, 54), cv::FONT_HERSHEY_SIMPLEX, 0.6, grey, 1, cv::LINE_AA);
-  {
-    std::string answer =
-        r.touch_up_year ? "touch-up due at " + fmt("%.1f", *r.touch_up_year) + " years"
-                        : "no touch-up due within " + fmt("%.0f", opt.horizon_years) + " years";
-    int base = 0;
-    cv::Size ts = cv::getTextSize(answer, cv::FONT_HERSHEY_DUPLEX, 0.9, 1, &base);
-    int x = std::max(strip.cols / 2, strip.cols - ts.width - 8);
-    cv::putText(strip, answer, cv::Point(x, 30), cv::FONT_HERSHEY_DUPLEX, 0.9,
-                r.touch_up_year ? due : redone, 1, cv::LINE_AA);
-  }
+  cv::putText(strip, answer, beside ? cv::Point(width - answer_w - 8, 30) : cv::Point(8, 84),
+              cv::FONT_HERSHEY_DUPLEX, 0.9, r.touch_up_year ? due : redone, 1, cv::LINE_AA);
 
   const double zoom = static_cast<double>(cw) / closeup.width;
   auto column = [&](int i, const cv::Mat& src, bool simulated,

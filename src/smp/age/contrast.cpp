@@ -189,7 +189,11 @@ ContrastModel reference_contrast_model(const FadingConditions& c, const FadingPa
       imp.session = s + 1;
       dots.push_back(imp);
     }
+  // The reference's own ink (carbon through skin, blue absorbed least), fixed here so that the
+  // calibration does not move when the renderer's pigment is retuned.
   RenderParams rp;
+  rp.pigment.od = cv::Vec3f(1.95f, 2.10f, 2.20f);
+  rp.pigment.min_transmittance = 0.08f;
   // The area's year-0 darkening is a fixed figure, not the renderer's of the day: green loses
   // kReferenceDarkening of the bare skin's light, the other channels in the pigment's proportion.
   cv::Vec3d bare = lab_to_linear_bgr(reference_skin(c.skin_type));

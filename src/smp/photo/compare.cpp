@@ -213,7 +213,11 @@ bool align_features(const cv::Mat& before_gray, const cv::Mat& after_gray, const
   cv::Mat est = cv::estimateAffinePartial2D(pa, pb, in, cv::RANSAC, 3.0, 5000, 0.995, 20);
   if (est.empty()) return false;
   inliers = cv::countNonZero(in);
-  if (inliers < 8) return false;
+  // A handful of chance matches can fit any transform (two different heads gave scale 0.04 from 8
+  // inliers): ask for enough inliers, and for a camera that moved, not one that jumped.
+  if (inliers < 20 || inliers < 0.15 * pa.size()) return false;
+  Alignment d = describe(cv::Matx23d(est));
+  if (d.scale < 0.5 || d.scale > 2.0 || std::abs(d.rotation_deg) > 45) return false;
   m = cv::Matx23d(est);
   residual = 0;
   for (size_t i = 0; i < pa.size(); ++i)

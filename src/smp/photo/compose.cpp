@@ -328,8 +328,14 @@ void write_wipe_video(const std::string& path, const cv::Mat& before, const cv::
     cv::Mat f = b.clone();
     if (x > 0) a(cv::Rect(0, 0, x, a.rows)).copyTo(f(cv::Rect(0, 0, x, a.rows)));
     if (x > 0 && x < b.cols) cv::line(f, {x, 0}, {x, f.rows}, cv::Scalar(255, 255, 255), line, cv::LINE_AA);
+    // Each part keeps its own caption while there is room for it: AFTER grows from the left.
     double fs = std::max(0.5, std::min(b.cols, b.rows) / 600.0);
-    put_label(f, x > b.cols / 2 ? "After" : "Before", {static_cast<int>(fs * 14), static_cast<int>(fs * 36)}, fs, true);
+    int margin = static_cast<int>(fs * 14), y = static_cast<int>(fs * 36), base = 0;
+    int thick = std::max(1, static_cast<int>(std::lround(fs * 1.6)));
+    cv::Size ta = cv::getTextSize("After", cv::FONT_HERSHEY_DUPLEX, fs, thick, &base);
+    cv::Size tb = cv::getTextSize("Before", cv::FONT_HERSHEY_DUPLEX, fs, thick, &base);
+    if (x > ta.width + 2 * margin) put_label(f, "After", {margin, y}, fs, true);
+    if (b.cols - x > tb.width + 2 * margin) put_label(f, "Before", {b.cols - tb.width - margin, y}, fs, true);
     vw.write(f);
   }
   vw.release();

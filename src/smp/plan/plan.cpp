@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <array>
-#include <map>
 #include <cmath>
 #include <ctime>
+#include <map>
 #include <opencv2/imgproc.hpp>
 #include <sstream>
 
@@ -457,8 +457,7 @@ ViewMeasurement measure_view(const Analysis& a, const std::string& source, const
     if (share < kMinVisibleShare) {
       if (expected[z] > 0)
         m.warnings.push_back(source + ": " + (share > 0.05 ? "most of " : "") + "the " +
-                             to_string(z) + " zone is out of sight in this " +
-                             to_string(a.view) +
+                             to_string(z) + " zone is out of sight in this " + to_string(a.view) +
                              " view (round the curve of the head or outside the frame)");
       continue;
     }
@@ -493,7 +492,8 @@ NorwoodRange norwood_from_views(const std::vector<ViewMeasurement>& views) {
     if (v.view == View::kTop || v.norwood_stage <= 0) continue;
     // No hair even at the temples: the fringe is low (7) or the head is shaved.
     if (v.hair_share_above_brows >= 0 && v.hair_share_above_brows < 0.05)
-      return {6, 7, "no hair visible on the head in " + v.source + "; a shaved head looks the same"};
+      return {6, 7,
+              "no hair visible on the head in " + v.source + "; a shaved head looks the same"};
     if (v.norwood_stage >= 5)
       return {5, 7, "read from " + v.source + "; a front photo cannot tell 5, 6 and 7 apart"};
     return {v.norwood_stage, v.norwood_stage, "read from " + v.source};
@@ -525,8 +525,7 @@ Bounds norwood_bald_share(int stage, Zone z) {
   // first (2-3), the frontal scalp and the vertex follow (4-5), the bridge goes (6), and at 7
   // the horseshoe fringe sits lower so the crown is larger than its typical band.
   static const std::map<Zone, std::array<Bounds, 8>> table = {
-      {Zone::kHairline,
-       {{{0, 0}, {0, 0}, {0.2, 0.4}, {0.5, 0.8}, {1, 1}, {1, 1}, {1, 1}, {1, 1}}}},
+      {Zone::kHairline, {{{0, 0}, {0, 0}, {0.2, 0.4}, {0.5, 0.8}, {1, 1}, {1, 1}, {1, 1}, {1, 1}}}},
       {Zone::kFrontal,
        {{{0, 0}, {0, 0}, {0, 0}, {0.1, 0.3}, {0.5, 0.8}, {0.8, 1}, {1, 1}, {1, 1}}}},
       {Zone::kMid, {{{0, 0}, {0, 0}, {0, 0}, {0, 0}, {0.1, 0.3}, {0.4, 0.7}, {0.9, 1}, {1, 1}}}},
@@ -598,15 +597,12 @@ std::vector<ZoneArea> pick_zones(const std::vector<ViewMeasurement>& views,
       za.low_cm2 = za.area_cm2;
       za.area_cm2 = za.area_cm2 / std::max(share, kMinVisibleShare);
       za.high_cm2 = za.area_cm2;
-      za.source += " (" + std::to_string(std::lround(share * 100)) +
-                   " % in sight, extrapolated)";
-      warnings.push_back(std::string(zone_title(z)) + ": only " +
-                         std::to_string(std::lround(share * 100)) + " % of it can be seen in " +
-                         best->source + "; " + round_cm2(za.low_cm2) + "-" +
-                         round_cm2(za.high_cm2) +
-                         " cm² extrapolated (the rest assumed like the part seen; " +
-                         (z == Zone::kHairline ? "a front" : "a top") +
-                         " photo of the whole head measures it)");
+      za.source += " (" + std::to_string(std::lround(share * 100)) + " % in sight, extrapolated)";
+      warnings.push_back(
+          std::string(zone_title(z)) + ": only " + std::to_string(std::lround(share * 100)) +
+          " % of it can be seen in " + best->source + "; " + round_cm2(za.low_cm2) + "-" +
+          round_cm2(za.high_cm2) + " cm² extrapolated (the rest assumed like the part seen; " +
+          (z == Zone::kHairline ? "a front" : "a top") + " photo of the whole head measures it)");
     }
     measured.push_back(za);
   }
@@ -615,18 +611,18 @@ std::vector<ZoneArea> pick_zones(const std::vector<ViewMeasurement>& views,
       if (m.zone == z) return &m;
     return nullptr;
   };
-  std::string stage_text =
-      norwood.low == norwood.high
-          ? "Norwood " + std::to_string(norwood.low)
-          : "Norwood " + std::to_string(norwood.low) + "-" + std::to_string(norwood.high);
+  std::string stage_text = norwood.low == norwood.high ? "Norwood " + std::to_string(norwood.low)
+                                                       : "Norwood " + std::to_string(norwood.low) +
+                                                             "-" + std::to_string(norwood.high);
   // A zone no photo shows: estimated when the stage (or the client's request) says it is
   // treated; always with a warning that names the photo that would measure it.
   auto estimate_missing = [&](Zone z, bool asked) -> std::optional<ZoneArea> {
     std::optional<ZoneArea> e = estimate_zone(z, norwood);
     if (!e && asked) {
       Bounds typ = typical_zone_area(z);
-      e = ZoneArea{z, std::round((typ.low + typ.high) / 2), "estimate: typical area", true,
-                   typ.low, typ.high};
+      e = ZoneArea{
+          z,       std::round((typ.low + typ.high) / 2), "estimate: typical area", true, typ.low,
+          typ.high};
     }
     if (e) {
       warnings.push_back(std::string(zone_title(z)) + ": not shown by the photos; ESTIMATED at " +
@@ -808,11 +804,10 @@ Quote make_quote(const std::vector<ZoneArea>& zones, int sessions, const PriceBo
   for (const auto& z : zones) {
     PriceRange rate = book.per_cm2, price;
     auto zp = book.zones.find(to_string(z.zone));
-    std::string what =
-        std::string(zone_title(z.zone)) + ", " +
-        (z.estimated ? std::to_string(std::lround(z.low())) + "-" +
-                           std::to_string(std::lround(z.high())) + " cm² (estimated)"
-                     : std::to_string(std::lround(z.area_cm2)) + " cm²");
+    std::string what = std::string(zone_title(z.zone)) + ", " +
+                       (z.estimated ? std::to_string(std::lround(z.low())) + "-" +
+                                          std::to_string(std::lround(z.high())) + " cm² (estimated)"
+                                    : std::to_string(std::lround(z.area_cm2)) + " cm²");
     if (zp != book.zones.end() && zp->second.flat) {
       price = *zp->second.flat;
     } else {
@@ -876,6 +871,13 @@ Plan make_plan(const PlanInput& in, const PriceBook& book) {
     p.warnings.push_back("total " + std::to_string(std::lround(p.total_area_cm2)) +
                          " cm² is more than a whole scalp (about 775 cm²); an area is counted "
                          "twice or the scale is wrong");
+  // What changes the quote first (estimates, implausible areas), then notes on the photos.
+  std::stable_partition(p.warnings.begin(), p.warnings.end(), [](const std::string& w) {
+    return w.find("ESTIMATED") != std::string::npos ||
+           w.find("extrapolated") != std::string::npos ||
+           w.find("outside the usual") != std::string::npos ||
+           w.find("whole scalp") != std::string::npos;
+  });
   p.sessions = plan_sessions(p.total_area_cm2, f, book);
   p.timings["sessions"] = sw.elapsed_ms();
   sw.restart();
@@ -922,8 +924,7 @@ nlohmann::json to_json(const Plan& p, const PriceBook& book) {
   json j;
   j["client"] = p.client_name;
   json zones = json::array();
-  for (const auto& z : p.zones)
-  {
+  for (const auto& z : p.zones) {
     json zj = {{"name", to_string(z.zone)},
                {"title", zone_title(z.zone)},
                {"area_cm2", r1(z.area_cm2)},

@@ -213,7 +213,7 @@ struct PlanInput {
   // is due (a window). Empty: the clinic's rule of thumb, 4-6 years.
   std::optional<std::pair<double, double>> touch_up_years;
   std::string touch_up_source;  // "fading model" ...
-  NorwoodRange norwood;          // what the estimated zones assume (reported)
+  NorwoodRange norwood;         // what the estimated zones assume (reported)
   std::vector<std::string> warnings;
 };
 

@@ -594,7 +594,8 @@ cairo_status_t append_bytes(void* closure, const unsigned char* data, unsigned i
   return CAIRO_STATUS_SUCCESS;
 }
 
-void page_one(Page& pg, const Plan& p, const PriceBook& book, const ReportImages& img) {
+// Returns how many warnings it drew: the rest continue on page two (none is dropped).
+size_t page_one(Page& pg, const Plan& p, const PriceBook& book, const ReportImages& img) {
   const QuoteLocale& l = book.locale;
   const Quote& q = p.quote;
   double y = kMargin + 14;
@@ -712,9 +713,9 @@ void page_one(Page& pg, const Plan& p, const PriceBook& book, const ReportImages
   pg.font(9, true);
   pg.colour(kInk);
   pg.text(kMargin + 4, y, "Total");
-  pg.text_right(area_x, y,
-                (p.has_estimates ? "about " : "") + std::to_string(std::lround(p.total_area_cm2)) +
-                    " cm²");
+  pg.text_right(
+      area_x, y,
+      (p.has_estimates ? "about " : "") + std::to_string(std::lround(p.total_area_cm2)) + " cm²");
   if (p.has_estimates) {
     y += 14;
     pg.font(8, true);
@@ -761,15 +762,20 @@ void page_one(Page& pg, const Plan& p, const PriceBook& book, const ReportImages
     pg.heading(y, "Please note");
     pg.font(8);
     pg.colour(kInk);
+    size_t drawn = 0;
     for (const auto& w : p.warnings) {
-      if (y > kPageH - kMargin - 40) break;  // the HTML and JSON carry every warning
+      if (y > kPageH - kMargin - 40) break;  // continued on page two
       pg.text(kMargin + 2, y, "\u2022");
       y = pg.para(kMargin + 12, y, kContentW - 12, w, 10.5);
+      ++drawn;
     }
+    return drawn;
   }
+  return 0;
 }
 
-void page_two(Page& pg, const Plan& p, const PriceBook& book, const FadingCurve& fading) {
+void page_two(Page& pg, const Plan& p, const PriceBook& book, const FadingCurve& fading,
+              size_t warnings_drawn) {
   const QuoteLocale& l = book.locale;
   double y = kMargin;
   pg.heading(y, "Your sessions");
@@ -850,7 +856,18 @@ void page_two(Page& pg, const Plan& p, const PriceBook& book, const FadingCurve&
   y += h + 4;
   pg.font(7.5);
   pg.colour(kMuted);
-  pg.para(kMargin, y, kContentW, fading.source + ".", 9.5);
+  y = pg.para(kMargin, y, kContentW, fading.source + ".", 9.5);
+  if (warnings_drawn < p.warnings.size()) {
+    y += 14;
+    pg.heading(y, "Please note (continued)");
+    pg.font(8);
+    pg.colour(kInk);
+    for (size_t i = warnings_drawn; i < p.warnings.size(); ++i) {
+      if (y > kPageH - kMargin - 30) break;  // the HTML and JSON carry every warning
+      pg.text(kMargin + 2, y, "\u2022");
+      y = pg.para(kMargin + 12, y, kContentW - 12, p.warnings[i], 10.5);
+    }
+  }
 }
 
 }  // namespace
@@ -864,10 +881,10 @@ std::vector<uint8_t> render_pdf(const Plan& p, const PriceBook& book, const Repo
   cairo_pdf_surface_set_metadata(surf, CAIRO_PDF_METADATA_CREATOR, "SMP Studio");
   cairo_t* cr = cairo_create(surf);
   Page pg(cr);
-  page_one(pg, p, book, img);
+  size_t warnings_drawn = page_one(pg, p, book, img);
   footer(pg, 1, kReportPages, p, book);
   cairo_show_page(cr);
-  page_two(pg, p, book, fading);
+  page_two(pg, p, book, fading, warnings_drawn);
   footer(pg, 2, kReportPages, p, book);
   cairo_show_page(cr);
   cairo_status_t st = cairo_status(cr);

@@ -228,13 +228,23 @@ TreatmentMap build_treatment_map(const Analysis& a, const Design& design,
       cv::Scalar sm = cv::mean(lab, skin_in);
       const double skin_C = std::hypot(sm[1], sm[2]);
       cv::Mat added = outline & ~head;
+      // And "hair" that has the skin's own colour: a segmentation may call a shiny bald crown
+      // hair; real hair is darker or of another hue than the skin under it.
+      cv::Mat skin_hair = outline & hair;
       for (int y = 0; y < ms.height; ++y) {
         const cv::Vec3f* l = lab.ptr<cv::Vec3f>(y);
         uint8_t* ad = added.ptr<uint8_t>(y);
-        for (int x = 0; x < ms.width; ++x)
+        uint8_t* sh = skin_hair.ptr<uint8_t>(y);
+        for (int x = 0; x < ms.width; ++x) {
           if (ad[x] && !(l[x][0] > sm[0] + 4 && std::hypot(l[x][1], l[x][2]) < skin_C + 4)) ad[x] = 0;
+          if (sh[x] && !(l[x][0] > sm[0] - 8 && std::hypot(l[x][1], l[x][2]) < skin_C + 6 &&
+                         std::hypot(l[x][1] - sm[1], l[x][2] - sm[2]) < 16)) sh[x] = 0;
+        }
       }
-      scalp |= added;
+      cv::morphologyEx(skin_hair, skin_hair, cv::MORPH_OPEN,
+                       cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(5, 5)));
+      scalp |= added | skin_hair;
+      hair &= ~skin_hair;
     }
     head = outline | head;
   } else {
@@ -286,8 +296,10 @@ TreatmentMap build_treatment_map(const Analysis& a, const Design& design,
           cv::Point2d p((x + 0.5) / s - 0.5, (y + 0.5) / s - 0.5);
           double u = (p - origin).dot(ex), v = (p - origin).dot(up);
           double h;
-          if (u <= u0) h = huv.front().y + 2.0 * (u0 - u);  // beyond the temples: rises steeply
-          else if (u >= u1) h = huv.back().y + 2.0 * (u - u1);
+          // Beyond the temples the line comes down the sides of the head towards the sideburns
+          // (a bald side is treated too), no lower than a third of the temple's height.
+          if (u <= u0) h = std::max(0.35 * huv.front().y, huv.front().y - 1.2 * (u0 - u));
+          else if (u >= u1) h = std::max(0.35 * huv.back().y, huv.back().y - 1.2 * (u - u1));
           else {
             auto it = std::lower_bound(huv.begin(), huv.end(), u,
                                        [](const cv::Point2d& q, double val) { return q.x < val; });

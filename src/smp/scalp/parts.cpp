@@ -6,8 +6,6 @@
 #include <opencv2/imgproc.hpp>
 #include <opencv2/ml.hpp>
 #include <sstream>
-#include <opencv2/imgcodecs.hpp>
-#include <cstdlib>
 
 #include "smp/core/errors.h"
 #include "smp/core/parallel.h"
@@ -330,8 +328,8 @@ void own_colour_hair(cv::Mat& probs, const std::vector<cv::Mat>& f, const Canoni
       // Grey and white hair: brighter than the skin over a wide patch and washed of the
       // skin's colour (a highlight on a bald dome is a smaller spot and keeps more colour).
       // Strands would tell them apart better, but the canonical frame is too coarse for them.
-      bool grey = dL[x] > 8.f && dLs[x] > 8.f &&
-                  std::sqrt(A[x] * A[x] + B[x] * B[x]) < 0.62f * skin_chroma;
+      bool grey = dL[x] > 12.f && dLs[x] > 10.f &&
+                  std::sqrt(A[x] * A[x] + B[x] * B[x]) < 0.5f * skin_chroma;
       if (grey) {
         p[x][2] = head * 0.8f;
         p[x][1] = head * 0.2f;
@@ -394,7 +392,8 @@ void recover_head(cv::Mat& probs, const std::vector<cv::Mat>& f, const Canonical
         best = std::min(best, d0 * d0 + d1 * d1 + d2 * d2);
       }
       if (best < kFar * kFar) continue;
-      bool skin_like = dc[x] < 9.f && dL[x] > -15.f && dL[x] < 25.f;
+      // A bald top is lit differently from the cheeks: brighter and a little paler is skin.
+      bool skin_like = dc[x] < 14.f && dL[x] > -20.f;
       p[x] = skin_like ? cv::Vec3f(0.3f, 0.6f, 0.1f) : cv::Vec3f(0.3f, 0.1f, 0.6f);
     }
   }
@@ -444,10 +443,8 @@ cv::Mat segment_front(const cv::Mat& bgr8, const Face& face, const PartsForest& 
   Canonical c = to_canonical(bgr8, face);
   std::vector<cv::Mat> f = canonical_features(c, face);
   cv::Mat probs = classify(f, forest, 2);
-  if (std::getenv("SMP_PARTS_DEBUG")) cv::imwrite("/tmp/seg/dbg_p0.png", probs * 255), cv::imwrite("/tmp/seg/dbg_c.png", c.bgr);
   own_colour_hair(probs, f, c, face);
-  if (!std::getenv("SMP_NO_RECOVER")) recover_head(probs, f, c, canonical_lab(c));
-  if (std::getenv("SMP_PARTS_DEBUG")) cv::imwrite("/tmp/seg/dbg_p1.png", probs * 255);
+  recover_head(probs, f, c, canonical_lab(c));
   probs = smooth_probs(probs, gray_guide(c.bgr), 3, 1e-3);
   // Outside the photo is nothing.
   probs.setTo(cv::Vec3f(1, 0, 0), c.valid == 0);

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Speed of `smp simulate` (issue 3), as ratios measured in one run: the renderer against one
+# copyTo of the photo (Google Benchmark, median of 15; target <= 8), a 1600-px preview
+# re-render (target < 25 ms), and the whole CLI on the sample upscaled 2x (12.3 MP): wall time
+# minus model_load against its own decode + encode (target <= 2), and peak memory (< 500 MB).
+# Usage: bench/render.sh [BUILD_DIR]   (default: build)
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+BUILD="${1:-$ROOT/build}"
+[ -f "$BUILD/build.ninja" ] || cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+ninja -C "$BUILD" -j2 smp_cli smp_bench >/dev/null
+
+echo "== Google Benchmark: render_impressions vs copyTo, same iteration"
+"$BUILD/smp_bench" --benchmark_filter='render_vs_copy' --benchmark_counters_tabular=true
+
+echo "== smp simulate on the sample upscaled 2x (timings_ms of one run, as ratios)"
+PHOTO=$(bash "$ROOT/scripts/sample-photo.sh")
+TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT
+convert "$PHOTO" -resize 200% -quality 92 "$TMP/12mp.jpg"
+for i in 1 2 3; do
+  /usr/bin/time -f '%e %M' -o "$TMP/time" "$BUILD/smp" simulate "$TMP/12mp.jpg" -o "$TMP/after.jpg" \
+    --json "$TMP/s.json"
+  python3 - "$TMP/s.json" "$TMP/time" "$i" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))["timings_ms"]
+wall_s, rss_kb = open(sys.argv[2]).read().split()
+wall = float(wall_s) * 1000
+io = t["decode"] + t["encode"]
+print(f"  run {sys.argv[3]}: render {t['render']:.0f} ms, decode+encode {io:.0f} ms; "
+      f"(wall - model_load)/(decode+encode) {(wall - t['model_load']) / io:.1f} (target <= 2, "
+      f"analysis included); render/(decode+encode) {t['render'] / io:.2f}; peak RSS {int(rss_kb) / 1024:.0f} MB")
+PY
+done
