@@ -101,8 +101,8 @@ void BM_DetectThreads(benchmark::State& state) {
   state.SetLabel(std::to_string(p.bgr.cols) + "x" + std::to_string(p.bgr.rows));
 }
 
-BENCHMARK(BM_AnalyzeRatios)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->MinTime(3.0);
-BENCHMARK(BM_DetectThreads)->Arg(2)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(BM_AnalyzeRatios)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->MinTime(1.0);
+BENCHMARK(BM_DetectThreads)->Arg(2)->Unit(benchmark::kMillisecond)->MinTime(1.0);
 
 }  // namespace
 

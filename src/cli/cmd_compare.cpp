@@ -27,12 +27,14 @@ void run(const CompareArgs& a) {
       throw UsageError(out + ": an output would overwrite an input photo");
   if (!a.out.empty()) {
     std::string ext = file_extension(a.out);
-    if (ext != "jpg" && ext != "jpeg" && ext != "png" && ext != "webp" && ext != "tif" && ext != "tiff")
+    if (ext != "jpg" && ext != "jpeg" && ext != "png" && ext != "webp" && ext != "tif" &&
+        ext != "tiff")
       throw UsageError("-o " + a.out + ": expected .jpg, .png, .webp or .tif");
   }
   if (!a.video.empty()) {
     std::string ext = file_extension(a.video);
-    if (ext != "webm" && ext != "mp4") throw UsageError("--video " + a.video + ": expected a .webm or .mp4 file name");
+    if (ext != "webm" && ext != "mp4")
+      throw UsageError("--video " + a.video + ": expected a .webm or .mp4 file name");
   }
   Timings t;
   Photo before, after;
@@ -41,8 +43,10 @@ void run(const CompareArgs& a) {
     before = read_photo(a.before);
     after = read_photo(a.after);
   }
-  if (before.simulated) throw InputError(a.before, "is a simulation (smp simulate), not a photo of the client");
-  if (after.simulated) throw InputError(a.after, "is a simulation (smp simulate), not a result photo");
+  if (before.simulated)
+    throw InputError(a.before, "is a simulation (smp simulate), not a photo of the client");
+  if (after.simulated)
+    throw InputError(a.after, "is a simulation (smp simulate), not a result photo");
   {
     ScopedTiming st(t, "model_load");
     face_model();
@@ -66,8 +70,9 @@ void run(const CompareArgs& a) {
     ScopedTiming st(t, "html");
     std::string figs = "<p>Verdict: <b>" + c.verdict + "</b></p>";
     for (const auto& r : c.reasons) figs += "<p class=\"warn\">" + html_escape_text(r) + "</p>";
-    write_file_atomic(a.html, slider_page(fit_long_side(c.before, 2000), fit_long_side(c.after, 2000),
-                                          "Before and after", cap, figs));
+    write_file_atomic(a.html,
+                      slider_page(fit_long_side(c.before, 2000), fit_long_side(c.after, 2000),
+                                  "Before and after", cap, figs));
   }
   if (!a.video.empty()) {
     ScopedTiming st(t, "video");
@@ -79,8 +84,10 @@ void run(const CompareArgs& a) {
   j["anonymize"] = to_string(anon);
   j["timings_ms"] = t;
   std::string text = j.dump(2) + "\n";
-  if (a.json.empty()) std::cout << text;
-  else write_file_atomic(a.json, text);
+  if (a.json.empty())
+    std::cout << text;
+  else
+    write_file_atomic(a.json, text);
   if (c.verdict == "retake") {
     std::cerr << "smp compare: verdict retake —";
     for (const auto& r : c.reasons) std::cerr << " " << r << ";";
@@ -91,24 +98,33 @@ void run(const CompareArgs& a) {
 Register reg("compare", 60, [](CLI::App& app) {
   auto args = std::make_shared<CompareArgs>();
   CLI::App* sub = app.add_subcommand(
-      "compare", "Before/after pair: align AFTER onto BEFORE, check pose and light, match light, compose");
+      "compare",
+      "Before/after pair: align AFTER onto BEFORE, check pose and light, match light, compose");
   sub->add_option("before", args->before, "photo before the treatment")->required();
   sub->add_option("after", args->after, "photo after the treatment (same view)")->required();
   sub->add_option("-o,--out", args->out, "composite image (.jpg, .png, .webp)");
   sub->add_option("--layout", args->layout, "side | split | overlay")->capture_default_str();
   sub->add_option("--html", args->html, "self-contained page with a draggable before/after slider");
-  sub->add_option("--video", args->video, "before -> after wipe video (.webm VP8; .mp4 when the build can)");
+  sub->add_option("--video", args->video,
+                  "before -> after wipe video (.webm VP8; .mp4 when the build can)");
   sub->add_option("--anonymize", args->anonymize, "eyes | face | none")->capture_default_str();
   sub->add_option("--json", args->json, "write the report here (default: stdout)");
-  sub->add_option("--before-date", args->before_date, "date printed under the BEFORE photo (e.g. 2026-01-10)");
+  sub->add_option("--before-date", args->before_date,
+                  "date printed under the BEFORE photo (e.g. 2026-01-10)");
   sub->add_option("--after-date", args->after_date, "date printed under the AFTER photo");
-  sub->add_option("--max-pose-deg", args->max_pose, "largest yaw / pitch difference that is still ok")
-      ->check(CLI::Range(0.5, 45.0))->capture_default_str();
+  sub->add_option("--max-pose-deg", args->max_pose,
+                  "largest yaw / pitch difference that is still ok")
+      ->check(CLI::Range(0.5, 45.0))
+      ->capture_default_str();
   sub->add_option("--max-ev", args->max_ev, "largest exposure difference (EV) that is still ok")
-      ->check(CLI::Range(0.05, 5.0))->capture_default_str();
-  sub->add_option("--max-delta-e", args->max_de, "largest white-balance difference (ΔE2000) that is still ok")
-      ->check(CLI::Range(0.5, 50.0))->capture_default_str();
-  sub->add_flag("--no-normalise", args->no_normalise, "keep AFTER's exposure and white balance as shot");
+      ->check(CLI::Range(0.05, 5.0))
+      ->capture_default_str();
+  sub->add_option("--max-delta-e", args->max_de,
+                  "largest white-balance difference (ΔE2000) that is still ok")
+      ->check(CLI::Range(0.5, 50.0))
+      ->capture_default_str();
+  sub->add_flag("--no-normalise", args->no_normalise,
+                "keep AFTER's exposure and white balance as shot");
   sub->callback([args] { run(*args); });
 });
 

@@ -1,4 +1,6 @@
 // smp compare: registration on known warps, verdicts, light matching, anonymisation, outputs.
+#include "smp/photo/compare.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -12,7 +14,6 @@
 #include "smp/core/files.h"
 #include "smp/image/colour.h"
 #include "smp/image/image_io.h"
-#include "smp/photo/compare.h"
 #include "test_support.h"
 
 namespace smp {
@@ -64,7 +65,8 @@ cv::Mat framed_at_one_megapixel(const std::string& name) {
   cv::Rect2d f = faces.front().box;
   double w = f.width / 0.35, h = w * 1.25;
   cv::Point2d c(f.x + f.width / 2, f.y + f.height * 0.6);
-  cv::Rect r(cv::Point(cvRound(c.x - w / 2), cvRound(c.y - h / 2)), cv::Size(cvRound(w), cvRound(h)));
+  cv::Rect r(cv::Point(cvRound(c.x - w / 2), cvRound(c.y - h / 2)),
+             cv::Size(cvRound(w), cvRound(h)));
   r &= cv::Rect(0, 0, img.cols, img.rows);
   cv::Mat crop = img(r), out;
   double s = std::sqrt(1e6 / crop.total());
@@ -88,13 +90,14 @@ TEST(Similarity, RotationIsCounterClockwiseOnScreen) {
 // colour changes) recovered within 0.2° and 0.2 %, landmark residual under 1.5 px at 1 MP.
 TEST(Compare, RecoversKnownWarps) {
   std::mt19937 rng(20260110);
-  std::uniform_real_distribution<double> rot(-15, 15), logscale(std::log(0.8), std::log(1.25)), shift(-40, 40),
-      ev(-0.4, 0.4), wb(0.92, 1.08);
-  const std::vector<std::string> photos = {"bald_guys.jpg", "Tom_Cruise_avp_2014_4.jpg", "2009_004587.jpg"};
+  std::uniform_real_distribution<double> rot(-15, 15), logscale(std::log(0.8), std::log(1.25)),
+      shift(-40, 40), ev(-0.4, 0.4), wb(0.92, 1.08);
+  const std::vector<std::string> photos = {"bald_guys.jpg", "Tom_Cruise_avp_2014_4.jpg",
+                                           "2009_004587.jpg"};
   double worst_rot = 0, worst_scale = 0, sum_res = 0, worst_res = 0, worst_true = 0, sum_true = 0;
   int n = 0;
-  std::printf("%-28s %8s %8s %8s | %9s %9s %8s %8s %s\n", "photo", "rot", "scale", "ev", "d_rot", "d_scale%",
-              "resid", "true_res", "method");
+  std::printf("%-28s %8s %8s %8s | %9s %9s %8s %8s %s\n", "photo", "rot", "scale", "ev", "d_rot",
+              "d_scale%", "resid", "true_res", "method");
   for (const auto& name : photos) {
     cv::Mat before = framed_at_one_megapixel(name);
     ASSERT_FALSE(before.empty()) << name;
@@ -109,7 +112,8 @@ TEST(Compare, RecoversKnownWarps) {
       cv::Point2d fc = (fb.front().box.tl() + fb.front().box.br()) * 0.5;
       cv::Matx23d T = warp_about(fc, s, r, {shift(rng), shift(rng)});
       cv::Mat after;
-      cv::warpAffine(before, after, cv::Mat(T), before.size(), cv::INTER_CUBIC, cv::BORDER_REPLICATE);
+      cv::warpAffine(before, after, cv::Mat(T), before.size(), cv::INTER_CUBIC,
+                     cv::BORDER_REPLICATE);
       after = relight(after, e, {wb(rng), 1.0, wb(rng)});
       Comparison c = compare_photos(before, after, model());
       // The truth maps AFTER onto BEFORE: T's inverse, so scale 1/s and rotation -r.
@@ -117,12 +121,14 @@ TEST(Compare, RecoversKnownWarps) {
       double d_scale = (c.alignment.scale * s - 1) * 100;
       // True residual: where BEFORE's landmarks really are in AFTER, carried back by the estimate.
       double true_res = 0;
-      for (const auto& p : fb.front().landmarks) true_res += cv::norm(apply(c.alignment.m, apply(T, p)) - p);
+      for (const auto& p : fb.front().landmarks)
+        true_res += cv::norm(apply(c.alignment.m, apply(T, p)) - p);
       true_res /= 68;
-      if (k == 0) std::printf("%s framed %dx%d, face %.0f px wide\n", name.c_str(), before.cols, before.rows,
-                              fb.front().box.width);
-      std::printf("%-28s %8.2f %8.4f %8.2f | %9.4f %9.4f %8.3f %8.3f %s\n", name.c_str(), r, s, e, d_rot, d_scale,
-                  c.alignment.residual_px, true_res, c.alignment.method.c_str());
+      if (k == 0)
+        std::printf("%s framed %dx%d, face %.0f px wide\n", name.c_str(), before.cols, before.rows,
+                    fb.front().box.width);
+      std::printf("%-28s %8.2f %8.4f %8.2f | %9.4f %9.4f %8.3f %8.3f %s\n", name.c_str(), r, s, e,
+                  d_rot, d_scale, c.alignment.residual_px, true_res, c.alignment.method.c_str());
       EXPECT_LT(std::abs(d_rot), 0.2) << name << " rot " << r;
       EXPECT_LT(std::abs(d_scale), 0.2) << name << " scale " << s;
       EXPECT_LT(true_res, 1.5) << name;
@@ -135,9 +141,11 @@ TEST(Compare, RecoversKnownWarps) {
       ++n;
     }
   }
-  std::printf("warps %d: worst |d_rot| %.4f deg, worst |d_scale| %.4f %%, true landmark residual mean %.3f px "
-              "(worst %.3f); reported residual_px (landmarks re-located) mean %.3f px (worst %.3f)\n",
-              n, worst_rot, worst_scale, sum_true / n, worst_true, sum_res / n, worst_res);
+  std::printf(
+      "warps %d: worst |d_rot| %.4f deg, worst |d_scale| %.4f %%, true landmark residual mean %.3f "
+      "px "
+      "(worst %.3f); reported residual_px (landmarks re-located) mean %.3f px (worst %.3f)\n",
+      n, worst_rot, worst_scale, sum_true / n, worst_true, sum_res / n, worst_res);
   EXPECT_GE(n, 20);
   EXPECT_LT(sum_true / n, 1.5);
 }
@@ -195,7 +203,8 @@ TEST(Judge, PoseLightAndRollThresholds) {
   Pose b{0, 0, 0};
   Pose yaw10{10, 0, 0}, pitch6{0, -6, 0}, yaw4{4, 0, 0};
   EXPECT_EQ(judge(b, yaw10, 0, ok_light, opt).verdict, "retake");
-  EXPECT_NE(judge(b, yaw10, 0, ok_light, opt).reasons.at(0).find("yaw differs by 10.0"), std::string::npos);
+  EXPECT_NE(judge(b, yaw10, 0, ok_light, opt).reasons.at(0).find("yaw differs by 10.0"),
+            std::string::npos);
   EXPECT_EQ(judge(b, pitch6, 0, ok_light, opt).verdict, "retake");
   EXPECT_EQ(judge(b, yaw4, 0, ok_light, opt).verdict, "ok");
   // Roll that the alignment took out does not count; roll left over does.
@@ -216,7 +225,8 @@ TEST(Compare, PoseDifferencePastThresholdIsRetake) {
   Pose pa = estimate_pose(model().detect(a).front(), a.size());
   Pose pb = estimate_pose(model().detect(b).front(), b.size());
   double dyaw = std::abs(pa.yaw - pb.yaw), dpitch = std::abs(pa.pitch - pb.pitch);
-  std::printf("pose A yaw %.1f pitch %.1f, B yaw %.1f pitch %.1f\n", pa.yaw, pa.pitch, pb.yaw, pb.pitch);
+  std::printf("pose A yaw %.1f pitch %.1f, B yaw %.1f pitch %.1f\n", pa.yaw, pa.pitch, pb.yaw,
+              pb.pitch);
   ASSERT_GT(std::max(dyaw, dpitch), 5.0) << "the two sample faces should differ in pose";
   Comparison c = compare_photos(a, b, model());
   EXPECT_EQ(c.verdict, "retake");
@@ -268,7 +278,8 @@ bool has_exif(const std::string& path) {
   auto bytes = read_file_bytes(path);
   std::string s(bytes.begin(), bytes.end());
   return s.find("Exif") != std::string::npos ||
-         s.find("http://ns.adobe.com/xap") != std::string::npos || s.find("eXIf") != std::string::npos;
+         s.find("http://ns.adobe.com/xap") != std::string::npos ||
+         s.find("eXIf") != std::string::npos;
 }
 
 // A copy of a sample photo with an EXIF block (camera make) spliced in after the JPEG's SOI, so
@@ -276,8 +287,8 @@ bool has_exif(const std::string& path) {
 std::string photo_with_exif(const TempDir& t, const std::string& name, const std::string& out) {
   auto jpg = read_file_bytes(sample_photo(name));
   // TIFF header (little endian), IFD0 with one entry: Make = "Test".
-  const uint8_t tiff[] = {'I', 'I', 42, 0, 8, 0, 0, 0, 1, 0, 0x0F, 0x01, 2, 0, 5, 0, 0, 0, 26, 0, 0, 0,
-                          0, 0, 0, 0, 'T', 'e', 's', 't', 0};
+  const uint8_t tiff[] = {'I', 'I', 42, 0, 8, 0, 0, 0, 1, 0, 0x0F, 0x01, 2,   0,   5, 0,
+                          0,   0,   26, 0, 0, 0, 0, 0, 0, 0, 'T',  'e',  's', 't', 0};
   std::vector<uint8_t> app1 = {0xFF, 0xE1, 0, 0, 'E', 'x', 'i', 'f', 0, 0};
   app1.insert(app1.end(), std::begin(tiff), std::end(tiff));
   size_t len = app1.size() - 2;
@@ -297,13 +308,14 @@ TEST(CompareCli, WritesCompositeReportPageAndVideoWithoutMetadata) {
   // AFTER: the same photo turned 5° and enlarged a little, as a second visit would be.
   cv::Mat b = read_photo(before).bgr;
   cv::Mat after;
-  cv::warpAffine(b, after, cv::Mat(warp_about({b.cols / 2.0, b.rows / 2.0}, 1.08, 5, {10, -6})), b.size(), cv::INTER_CUBIC,
-                 cv::BORDER_REPLICATE);
+  cv::warpAffine(b, after, cv::Mat(warp_about({b.cols / 2.0, b.rows / 2.0}, 1.08, 5, {10, -6})),
+                 b.size(), cv::INTER_CUBIC, cv::BORDER_REPLICATE);
   write_image(t.path("after.jpg"), after);
-  auto r = test::run_smp("compare " + before + " " + t.path("after.jpg") + " -o " + t.path("out.jpg") +
-                         " --layout split --html " + t.path("page.html") + " --video " + t.path("wipe.webm") +
-                         " --anonymize eyes --json " + t.path("report.json") +
-                         " --before-date 2026-01-10 --after-date 2026-03-02");
+  auto r =
+      test::run_smp("compare " + before + " " + t.path("after.jpg") + " -o " + t.path("out.jpg") +
+                    " --layout split --html " + t.path("page.html") + " --video " +
+                    t.path("wipe.webm") + " --anonymize eyes --json " + t.path("report.json") +
+                    " --before-date 2026-01-10 --after-date 2026-03-02");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto j = nlohmann::json::parse(std::ifstream(t.path("report.json")));
   EXPECT_EQ(j["verdict"], "ok") << j.dump(2);
@@ -315,7 +327,8 @@ TEST(CompareCli, WritesCompositeReportPageAndVideoWithoutMetadata) {
   EXPECT_FALSE(has_exif(t.path("out.jpg")));
   Photo out = read_photo(t.path("out.jpg"));
   EXPECT_GT(out.bgr.cols, 100);
-  auto page_bytes = read_file_bytes(t.path("page.html"));  // one vector: begin() and end() must match
+  auto page_bytes =
+      read_file_bytes(t.path("page.html"));  // one vector: begin() and end() must match
   std::string page(page_bytes.begin(), page_bytes.end());
   EXPECT_NE(page.find("type=\"range\""), std::string::npos);
   EXPECT_EQ(page.find("http://"), std::string::npos);
@@ -331,7 +344,8 @@ TEST(CompareCli, ExposureDifferenceGivesRetakeVerdict) {
   cv::Mat b = at_one_megapixel("Tom_Cruise_avp_2014_4.jpg");
   write_image(t.path("b.png"), b);
   write_image(t.path("a.png"), relight(b, -1));
-  auto r = test::run_smp("compare " + t.path("b.png") + " " + t.path("a.png") + " --json " + t.path("r.json"));
+  auto r = test::run_smp("compare " + t.path("b.png") + " " + t.path("a.png") + " --json " +
+                         t.path("r.json"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto j = nlohmann::json::parse(std::ifstream(t.path("r.json")));
   EXPECT_EQ(j["verdict"], "retake");
@@ -371,8 +385,8 @@ TEST(CompareCli, RefusesASimulationAsResult) {
   TempDir t;
   cv::Mat b = read_photo(sample_photo("Tom_Cruise_avp_2014_4.jpg")).bgr;
   write_image(t.path("sim.png"), b, {.mark_simulated = true});
-  auto r = test::run_smp("compare " + sample_photo("Tom_Cruise_avp_2014_4.jpg") + " " + t.path("sim.png") +
-                         " -o " + t.path("o.jpg"));
+  auto r = test::run_smp("compare " + sample_photo("Tom_Cruise_avp_2014_4.jpg") + " " +
+                         t.path("sim.png") + " -o " + t.path("o.jpg"));
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_NE(r.err.find("sim.png"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("simulation"), std::string::npos) << r.err;

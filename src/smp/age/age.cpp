@@ -116,9 +116,9 @@ void frame_for_strip(AgeResult& r, const cv::Mat& photo, const cv::Mat& mask,
   // A narrow treated band (a hairline) gets a smaller close-up that stays inside it, down to
   // 10 mm (a few dots across); 3:2 like the wide one.
   double inscribed = 2.0 * deepest * std::min(sx, sy);  // diameter of the largest disc inside
-  double w = std::clamp(1.5 * inscribed, 10.0 * ppm, kCloseupMm * ppm);
-  int cw = std::clamp(cvRound(w), 8, photo.cols),
-      ch = std::clamp(cvRound(w * 2 / 3), 6, photo.rows);
+  double cwide = std::clamp(1.5 * inscribed, 10.0 * ppm, kCloseupMm * ppm);
+  int cw = std::clamp(cvRound(cwide), 8, photo.cols),
+      ch = std::clamp(cvRound(cwide * 2 / 3), 6, photo.rows);
   int cx = std::clamp(cvRound(c.x - cw / 2.0), 0, photo.cols - cw),
       cy = std::clamp(cvRound(c.y - ch / 2.0), 0, photo.rows - ch);
   r.closeup = cv::Rect(cx, cy, cw, ch);
@@ -130,7 +130,7 @@ void frame_for_strip(AgeResult& r, const cv::Mat& photo, const cv::Mat& mask,
 // so bisection; clamped to the ends when the measurement lies outside.
 double fit_overlap(ContrastModel& m, double years, double measured) {
   if (!(measured > 0)) return m.overlap();
-  double lo = 0, hi = ContrastModel::kMaxOverlap;
+  double lo = 0, hi = m.max_overlap();
   m.set_overlap(lo);
   if (m.share(years) >= measured) return lo;
   m.set_overlap(hi);

@@ -109,6 +109,12 @@ ContrastModel::ContrastModel(const std::vector<Impression>& impressions,
   for (auto& [k, v] : g)
     if (v.mass0 > 0) groups_.push_back(v);
   s0_ = darkness(0);
+  // d/df of the blend at f = 1 is <= 0 while overlap <= (1 - T0) / ((1 - T0) + T0 ln T0).
+  for (int c = 0; c < 3; ++c) {
+    double t0 = bare_[c] > 0 ? std::clamp(treated0_[c] / bare_[c], 1e-6, 1.0) : 1.0;
+    double den = (1.0 - t0) + t0 * std::log(t0);
+    if (t0 < 1.0 && den > 1e-12) max_overlap_ = std::min(max_overlap_, (1.0 - t0) / den);
+  }
   bare_lab_ = linear_bgr_to_lab(bare_);
   de0_ = delta_e2000(linear_bgr_to_lab(treated0_), bare_lab_);
 }

@@ -9,10 +9,10 @@
 //   dots overlapping at random (halos, dense work):  treated(t) = bare * T0^f
 // The renderer's dots (cores apart, scatter halos overlapping) lie in between: the model blends
 // the two with weight `overlap`, fitted to a rendered calibration frame. The fit may go past 1
-// (up to 2): dense dots whose cores saturate fade slower still on the rendered frames, and the
-// blend stays monotonic there. treated(0) comes
-// from the rendered year-0 frame, so the model is exact at year 0; it is checked against every
-// rendered frame (the report gives the largest difference).
+// (up to 3): on shiny scalps the renderer keeps specular light on top of the dots, so the area
+// fades slower still; the blend is capped where it would stop darkening with the dots' darkness.
+// treated(0) comes from the rendered year-0 frame, so the model is exact at year 0; it is checked
+// against every rendered frame (the report gives the largest difference).
 #pragma once
 #include <algorithm>
 #include <cstdint>
@@ -57,9 +57,10 @@ class ContrastModel {
   double visible(double years) const;
   const FadingConditions& conditions() const { return cond_; }
   // Blend between dots apart (0) and overlapping at random (1); see the top of this file.
-  void set_overlap(double overlap) { overlap_ = std::clamp(overlap, 0.0, kMaxOverlap); }
-  static constexpr double kMaxOverlap = 2.0;
+  void set_overlap(double overlap) { overlap_ = std::clamp(overlap, 0.0, max_overlap_); }
   double overlap() const { return overlap_; }
+  // Largest overlap at which the area still darkens with every dot's darkness (at most 3).
+  double max_overlap() const { return max_overlap_; }
 
  private:
   // Impressions that age alike are grouped: the model costs O(groups) per evaluation.
@@ -78,7 +79,7 @@ class ContrastModel {
   cv::Vec3d bare_, treated0_, s0_;
   Lab bare_lab_;
   double de0_ = 0;
-  double overlap_ = 0.5;
+  double overlap_ = 0.5, max_overlap_ = 3.0;
 };
 
 // The no-photo reference: one square centimetre of a Fitzpatrick-typed bare scalp with 100

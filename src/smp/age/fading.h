@@ -55,8 +55,8 @@ struct FadingParams {
   //   rate = (clearance + uv * sun * skin_uv[type]) * (scar ? scar_rate_factor : 1)  per year.
   // Calibrated (with the drift below) on the reference area of contrast.h: the contrast share
   // crosses 0.70 at 5.0 years for moderate sun, Fitzpatrick III.
-  double clearance_per_year = 0.0235;  // macrophage clearance, independent of the sun
-  double uv_per_year = 0.0235;         // UV photodegradation at moderate sun, Fitzpatrick III
+  double clearance_per_year = 0.0242;  // macrophage clearance, independent of the sun
+  double uv_per_year = 0.0242;         // UV photodegradation at moderate sun, Fitzpatrick III
   double sun_low = 0.55, sun_moderate = 1.0, sun_high = 1.8;  // UV dose relative to moderate
   // Melanin shielding of the pigment from UV, Fitzpatrick I..VI, relative to III.
   double skin_uv[6] = {1.30, 1.15, 1.00, 0.90, 0.80, 0.70};

@@ -45,7 +45,9 @@ cv::Matx23d nearest_similarity(const cv::Matx23d& m) {
   return {a, -b, m(0, 2), b, a, m(1, 2)};
 }
 
-double luminance(const cv::Vec3d& bgr) { return 0.0722 * bgr[0] + 0.7152 * bgr[1] + 0.2126 * bgr[2]; }
+double luminance(const cv::Vec3d& bgr) {
+  return 0.0722 * bgr[0] + 0.7152 * bgr[1] + 0.2126 * bgr[2];
+}
 
 // Mean linear colour of both images under the mask, skipping pixels clipped in either image
 // (a blown highlight tells nothing about exposure).
@@ -94,7 +96,8 @@ cv::Mat face_and_ears_mask(const Face& f, cv::Size size) {
   for (int side = 0; side < 2; ++side) {
     int a = side == 0 ? 0 : 16, b = side == 0 ? 3 : 13;
     cv::Point2d d = side == 0 ? -out : out;
-    std::vector<cv::Point> ear = {f.landmarks[a], f.landmarks[b], f.landmarks[b] + d, f.landmarks[a] + d};
+    std::vector<cv::Point> ear = {f.landmarks[a], f.landmarks[b], f.landmarks[b] + d,
+                                  f.landmarks[a] + d};
     cv::fillPoly(m, std::vector<std::vector<cv::Point>>{ear}, 255);
   }
   return m;
@@ -145,9 +148,9 @@ bool refine_ecc(const cv::Mat& before_gray, const cv::Mat& after_gray, const cv:
   cv::resize(mask(roi), msk, tpl.size(), 0, 0, cv::INTER_NEAREST);
   cv::Mat w = cv::Mat::eye(2, 3, CV_32F);
   try {
-    cv::findTransformECC(tpl, inp, w, cv::MOTION_AFFINE,
-                         cv::TermCriteria(cv::TermCriteria::COUNT | cv::TermCriteria::EPS, 100, 1e-6),
-                         msk, 5);
+    cv::findTransformECC(
+        tpl, inp, w, cv::MOTION_AFFINE,
+        cv::TermCriteria(cv::TermCriteria::COUNT | cv::TermCriteria::EPS, 100, 1e-6), msk, 5);
   } catch (const cv::Exception&) {
     return false;  // did not converge (e.g. too little texture)
   }
@@ -177,7 +180,8 @@ double face_similarity(const cv::Mat& before_gray, const cv::Mat& after_gray, co
   shifted(0, 2) -= roi.x;
   shifted(1, 2) -= roi.y;
   cv::Mat warped, b, a;
-  cv::warpAffine(after_gray, warped, cv::Mat(shifted), roi.size(), cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  cv::warpAffine(after_gray, warped, cv::Mat(shifted), roi.size(), cv::INTER_LINEAR,
+                 cv::BORDER_REPLICATE);
   before_gray(roi).convertTo(b, CV_32F);
   warped.convertTo(a, CV_32F);
   cv::Mat mk = region(roi);
@@ -274,12 +278,14 @@ cv::Mat normalise_light(const cv::Mat& bgr8, const cv::Vec3d& gain) {
   bool lower[3] = {gain[0] < 0.98, gain[1] < 0.98, gain[2] < 0.98};
   cv::Mat unclipped8;
   cv::inRange(bgr8, cv::Scalar(0, 0, 0), cv::Scalar(kClip - 1, kClip - 1, kClip - 1), unclipped8);
-  if ((lower[0] || lower[1] || lower[2]) && cv::countNonZero(unclipped8) < static_cast<int>(bgr8.total())) {
+  if ((lower[0] || lower[1] || lower[2]) &&
+      cv::countNonZero(unclipped8) < static_cast<int>(bgr8.total())) {
     cv::Mat ok;
     unclipped8.convertTo(ok, CV_32F, 1.0 / 255);
     std::vector<cv::Mat> ch;
     cv::split(lin, ch);
-    // Neighbourhood sums at a quarter of the size: a blown forehead can be a third of the face wide.
+    // Neighbourhood sums at a quarter of the size: a blown forehead can be a third of the face
+    // wide.
     cv::Size small(std::max(1, cvRound(bgr8.cols * 0.25)), std::max(1, cvRound(bgr8.rows * 0.25)));
     double sigma = std::max(3.0, 0.04 * std::max(small.width, small.height));
     std::array<cv::Mat, 3> local;  // sum of each channel over unclipped neighbours
@@ -322,11 +328,14 @@ Face transformed(const Face& f, const cv::Matx23d& m, cv::Point2d minus) {
   Face t = f;
   for (auto& p : t.landmarks) p = apply(m, p) - minus;
   cv::Point2d a = apply(m, f.box.tl()) - minus, b = apply(m, f.box.br()) - minus;
-  t.box = cv::Rect2d(std::min(a.x, b.x), std::min(a.y, b.y), std::abs(b.x - a.x), std::abs(b.y - a.y));
+  t.box =
+      cv::Rect2d(std::min(a.x, b.x), std::min(a.y, b.y), std::abs(b.x - a.x), std::abs(b.y - a.y));
   return t;
 }
 
-double round_to(double v, double step) { return std::round(v / step) * step + 0.0; }  // no -0
+double round_to(double v, double step) {
+  return std::round(v / step) * step + 0.0;
+}  // no -0
 
 }  // namespace
 
@@ -338,9 +347,12 @@ Anonymize parse_anonymize(const std::string& s) {
 }
 const char* to_string(Anonymize a) {
   switch (a) {
-    case Anonymize::kEyes: return "eyes";
-    case Anonymize::kFace: return "face";
-    default: return "none";
+    case Anonymize::kEyes:
+      return "eyes";
+    case Anonymize::kFace:
+      return "face";
+    default:
+      return "none";
   }
 }
 Layout parse_layout(const std::string& s) {
@@ -378,9 +390,11 @@ Verdict judge(const std::optional<Pose>& before, const std::optional<Pose>& afte
   if (before && after) {
     double dyaw = after->yaw - before->yaw, dpitch = after->pitch - before->pitch;
     if (std::abs(dyaw) > opt.max_pose_deg)
-      v.reasons.push_back("pose: yaw differs by " + fmt(dyaw) + " deg (limit " + fmt(opt.max_pose_deg) + ")");
+      v.reasons.push_back("pose: yaw differs by " + fmt(dyaw) + " deg (limit " +
+                          fmt(opt.max_pose_deg) + ")");
     if (std::abs(dpitch) > opt.max_pose_deg)
-      v.reasons.push_back("pose: pitch differs by " + fmt(dpitch) + " deg (limit " + fmt(opt.max_pose_deg) + ")");
+      v.reasons.push_back("pose: pitch differs by " + fmt(dpitch) + " deg (limit " +
+                          fmt(opt.max_pose_deg) + ")");
     if (std::abs(residual_roll_deg) > opt.max_pose_deg)
       v.reasons.push_back("pose: head roll differs by " + fmt(residual_roll_deg) +
                           " deg beyond the camera rotation (limit " + fmt(opt.max_pose_deg) + ")");
@@ -390,8 +404,8 @@ Verdict judge(const std::optional<Pose>& before, const std::optional<Pose>& afte
                         (light.exposure_ev > 0 ? "brighter" : "darker") + " (limit " +
                         fmt(opt.max_exposure_ev) + ")");
   if (light.white_balance_de > opt.max_white_balance_de)
-    v.reasons.push_back("white balance: ΔE2000 " + fmt(light.white_balance_de) + " on " + light.region +
-                        " (limit " + fmt(opt.max_white_balance_de) + ")");
+    v.reasons.push_back("white balance: ΔE2000 " + fmt(light.white_balance_de) + " on " +
+                        light.region + " (limit " + fmt(opt.max_white_balance_de) + ")");
   v.verdict = v.reasons.empty() ? "ok" : "retake";
   return v;
 }
@@ -418,9 +432,11 @@ Comparison compare_photos(const cv::Mat& before, const cv::Mat& after, const Fac
   const Face* fb = ab.face();
   c.view = to_string(ab.view);
   if (fb && faces_after.empty())
-    throw InputError(after_name, "no face found; BEFORE shows a face, so AFTER must too (same view)");
+    throw InputError(after_name,
+                     "no face found; BEFORE shows a face, so AFTER must too (same view)");
   if (!fb && !faces_after.empty())
-    throw InputError(before_name, "no face found while AFTER shows one: the photos are not the same view");
+    throw InputError(before_name,
+                     "no face found while AFTER shows one: the photos are not the same view");
 
   cv::Mat gb, ga;
   cv::cvtColor(before, gb, cv::COLOR_BGR2GRAY);
@@ -430,7 +446,7 @@ Comparison compare_photos(const cv::Mat& before, const cv::Mat& after, const Fac
   int points = 0;
   double feature_residual = 0;
   cv::Mat stable;  // BEFORE's regions the treatment does not change
-  int ia = 0;  // the face in AFTER that is BEFORE's face
+  int ia = 0;      // the face in AFTER that is BEFORE's face
   if (fb) {
     ScopedTiming st(t, "align");
     stable = face_and_ears_mask(*fb, before.size());
@@ -448,7 +464,8 @@ Comparison compare_photos(const cv::Mat& before, const cv::Mat& after, const Fac
       std::vector<uchar> in;
       cv::Mat est = cv::estimateAffinePartial2D(pa, pb, in, cv::RANSAC, thr, 2000, 0.995, 30);
       if (est.empty()) continue;
-      double score = faces_after.size() == 1 ? 1 : face_similarity(gb, ga, stable, cv::Matx23d(est));
+      double score =
+          faces_after.size() == 1 ? 1 : face_similarity(gb, ga, stable, cv::Matx23d(est));
       if (score > best) {
         best = score;
         ia = i;
@@ -470,8 +487,8 @@ Comparison compare_photos(const cv::Mat& before, const cv::Mat& after, const Fac
               std::max(2, before.cols / 100));
     stable = ~scalp_core;
     if (!align_features(gb, ga, stable, m, points, feature_residual))
-      throw InputError(after_name, "cannot match the head outline and background with " + before_name +
-                                       " (different view or too little detail)");
+      throw InputError(after_name, "cannot match the head outline and background with " +
+                                       before_name + " (different view or too little detail)");
     method = "features";
     cv::Mat bg = ab.parts == static_cast<uint8_t>(Part::kBackground);
     if (opt.refine && cv::countNonZero(bg) > 0.05 * bg.total() && refine_ecc(gb, ga, stable, m))
@@ -495,7 +512,8 @@ Comparison compare_photos(const cv::Mat& before, const cv::Mat& after, const Fac
   cv::Mat aligned, valid;
   {
     ScopedTiming st(t, "warp");
-    cv::warpAffine(after, aligned, cv::Mat(m), before.size(), cv::INTER_CUBIC, cv::BORDER_REPLICATE);
+    cv::warpAffine(after, aligned, cv::Mat(m), before.size(), cv::INTER_CUBIC,
+                   cv::BORDER_REPLICATE);
     cv::warpAffine(cv::Mat(after.size(), CV_8U, cv::Scalar(255)), valid, cv::Mat(m), before.size(),
                    cv::INTER_NEAREST, cv::BORDER_CONSTANT, 0);
     cv::erode(valid, valid, cv::Mat(), cv::Point(-1, -1), 2);
@@ -526,7 +544,8 @@ Comparison compare_photos(const cv::Mat& before, const cv::Mat& after, const Fac
       double yb = luminance(pm.before), ya = luminance(pm.after);
       c.light.exposure_ev = std::log2(std::max(1e-6, ya) / std::max(1e-6, yb));
       cv::Vec3d a_matched = pm.after * (yb / std::max(1e-6, ya));
-      c.light.white_balance_de = delta_e2000(linear_bgr_to_lab(pm.before), linear_bgr_to_lab(a_matched));
+      c.light.white_balance_de =
+          delta_e2000(linear_bgr_to_lab(pm.before), linear_bgr_to_lab(a_matched));
       for (int k = 0; k < 3; ++k) c.light.gain[k] = pm.before[k] / std::max(1e-6, pm.after[k]);
     }
     if (opt.normalise_light) {
@@ -570,7 +589,8 @@ Comparison compare_photos(const cv::Mat& before, const cv::Mat& after, const Fac
     c.face_before = transformed(*fb, cv::Matx23d(1, 0, 0, 0, 1, 0), tl);
     c.face_after = transformed(faces_after[ia], m, tl);
     for (int i = 0; i < static_cast<int>(ab.faces.size()); ++i)
-      if (&ab.faces[i] != fb) c.other_faces.push_back(transformed(ab.faces[i], cv::Matx23d(1, 0, 0, 0, 1, 0), tl));
+      if (&ab.faces[i] != fb)
+        c.other_faces.push_back(transformed(ab.faces[i], cv::Matx23d(1, 0, 0, 0, 1, 0), tl));
     for (int i = 0; i < static_cast<int>(faces_after.size()); ++i)
       if (i != ia) c.other_faces.push_back(transformed(faces_after[i], m, tl));
     c.split_x = std::clamp(fb->landmarks[27].x - tl.x, 0.0, c.crop.width - 1.0);
@@ -606,20 +626,23 @@ nlohmann::json to_json(const Comparison& c, const CompareOptions& opt) {
   j["reasons"] = c.reasons;
   j["view"] = c.view;
   const Alignment& a = c.alignment;
-  j["alignment"] = {{"scale", round_to(a.scale, 1e-5)},
-                    {"rotation_deg", round_to(a.rotation_deg, 1e-4)},
-                    {"shift_px", {round_to(a.shift_px.x, 0.01), round_to(a.shift_px.y, 0.01)}},
-                    {"residual_px", round_to(a.residual_px, 0.001)},
-                    {"landmark_fit_px", round_to(a.landmark_fit_px, 0.001)},
-                    {"method", a.method},
-                    {"points", a.points},
-                    {"matrix",
-                     {{a.m(0, 0), a.m(0, 1), a.m(0, 2)}, {a.m(1, 0), a.m(1, 1), a.m(1, 2)}}}};
-  j["crop"] = {{"x", c.crop.x}, {"y", c.crop.y}, {"width", c.crop.width}, {"height", c.crop.height}};
+  j["alignment"] = {
+      {"scale", round_to(a.scale, 1e-5)},
+      {"rotation_deg", round_to(a.rotation_deg, 1e-4)},
+      {"shift_px", {round_to(a.shift_px.x, 0.01), round_to(a.shift_px.y, 0.01)}},
+      {"residual_px", round_to(a.residual_px, 0.001)},
+      {"landmark_fit_px", round_to(a.landmark_fit_px, 0.001)},
+      {"method", a.method},
+      {"points", a.points},
+      {"matrix", {{a.m(0, 0), a.m(0, 1), a.m(0, 2)}, {a.m(1, 0), a.m(1, 1), a.m(1, 2)}}}};
+  j["crop"] = {
+      {"x", c.crop.x}, {"y", c.crop.y}, {"width", c.crop.width}, {"height", c.crop.height}};
   json pose = nullptr;
   if (c.pose_before && c.pose_after) {
     auto p = [](const Pose& q) {
-      return json{{"yaw", round_to(q.yaw, 0.01)}, {"pitch", round_to(q.pitch, 0.01)}, {"roll", round_to(q.roll, 0.01)}};
+      return json{{"yaw", round_to(q.yaw, 0.01)},
+                  {"pitch", round_to(q.pitch, 0.01)},
+                  {"roll", round_to(q.roll, 0.01)}};
     };
     pose = {{"before", p(*c.pose_before)},
             {"after", p(*c.pose_after)},
@@ -636,7 +659,8 @@ nlohmann::json to_json(const Comparison& c, const CompareOptions& opt) {
                    {"region", c.light.region},
                    {"normalised", opt.normalise_light},
                    {"gain_rgb",
-                    {round_to(c.light.gain[2], 1e-4), round_to(c.light.gain[1], 1e-4), round_to(c.light.gain[0], 1e-4)}}};
+                    {round_to(c.light.gain[2], 1e-4), round_to(c.light.gain[1], 1e-4),
+                     round_to(c.light.gain[0], 1e-4)}}};
   j["thresholds"] = {{"pose_deg", opt.max_pose_deg},
                      {"exposure_ev", opt.max_exposure_ev},
                      {"white_balance_delta_e2000", opt.max_white_balance_de}};

@@ -22,7 +22,7 @@ enum class Layout { kSide, kSplit, kOverlay };
 Layout parse_layout(const std::string& s);  // "side" | "split" | "overlay"; throws UsageError
 
 struct CompareOptions {
-  double max_pose_deg = 5;    // yaw / pitch difference past this -> retake
+  double max_pose_deg = 5;  // yaw / pitch difference past this -> retake
   double max_exposure_ev = 0.5;
   double max_white_balance_de = 5;  // ΔE2000 of the exposure-matched mean colour
   bool normalise_light = true;      // match AFTER's exposure / white balance to BEFORE
@@ -39,8 +39,8 @@ struct Alignment {
   // those on BEFORE; for top views, of the feature inliers.
   double residual_px = 0;
   double landmark_fit_px = 0;  // AFTER's own landmarks carried over (includes detector jitter)
-  std::string method;       // "landmarks", "landmarks+ecc", "features", "features+ecc", "identity"
-  int points = 0;           // landmarks or feature inliers used
+  std::string method;  // "landmarks", "landmarks+ecc", "features", "features+ecc", "identity"
+  int points = 0;      // landmarks or feature inliers used
   cv::Matx23d m = cv::Matx23d(1, 0, 0, 0, 1, 0);  // AFTER pixel -> BEFORE pixel
 };
 
@@ -50,36 +50,36 @@ cv::Matx23d similarity(double scale, double rotation_deg, cv::Point2d shift);
 Alignment describe(const cv::Matx23d& m);
 
 struct LightDifference {
-  double exposure_ev = 0;        // log2(AFTER / BEFORE) of mean linear luminance
-  double white_balance_de = 0;   // ΔE2000 of the mean colours once exposure is matched
-  std::string region;            // "face_skin", "background", "stable"
-  cv::Vec3d gain{1, 1, 1};       // per-channel linear gain applied to AFTER (B, G, R)
+  double exposure_ev = 0;       // log2(AFTER / BEFORE) of mean linear luminance
+  double white_balance_de = 0;  // ΔE2000 of the mean colours once exposure is matched
+  std::string region;           // "face_skin", "background", "stable"
+  cv::Vec3d gain{1, 1, 1};      // per-channel linear gain applied to AFTER (B, G, R)
 };
 
 struct ScalpDifference {
   bool measured = false;
-  double mean_delta_L = 0;     // mean L*(AFTER) - L*(BEFORE) over BEFORE's scalp (after normalising)
-  double changed_share = 0;    // share of the scalp whose |ΔL*| > changed_threshold_L
+  double mean_delta_L = 0;   // mean L*(AFTER) - L*(BEFORE) over BEFORE's scalp (after normalising)
+  double changed_share = 0;  // share of the scalp whose |ΔL*| > changed_threshold_L
   double changed_threshold_L = 5;
   double scalp_area_px = 0;
 };
 
 struct Comparison {
-  cv::Mat before;         // BEFORE, cropped to the area both photos cover
-  cv::Mat after;          // AFTER aligned (and light-matched) in the same frame
-  cv::Rect crop;          // the crop in BEFORE's pixels
-  Alignment alignment;    // full frames (not the crop)
+  cv::Mat before;       // BEFORE, cropped to the area both photos cover
+  cv::Mat after;        // AFTER aligned (and light-matched) in the same frame
+  cv::Rect crop;        // the crop in BEFORE's pixels
+  Alignment alignment;  // full frames (not the crop)
   std::optional<Face> face_before, face_after;  // face_after in BEFORE's frame, crop applied
   // Every other face found in either photo (bystanders, group photos), same frame: anonymised too.
   std::vector<Face> other_faces;
   std::optional<Pose> pose_before, pose_after;
   LightDifference light;
   ScalpDifference scalp;
-  cv::Mat scalp_mask;     // BEFORE's scalp in the crop (CV_8U), may be empty
-  cv::Mat changed_mask;   // where the scalp changed, in the crop
-  double split_x = -1;    // where the split layout divides the pair (the face's midline), crop px
-  std::string view;       // "front", "side", "top"
-  std::string verdict;    // "ok" | "retake"
+  cv::Mat scalp_mask;    // BEFORE's scalp in the crop (CV_8U), may be empty
+  cv::Mat changed_mask;  // where the scalp changed, in the crop
+  double split_x = -1;   // where the split layout divides the pair (the face's midline), crop px
+  std::string view;      // "front", "side", "top"
+  std::string verdict;   // "ok" | "retake"
   std::vector<std::string> reasons;  // why retake, with figures
   Timings timings;
 };
@@ -125,8 +125,8 @@ std::string slider_page(const cv::Mat& before, const cv::Mat& after, const std::
 // two images (src: a data: URL or a relative file) and the script that drives every slider.
 std::string slider_css();
 std::string slider_figure(const std::string& before_src, const std::string& after_src,
-                          const std::string& before_caption_html, const std::string& after_caption_html,
-                          int width, int height, bool lazy);
+                          const std::string& before_caption_html,
+                          const std::string& after_caption_html, int width, int height, bool lazy);
 std::string slider_js();
 std::string html_escape_text(const std::string& s);
 

@@ -37,13 +37,14 @@ std::vector<cv::Point> eye_bar(const Face& f) {
   return bar;
 }
 
-// The face up to the hairline: landmarks plus the jaw mirrored over the brows for the forehead.
+// The face to a little above the brows: landmarks plus the jaw line lifted by a fifth of the face
+// height. The forehead above stays visible: the hairline is the result the photo must show.
 std::vector<cv::Point> face_outline(const Face& f) {
   std::vector<cv::Point2d> p(f.landmarks.begin(), f.landmarks.end());
   cv::Point2d brow = 0.5 * (f.landmarks[19] + f.landmarks[24]), chin = f.landmarks[8];
   for (int i = 0; i <= 16; ++i) {
     cv::Point2d q = f.landmarks[i];
-    p.push_back(q + (brow - chin) * 0.55);
+    p.push_back(q + (brow - chin) * 0.2);
   }
   std::vector<cv::Point> ip(p.begin(), p.end()), hull;
   cv::convexHull(ip, hull);
@@ -67,7 +68,20 @@ void put_label(cv::Mat& img, const std::string& text, cv::Point org, double scal
     cv::Mat dark(roi.size(), roi.type(), cv::Scalar(20, 20, 20));
     cv::addWeighted(roi, 0.35, dark, 0.65, 0, roi);
   }
-  cv::putText(img, text, org, cv::FONT_HERSHEY_DUPLEX, scale, cv::Scalar(255, 255, 255), thick, cv::LINE_AA);
+  cv::putText(img, text, org, cv::FONT_HERSHEY_DUPLEX, scale, cv::Scalar(255, 255, 255), thick,
+              cv::LINE_AA);
+}
+
+int text_width(const std::string& text, double scale) {
+  int base = 0;
+  int thick = std::max(1, static_cast<int>(std::lround(scale * 1.6)));
+  return cv::getTextSize(text, cv::FONT_HERSHEY_DUPLEX, scale, thick, &base).width;
+}
+
+// The largest scale up to `scale` at which `text` fits in `width` pixels.
+double fit_scale(const std::string& text, double scale, int width) {
+  int w = text_width(text, scale);
+  return w <= width ? scale : std::max(0.3, scale * width / static_cast<double>(w));
 }
 
 std::string caption(const std::string& word, const std::string& date) {
@@ -102,12 +116,23 @@ std::string html_escape(const std::string& s) {
   std::string o;
   for (char ch : s) {
     switch (ch) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      case '\'': o += "&#39;"; break;
-      default: o += ch;
+      case '&':
+        o += "&amp;";
+        break;
+      case '<':
+        o += "&lt;";
+        break;
+      case '>':
+        o += "&gt;";
+        break;
+      case '"':
+        o += "&quot;";
+        break;
+      case '\'':
+        o += "&#39;";
+        break;
+      default:
+        o += ch;
     }
   }
   return o;
@@ -115,15 +140,18 @@ std::string html_escape(const std::string& s) {
 
 }  // namespace
 
-std::string html_escape_text(const std::string& s) { return html_escape(s); }
+std::string html_escape_text(const std::string& s) {
+  return html_escape(s);
+}
 
 cv::Mat fit_long_side(const cv::Mat& img, int long_side) {
   int l = std::max(img.cols, img.rows);
   if (l <= long_side) return img.clone();
   double s = static_cast<double>(long_side) / l;
   cv::Mat out;
-  cv::resize(img, out, cv::Size(std::max(1, static_cast<int>(std::lround(img.cols * s))),
-                                std::max(1, static_cast<int>(std::lround(img.rows * s)))),
+  cv::resize(img, out,
+             cv::Size(std::max(1, static_cast<int>(std::lround(img.cols * s))),
+                      std::max(1, static_cast<int>(std::lround(img.rows * s)))),
              0, 0, cv::INTER_AREA);
   return out;
 }
@@ -133,7 +161,8 @@ std::vector<cv::Rect> eye_boxes(const Face& f, cv::Size size) {
   for (int from : {36, 42}) {
     cv::Rect r = cv::boundingRect(pts(f, from, from + 5));
     int pad = std::max(1, r.width / 4);
-    r = cv::Rect(r.x - pad, r.y - pad, r.width + 2 * pad, r.height + 2 * pad) & cv::Rect(0, 0, size.width, size.height);
+    r = cv::Rect(r.x - pad, r.y - pad, r.width + 2 * pad, r.height + 2 * pad) &
+        cv::Rect(0, 0, size.width, size.height);
     boxes.push_back(r);
   }
   return boxes;
@@ -157,8 +186,8 @@ cv::Mat anonymize(const cv::Mat& bgr8, const std::vector<Face>& faces, Anonymize
     if (r.area() <= 0) continue;
     int block = std::max(4, r.width / 6);
     cv::Mat small, mosaic;
-    cv::resize(out(r), small, cv::Size(std::max(1, r.width / block), std::max(1, r.height / block)), 0, 0,
-               cv::INTER_AREA);
+    cv::resize(out(r), small, cv::Size(std::max(1, r.width / block), std::max(1, r.height / block)),
+               0, 0, cv::INTER_AREA);
     cv::resize(small, mosaic, r.size(), 0, 0, cv::INTER_NEAREST);
     cv::GaussianBlur(mosaic, mosaic, cv::Size(), block / 2.0);
     mosaic.copyTo(out(r), mask(r));
@@ -190,20 +219,24 @@ cv::Mat compose(const Comparison& c, Layout layout, const Captions& cap) {
     a.copyTo(out(cv::Rect(b.cols + gap, 0, a.cols, a.rows)));
     int y = b.rows + static_cast<int>(bar * 0.7);
     put_label(out, caption(cap.before, cap.before_date), {static_cast<int>(fs * 14), y}, fs, false);
-    put_label(out, caption(cap.after, cap.after_date), {b.cols + gap + static_cast<int>(fs * 14), y}, fs, false);
+    put_label(out, caption(cap.after, cap.after_date),
+              {b.cols + gap + static_cast<int>(fs * 14), y}, fs, false);
     return out;
   }
   if (layout == Layout::kSplit) {
     cv::Mat out = b.clone();
     int x = std::clamp(static_cast<int>(std::lround(c.split_x)), 1, b.cols - 1);
     a(cv::Rect(x, 0, a.cols - x, a.rows)).copyTo(out(cv::Rect(x, 0, a.cols - x, a.rows)));
-    cv::line(out, {x, 0}, {x, out.rows}, cv::Scalar(255, 255, 255), std::max(2, b.cols / 400), cv::LINE_AA);
-    int y = static_cast<int>(fs * 36);
-    put_label(out, caption(cap.before, cap.before_date), {static_cast<int>(fs * 14), y}, fs, true);
-    std::string ta = caption(cap.after, cap.after_date);
-    int base = 0;
-    cv::Size ts = cv::getTextSize(ta, cv::FONT_HERSHEY_DUPLEX, fs, std::max(1, static_cast<int>(fs * 1.6)), &base);
-    put_label(out, ta, {out.cols - ts.width - static_cast<int>(fs * 14), y}, fs, true);
+    cv::line(out, {x, 0}, {x, out.rows}, cv::Scalar(255, 255, 255), std::max(2, b.cols / 400),
+             cv::LINE_AA);
+    // Each caption on its own side of the divider, smaller when the side is narrow.
+    std::string tb = caption(cap.before, cap.before_date), ta = caption(cap.after, cap.after_date);
+    int margin = static_cast<int>(fs * 14);
+    double s =
+        std::min(fit_scale(tb, fs, x - 2 * margin), fit_scale(ta, fs, out.cols - x - 2 * margin));
+    int y = static_cast<int>(s * 36);
+    put_label(out, tb, {margin, y}, s, true);
+    put_label(out, ta, {out.cols - text_width(ta, s) - margin, y}, s, true);
     return out;
   }
   cv::Mat out;
@@ -211,16 +244,21 @@ cv::Mat compose(const Comparison& c, Layout layout, const Captions& cap) {
   if (!c.changed_mask.empty()) {
     std::vector<std::vector<cv::Point>> contours;
     cv::findContours(c.changed_mask.clone(), contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
-    cv::drawContours(out, contours, -1, cv::Scalar(255, 0, 255), std::max(1, b.cols / 500), cv::LINE_AA);
+    cv::drawContours(out, contours, -1, cv::Scalar(255, 0, 255), std::max(1, b.cols / 500),
+                     cv::LINE_AA);
   }
-  put_label(out, "Overlay: " + caption(cap.before, cap.before_date) + " / " + caption(cap.after, cap.after_date),
-            {static_cast<int>(fs * 14), static_cast<int>(fs * 36)}, fs, true);
+  std::string text = "Overlay: " + caption(cap.before, cap.before_date) + " / " +
+                     caption(cap.after, cap.after_date);
+  double s = fit_scale(text, fs, out.cols - static_cast<int>(fs * 28));
+  put_label(out, text, {static_cast<int>(fs * 14), static_cast<int>(s * 36)}, s, true);
   return out;
 }
 
 std::string slider_page(const cv::Mat& before, const cv::Mat& after, const std::string& title,
                         const Captions& cap, const std::string& figures_html) {
-  auto uri = [](const cv::Mat& m) { return "data:image/jpeg;base64," + base64(encode_image(m, "jpg", {.jpeg_quality = 90})); };
+  auto uri = [](const cv::Mat& m) {
+    return "data:image/jpeg;base64," + base64(encode_image(m, "jpg", {.jpeg_quality = 90}));
+  };
   std::string cb = html_escape(caption(cap.before, cap.before_date));
   std::string ca = html_escape(caption(cap.after, cap.after_date));
   std::string page = R"(<!doctype html>
@@ -228,12 +266,17 @@ std::string slider_page(const cv::Mat& before, const cv::Mat& after, const std::
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data: 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
-<title>)" + html_escape(title) + R"(</title>
-<style>)" + slider_css() + R"(</style></head><body><main>
-<h1>)" + html_escape(title) + R"(</h1>
-)" + slider_figure(uri(before), uri(after), cb, ca, before.cols, before.rows, false) + figures_html +
+<title>)" + html_escape(title) +
+                     R"(</title>
+<style>)" + slider_css() +
+                     R"(</style></head><body><main>
+<h1>)" + html_escape(title) +
+                     R"(</h1>
+)" + slider_figure(uri(before), uri(after), cb, ca, before.cols, before.rows, false) +
+                     figures_html +
                      R"(
-</main><script>)" + slider_js() + R"(</script></body></html>
+</main><script>)" + slider_js() +
+                     R"(</script></body></html>
 )";
   return page;
 }
@@ -260,15 +303,18 @@ main{max-width:1100px;margin:0 auto;padding:12px}h1{font-size:1.4rem;margin:.4em
 )";
 }
 
-std::string slider_figure(const std::string& before_src, const std::string& after_src, const std::string& cb,
-                          const std::string& ca, int w, int h, bool lazy) {
+std::string slider_figure(const std::string& before_src, const std::string& after_src,
+                          const std::string& cb, const std::string& ca, int w, int h, bool lazy) {
   std::string ld = lazy ? " loading=\"lazy\" decoding=\"async\"" : "";
   std::string wh = " width=\"" + std::to_string(w) + "\" height=\"" + std::to_string(h) + "\"";
   return R"(<figure class="ba" id="slider">
-<img class="before" src=")" + before_src + "\" alt=\"" + cb + "\"" + wh + ld + R"(>
-<div class="after"><img src=")" + after_src + "\" alt=\"" + ca + "\"" + wh + ld + R"(></div>
+<img class="before" src=")" +
+         before_src + "\" alt=\"" + cb + "\"" + wh + ld + R"(>
+<div class="after"><img src=")" +
+         after_src + "\" alt=\"" + ca + "\"" + wh + ld + R"(></div>
 <div class="handle" aria-hidden="true"></div>
-<span class="lab lb">)" + cb + R"(</span><span class="lab la">)" + ca + R"(</span>
+<span class="lab lb">)" +
+         cb + R"(</span><span class="lab la">)" + ca + R"(</span>
 <input type="range" min="0" max="100" step="0.5" value="50" aria-label="Before and after: move left to see more of the after photo, right to see more of the before photo">
 </figure>)";
 }
@@ -292,13 +338,17 @@ document.querySelectorAll('.ba').forEach(function(f){
 )";
 }
 
-void write_wipe_video(const std::string& path, const cv::Mat& before, const cv::Mat& after, double seconds,
-                      double fps) {
+void write_wipe_video(const std::string& path, const cv::Mat& before, const cv::Mat& after,
+                      double seconds, double fps) {
   std::string ext = file_extension(path);
   std::vector<int> fourccs;
-  if (ext == "webm") fourccs = {cv::VideoWriter::fourcc('V', 'P', '8', '0')};
-  else if (ext == "mp4") fourccs = {cv::VideoWriter::fourcc('a', 'v', 'c', '1'), cv::VideoWriter::fourcc('m', 'p', '4', 'v')};
-  else throw UsageError("--video " + path + ": expected a .webm or .mp4 file name");
+  if (ext == "webm")
+    fourccs = {cv::VideoWriter::fourcc('V', 'P', '8', '0')};
+  else if (ext == "mp4")
+    fourccs = {cv::VideoWriter::fourcc('a', 'v', 'c', '1'),
+               cv::VideoWriter::fourcc('m', 'p', '4', 'v')};
+  else
+    throw UsageError("--video " + path + ": expected a .webm or .mp4 file name");
   SMP_CHECK(before.size() == after.size());
   // Codecs want even sizes; a results video needs no more than 1280 px.
   cv::Mat b = fit_long_side(before, 1280), a = fit_long_side(after, 1280);
@@ -327,7 +377,8 @@ void write_wipe_video(const std::string& path, const cv::Mat& before, const cv::
     int x = static_cast<int>(std::lround(t * b.cols));
     cv::Mat f = b.clone();
     if (x > 0) a(cv::Rect(0, 0, x, a.rows)).copyTo(f(cv::Rect(0, 0, x, a.rows)));
-    if (x > 0 && x < b.cols) cv::line(f, {x, 0}, {x, f.rows}, cv::Scalar(255, 255, 255), line, cv::LINE_AA);
+    if (x > 0 && x < b.cols)
+      cv::line(f, {x, 0}, {x, f.rows}, cv::Scalar(255, 255, 255), line, cv::LINE_AA);
     // Each part keeps its own caption while there is room for it: AFTER grows from the left.
     double fs = std::max(0.5, std::min(b.cols, b.rows) / 600.0);
     int margin = static_cast<int>(fs * 14), y = static_cast<int>(fs * 36), base = 0;
@@ -335,7 +386,8 @@ void write_wipe_video(const std::string& path, const cv::Mat& before, const cv::
     cv::Size ta = cv::getTextSize("After", cv::FONT_HERSHEY_DUPLEX, fs, thick, &base);
     cv::Size tb = cv::getTextSize("Before", cv::FONT_HERSHEY_DUPLEX, fs, thick, &base);
     if (x > ta.width + 2 * margin) put_label(f, "After", {margin, y}, fs, true);
-    if (b.cols - x > tb.width + 2 * margin) put_label(f, "Before", {b.cols - tb.width - margin, y}, fs, true);
+    if (b.cols - x > tb.width + 2 * margin)
+      put_label(f, "Before", {b.cols - tb.width - margin, y}, fs, true);
     vw.write(f);
   }
   vw.release();

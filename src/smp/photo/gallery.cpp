@@ -19,7 +19,8 @@ namespace fs = std::filesystem;
 namespace {
 
 const char* const kMarker = ".smp-gallery";  // marks a folder this command made (safe to replace)
-const std::vector<std::string> kPhotoExts = {"jpg", "jpeg", "png", "webp", "tif", "tiff", "heic", "heif"};
+const std::vector<std::string> kPhotoExts = {"jpg", "jpeg", "png",  "webp",
+                                             "tif", "tiff", "heic", "heif"};
 
 std::string find_photo(const fs::path& dir, const std::string& stem) {
   for (const auto& ext : kPhotoExts)
@@ -46,8 +47,10 @@ std::string page_head(const std::string& title) {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <meta name="robots" content="noindex">
-<title>)" + html_escape_text(title) + R"(</title>
-<style>)" + slider_css() + R"(</style></head><body><main>
+<title>)" +
+         html_escape_text(title) + R"(</title>
+<style>)" +
+         slider_css() + R"(</style></head><body><main>
 )";
 }
 
@@ -89,7 +92,8 @@ CaseInfo read_case_json(const std::string& path) {
     if (!d->empty() && !std::regex_match(*d, date))
       throw InputError(path, "dates must be written YYYY-MM-DD, got \"" + *d + "\"");
   if (j.contains("sessions") && !j["sessions"].is_null()) {
-    if (!j["sessions"].is_number_integer() || j["sessions"].get<int>() < 0 || j["sessions"].get<int>() > 50)
+    if (!j["sessions"].is_number_integer() || j["sessions"].get<int>() < 0 ||
+        j["sessions"].get<int>() > 50)
       throw InputError(path, "\"sessions\" must be a whole number from 0 to 50");
     c.sessions = j["sessions"].get<int>();
   }
@@ -98,8 +102,8 @@ CaseInfo read_case_json(const std::string& path) {
   return c;
 }
 
-GalleryReport build_gallery(const std::string& cases_dir, const std::string& site_dir, const FaceModel& model,
-                            const GalleryOptions& opt) {
+GalleryReport build_gallery(const std::string& cases_dir, const std::string& site_dir,
+                            const FaceModel& model, const GalleryOptions& opt) {
   if (!fs::is_directory(cases_dir)) throw InputError(cases_dir, "not a folder of cases");
   if (opt.max_long_side > 2000 || opt.max_long_side < 200)
     throw UsageError("web images must have a long side from 200 to 2000 px");
@@ -107,7 +111,8 @@ GalleryReport build_gallery(const std::string& cases_dir, const std::string& sit
   if (fs::exists(site)) {
     if (!fs::is_directory(site)) throw UsageError(site_dir + ": exists and is not a folder");
     if (!fs::is_empty(site) && !fs::exists(site / kMarker))
-      throw UsageError(site_dir + ": not empty and not a gallery made by smp; choose a new or empty folder");
+      throw UsageError(site_dir +
+                       ": not empty and not a gallery made by smp; choose a new or empty folder");
   }
   GalleryReport rep;
   std::vector<fs::path> folders;
@@ -128,15 +133,20 @@ GalleryReport build_gallery(const std::string& cases_dir, const std::string& sit
       std::string folder = dir.filename().string();
       try {
         std::string json_path = (dir / "case.json").string();
-        if (!fs::exists(json_path)) throw InputError(json_path, "missing (caption, dates and consent live here)");
+        if (!fs::exists(json_path))
+          throw InputError(json_path, "missing (caption, dates and consent live here)");
         CaseInfo info = read_case_json(json_path);
         if (!info.consent) {
           rep.no_consent.push_back(folder);
           continue;
         }
         std::string bpath = find_photo(dir, "before"), apath = find_photo(dir, "after");
-        if (bpath.empty()) throw InputError((dir / "before.*").string(), "missing: no before photo (.jpg, .png, .webp, .tif, .heic)");
-        if (apath.empty()) throw InputError((dir / "after.*").string(), "missing: no after photo (.jpg, .png, .webp, .tif, .heic)");
+        if (bpath.empty())
+          throw InputError((dir / "before.*").string(),
+                           "missing: no before photo (.jpg, .png, .webp, .tif, .heic)");
+        if (apath.empty())
+          throw InputError((dir / "after.*").string(),
+                           "missing: no after photo (.jpg, .png, .webp, .tif, .heic)");
         Photo before, after;
         {
           ScopedTiming st(rep.timings, "decode");
@@ -144,9 +154,11 @@ GalleryReport build_gallery(const std::string& cases_dir, const std::string& sit
           after = read_photo(apath);
         }
         if (after.simulated)
-          throw InputError(apath, "carries smp simulate's marker: a simulation is not a result photo");
+          throw InputError(apath,
+                           "carries smp simulate's marker: a simulation is not a result photo");
         if (before.simulated)
-          throw InputError(bpath, "carries smp simulate's marker: a simulation is not a photo of the client");
+          throw InputError(
+              bpath, "carries smp simulate's marker: a simulation is not a photo of the client");
         Comparison c;
         {
           ScopedTiming st(rep.timings, "compare");
@@ -155,7 +167,8 @@ GalleryReport build_gallery(const std::string& cases_dir, const std::string& sit
         ScopedTiming st(rep.timings, "write");
         anonymize_pair(c, opt.anonymize);
         std::string slug = "case-" + std::to_string(++n);
-        cv::Mat b = fit_long_side(c.before, opt.max_long_side), a = fit_long_side(c.after, opt.max_long_side);
+        cv::Mat b = fit_long_side(c.before, opt.max_long_side),
+                a = fit_long_side(c.after, opt.max_long_side);
         if (a.size() != b.size()) cv::resize(a, a, b.size(), 0, 0, cv::INTER_AREA);
         EncodeOptions eo;
         eo.jpeg_quality = 86;
@@ -170,14 +183,20 @@ GalleryReport build_gallery(const std::string& cases_dir, const std::string& sit
         write_image((tmp / "img" / (slug + "-thumb.jpg")).string(), thumb, eo);
 
         std::string title = info.caption.empty() ? "Case " + std::to_string(n) : info.caption;
-        std::string cb = html_escape_text(info.before_date.empty() ? "Before" : "Before · " + info.before_date);
-        std::string ca = html_escape_text(info.after_date.empty() ? "After" : "After · " + info.after_date);
+        std::string cb =
+            html_escape_text(info.before_date.empty() ? "Before" : "Before · " + info.before_date);
+        std::string ca =
+            html_escape_text(info.after_date.empty() ? "After" : "After · " + info.after_date);
         std::string page = page_head(title + " · " + opt.title);
-        page += "<p><a href=\"index.html\">&larr; All cases</a></p>\n<h1>" + html_escape_text(title) + "</h1>\n";
-        page += slider_figure("img/" + slug + "-before.jpg", "img/" + slug + "-after.jpg", cb, ca, b.cols, b.rows, true);
+        page += "<p><a href=\"index.html\">&larr; All cases</a></p>\n<h1>" +
+                html_escape_text(title) + "</h1>\n";
+        page += slider_figure("img/" + slug + "-before.jpg", "img/" + slug + "-after.jpg", cb, ca,
+                              b.cols, b.rows, true);
         if (c.verdict == "retake") {
-          page += "<p class=\"warn\">These photos were not taken under the same conditions, so the difference may "
-                  "not be the treatment alone:";
+          page +=
+              "<p class=\"warn\">These photos were not taken under the same conditions, so the "
+              "difference may "
+              "not be the treatment alone:";
           for (const auto& r : c.reasons) page += " " + html_escape_text(r) + ";";
           page += "</p>\n";
         }
@@ -193,19 +212,22 @@ GalleryReport build_gallery(const std::string& cases_dir, const std::string& sit
           row("Scalp lightness change (mean ΔL*)", fmt(c.scalp.mean_delta_L, 1));
           row("Share of scalp changed", fmt(100 * c.scalp.changed_share, 0) + " %");
         }
-        row("Alignment", "scale " + fmt(c.alignment.scale, 3) + ", rotation " + fmt(c.alignment.rotation_deg, 1) +
-                             "°, residual " + fmt(c.alignment.residual_px, 1) + " px");
+        row("Alignment", "scale " + fmt(c.alignment.scale, 3) + ", rotation " +
+                             fmt(c.alignment.rotation_deg, 1) + "°, residual " +
+                             fmt(c.alignment.residual_px, 1) + " px");
         row("Light matched", "exposure " + fmt(c.light.exposure_ev, 2) + " EV, white balance ΔE " +
                                  fmt(c.light.white_balance_de, 1));
         page += "</table>\n</main><script>" + slider_js() + "</script></body></html>\n";
         write_file_atomic((tmp / (slug + ".html")).string(), page);
 
-        cards += "<li><a href=\"" + slug + ".html\"><img src=\"img/" + slug + "-thumb.jpg\" width=\"" +
-                 std::to_string(thumb.cols) + "\" height=\"" + std::to_string(thumb.rows) +
-                 "\" loading=\"lazy\" decoding=\"async\" alt=\"Before and after: " + html_escape_text(title) +
-                 "\"><p><b>" + html_escape_text(title) + "</b></p><p>" +
+        cards += "<li><a href=\"" + slug + ".html\"><img src=\"img/" + slug +
+                 "-thumb.jpg\" width=\"" + std::to_string(thumb.cols) + "\" height=\"" +
+                 std::to_string(thumb.rows) +
+                 "\" loading=\"lazy\" decoding=\"async\" alt=\"Before and after: " +
+                 html_escape_text(title) + "\"><p><b>" + html_escape_text(title) + "</b></p><p>" +
                  html_escape_text(nice_treatment(info.treatment)) +
-                 (info.sessions > 0 ? " · " + std::to_string(info.sessions) + " sessions" : "") + "</p></a></li>\n";
+                 (info.sessions > 0 ? " · " + std::to_string(info.sessions) + " sessions" : "") +
+                 "</p></a></li>\n";
         GalleryCase gc{folder, slug, info, c.verdict, c.reasons};
         rep.published.push_back(gc);
       } catch (const InputError& e) {

@@ -12,8 +12,8 @@ namespace smp {
 
 struct CaseInfo {
   std::string caption;
-  std::string treatment;  // "hairline", "crown", "density", "scar", "full"...
-  int sessions = 0;       // 0: not given
+  std::string treatment;                // "hairline", "crown", "density", "scar", "full"...
+  int sessions = 0;                     // 0: not given
   std::string before_date, after_date;  // YYYY-MM-DD or ""
   bool consent = false;
 };
@@ -52,7 +52,7 @@ struct GalleryReport {
 // Builds the site into site_dir (replaced as a whole, so withdrawn cases disappear). Throws
 // InputError when cases_dir is not a folder and UsageError when site_dir exists and is neither
 // empty nor a site this command made.
-GalleryReport build_gallery(const std::string& cases_dir, const std::string& site_dir, const FaceModel& model,
-                            const GalleryOptions& opt = {});
+GalleryReport build_gallery(const std::string& cases_dir, const std::string& site_dir,
+                            const FaceModel& model, const GalleryOptions& opt = {});
 
 }  // namespace smp

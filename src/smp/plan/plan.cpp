@@ -639,6 +639,15 @@ std::vector<ZoneArea> pick_zones(const std::vector<ViewMeasurement>& views,
     }
     return e;
   };
+  // A measurement far below what the stage implies is more likely a segmentation slip (shine
+  // on a bald dome read as hair) than a small zone: say so rather than quote it quietly.
+  for (const auto& m : measured)
+    if (auto e = estimate_zone(m.zone, norwood); e && m.high() < 0.4 * e->low_cm2)
+      warnings.push_back(std::string(zone_title(m.zone)) + ": measured " + round_cm2(m.high()) +
+                         " cm², but " + stage_text + " implies " + round_cm2(e->low_cm2) + "-" +
+                         round_cm2(e->high_cm2) +
+                         " cm² (check the bald area on the photo, or give --area-cm2 " +
+                         to_string(m.zone) + "=X); this is outside the usual range");
   std::vector<ZoneArea> out;
   bool want_full = std::find(wanted.begin(), wanted.end(), Zone::kFull) != wanted.end();
   if (want_full) {

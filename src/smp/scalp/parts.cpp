@@ -298,43 +298,17 @@ void own_colour_hair(cv::Mat& probs, const std::vector<cv::Mat>& f, const Canoni
   std::vector<cv::Point> hull;
   cv::convexHull(pts, hull);
   cv::fillConvexPoly(inner, hull, 255);
-  // The skin's own chroma, from the face inside the jaw line and under the brows.
-  std::vector<float> chroma_v;
-  for (int y = 0; y < probs.rows; y += 2)
-    for (int x = 0; x < probs.cols; x += 2)
-      if (inner.at<uint8_t>(y, x) && c.valid.at<uint8_t>(y, x)) {
-        float a = f[1].at<float>(y, x), b = f[2].at<float>(y, x);
-        chroma_v.push_back(std::sqrt(a * a + b * b));
-      }
-  auto median = [](std::vector<float>& v, float dflt) {
-    if (v.empty()) return dflt;
-    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-    return v[v.size() / 2];
-  };
-  const float skin_chroma = median(chroma_v, 20.f);
   for (int y = 0; y < probs.rows; ++y) {
     cv::Vec3f* p = probs.ptr<cv::Vec3f>(y);
     const uint8_t* in = inner.ptr<uint8_t>(y);
     const float* dL = f[3].ptr<float>(y);
     const float* dc = f[6].ptr<float>(y);
     const float* dLs = f[19].ptr<float>(y);
-    const float* A = f[1].ptr<float>(y);
-    const float* B = f[2].ptr<float>(y);
     for (int x = 0; x < probs.cols; ++x) {
       if (in[x]) continue;
       float head = p[x][1] + p[x][2];
       // Judge on the pixel and its neighbourhood: strands are thin.
       float dark = std::min(dL[x], dLs[x]);
-      // Grey and white hair: brighter than the skin over a wide patch and washed of the
-      // skin's colour (a highlight on a bald dome is a smaller spot and keeps more colour).
-      // Strands would tell them apart better, but the canonical frame is too coarse for them.
-      bool grey = dL[x] > 12.f && dLs[x] > 10.f &&
-                  std::sqrt(A[x] * A[x] + B[x] * B[x]) < 0.5f * skin_chroma;
-      if (grey) {
-        p[x][2] = head * 0.8f;
-        p[x][1] = head * 0.2f;
-        continue;
-      }
       bool hair = dark < -18.f || dc[x] > 14.f;
       bool highlight = dL[x] > 0 && dc[x] < 12.f;
       float h = hair && !highlight ? 0.8f : 0.1f;
@@ -392,9 +366,11 @@ void recover_head(cv::Mat& probs, const std::vector<cv::Mat>& f, const Canonical
         best = std::min(best, d0 * d0 + d1 * d1 + d2 * d2);
       }
       if (best < kFar * kFar) continue;
-      // A bald top is lit differently from the cheeks: brighter and a little paler is skin.
-      bool skin_like = dc[x] < 14.f && dL[x] > -20.f;
-      p[x] = skin_like ? cv::Vec3f(0.3f, 0.6f, 0.1f) : cv::Vec3f(0.3f, 0.1f, 0.6f);
+      // A bald top is lit differently from the cheeks (brighter, paler or more orange): only
+      // what is clearly darker than the skin is hair; a missed dome costs a client more than
+      // missed blond hair.
+      bool hair = dL[x] < -18.f || (dc[x] > 14.f && dL[x] < -5.f);
+      p[x] = hair ? cv::Vec3f(0.3f, 0.1f, 0.6f) : cv::Vec3f(0.3f, 0.6f, 0.1f);
     }
   }
 }

@@ -242,7 +242,7 @@ NorwoodEstimate norwood_from_front(double bald_area_cm2, double scalp_share) {
   // From the front, the bare share of the scalp above the natural hairline tells a receding
   // front (2-3) from a bare top (5-7) better than the area alone, which depends on how much
   // of the top the camera sees; the area still guards against specks.
-  static const double edges[6] = {0.05, 0.14, 0.3, 0.48, 0.66, 0.84};
+  static const double edges[6] = {0.05, 0.14, 0.3, 0.48, 0.64, 0.8};
   NorwoodEstimate by_share = from_bins(scalp_share, edges, 0.75);
   NorwoodEstimate e = by_share;
   // Little bare skin is not a bald top, whatever its share of a small visible scalp.

@@ -54,11 +54,11 @@ struct Scalp {
 struct ScalpOptions {
   // Where a natural hairline sits above the glabella, measured along the forehead (projected
   // with the head's pitch and the forehead's curve): skin below it is forehead, not scalp.
-  double natural_hairline_mm = 70;
+  double natural_hairline_mm = 65;
   // Bare islands smaller than this are forehead / parting specks, not bald scalp.
   double min_island_cm2 = 1.0;
   // Front views: bare strips narrower than this are a seam between hair and backdrop.
-  double min_strip_mm = 10;
+  double min_strip_mm = 6;
 };
 
 struct ScalpInput {
