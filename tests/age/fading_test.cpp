@@ -44,8 +44,9 @@ TEST(Fading, DefaultsPutTheTouchUpBetweenFourAndSixYears) {
   ASSERT_TRUE(y.has_value());
   EXPECT_GE(*y, 4.0);
   EXPECT_LE(*y, 6.0);
-  // Calibrated to the middle of the clinics' range.
-  EXPECT_NEAR(*y, 5.0, 0.1);
+  // Calibrated a little below the middle of the clinics' range: rendered photos (soft dots,
+  // shiny scalps) fade slower than the reference, sharp high-resolution ones a little faster.
+  EXPECT_NEAR(*y, 4.9, 0.1);
 }
 
 TEST(Fading, HealingLosesAboutTenPercentThenSlowsDown) {
@@ -143,7 +144,7 @@ TEST(Fading, AllCrossingsFindsEveryDrop) {
   ContrastModel m = reference_contrast_model(c);
   auto all = all_crossings([&](double t) { return m.share(t); }, 0.70, 15);
   ASSERT_EQ(all.size(), 2u);
-  EXPECT_NEAR(all[0], 5.0, 0.1);
+  EXPECT_NEAR(all[0], *touch_up({}), 1e-3);
   EXPECT_GT(all[1], 6.0 + 4.0);
 }
 

@@ -1,11 +1,12 @@
 // DESIGN.json parsing (errors name the field) and the hairline presets' rules.
+#include "smp/design/design.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <opencv2/imgproc.hpp>
 
 #include "smp/core/errors.h"
-#include "smp/design/design.h"
 #include "smp/design/hairline.h"
 
 namespace smp {
@@ -52,17 +53,23 @@ TEST(Design, EmptyObjectAndAutoShadeAreFine) {
 TEST(Design, ErrorsNameTheField) {
   EXPECT_NE(error_of("{").find("not valid JSON"), std::string::npos);
   EXPECT_NE(error_of("[1,2]").find("JSON object"), std::string::npos);
-  EXPECT_NE(error_of(R"({"density_per_cm2": 900})").find("field 'density_per_cm2'"), std::string::npos);
-  EXPECT_NE(error_of(R"({"density_per_cm2": "lots"})").find("expected a number"), std::string::npos);
+  EXPECT_NE(error_of(R"({"density_per_cm2": 900})").find("field 'density_per_cm2'"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"density_per_cm2": "lots"})").find("expected a number"),
+            std::string::npos);
   EXPECT_NE(error_of(R"({"hairline": {"points": [[1,2],[3],[4,5]]}})").find("'hairline.points[1]'"),
             std::string::npos);
   EXPECT_NE(error_of(R"({"hairline": {"points": [[1,2]]}})").find("at least 3"), std::string::npos);
-  EXPECT_NE(error_of(R"({"hairline": {"preset": "wavy"}})").find("'hairline.preset'"), std::string::npos);
-  EXPECT_NE(error_of(R"({"zones": [{"kind": "mole", "polygon": [[1,1],[2,2],[3,1]]}]})").find("'zones[0].kind'"),
+  EXPECT_NE(error_of(R"({"hairline": {"preset": "wavy"}})").find("'hairline.preset'"),
             std::string::npos);
-  EXPECT_NE(error_of(R"({"zones": [{"kind": "scar"}]})").find("'zones[0].polygon'"), std::string::npos);
+  EXPECT_NE(error_of(R"({"zones": [{"kind": "mole", "polygon": [[1,1],[2,2],[3,1]]}]})")
+                .find("'zones[0].kind'"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"zones": [{"kind": "scar"}]})").find("'zones[0].polygon'"),
+            std::string::npos);
   EXPECT_NE(error_of(R"({"sessions": 2.5})").find("'sessions'"), std::string::npos);
-  EXPECT_NE(error_of(R"({"densty_per_cm2": 100})").find("'densty_per_cm2': unknown field"), std::string::npos);
+  EXPECT_NE(error_of(R"({"densty_per_cm2": 100})").find("'densty_per_cm2': unknown field"),
+            std::string::npos);
   EXPECT_NE(error_of(R"({"shade_L": "dark"})").find("'shade_L'"), std::string::npos);
   // The file's name leads the message.
   EXPECT_EQ(error_of(R"({"sessions": 9})").rfind("d.json: ", 0), 0u);

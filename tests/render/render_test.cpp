@@ -1,5 +1,7 @@
 // The renderer's invariants on synthetic scalps (no face model needed): density per session,
 // blue-noise spacing, determinism, untouched pixels, never brighter, scale consistency.
+#include "smp/render/render.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,7 +10,6 @@
 
 #include "smp/core/errors.h"
 #include "smp/image/colour.h"
-#include "smp/render/render.h"
 #include "smp/render/simulate.h"
 #include "smp/render/treatment.h"
 
@@ -32,8 +33,9 @@ cv::Mat synthetic_scalp(cv::Size size, unsigned seed = 3) {
         continue;
       }
       float shade = 0.75f + 0.25f * std::sqrt(std::max(0.0f, 1 - r * r));
-      float spec = 60.0f * std::exp(-(std::pow(x - c.x + R * 0.3f, 2) + std::pow(y - c.y + R * 0.3f, 2)) /
-                                    (2 * std::pow(R * 0.12f, 2)));
+      float spec =
+          60.0f * std::exp(-(std::pow(x - c.x + R * 0.3f, 2) + std::pow(y - c.y + R * 0.3f, 2)) /
+                           (2 * std::pow(R * 0.12f, 2)));
       float t = n(rng);
       p = cv::Vec3b(cv::saturate_cast<uint8_t>(140 * shade + t + spec),
                     cv::saturate_cast<uint8_t>(165 * shade + t + spec),
@@ -177,7 +179,8 @@ TEST(Render, UntouchedOutsideMaskAndNeverBrighter) {
       } else {
         changed_inside += in != out;
       }
-      for (int c = 0; c < 3; ++c) ASSERT_LE(out[c], in[c]) << "pixel " << x << "," << y << " got brighter";
+      for (int c = 0; c < 3; ++c)
+        ASSERT_LE(out[c], in[c]) << "pixel " << x << "," << y << " got brighter";
     }
   EXPECT_GT(changed_inside, 1000);
 }
@@ -217,7 +220,8 @@ TEST(Render, SubPixelDotsKeepTheirMass) {
     return cv::sum(a - b)[1] / (ppm * ppm);  // per mm² of skin
   };
   double ref = loss({32.5f, 32.5f}, 20, 64);  // a 6 px dot
-  for (cv::Point2f p : {cv::Point2f(32.0f, 32.0f), cv::Point2f(32.25f, 31.6f), cv::Point2f(31.9f, 32.5f)}) {
+  for (cv::Point2f p :
+       {cv::Point2f(32.0f, 32.0f), cv::Point2f(32.25f, 31.6f), cv::Point2f(31.9f, 32.5f)}) {
     EXPECT_NEAR(loss(p, 1.5f, 64), ref, 0.25 * ref) << "sub-pixel dot at " << p;  // 0.45 px dot
     EXPECT_NEAR(loss(p * 2, 3.0f, 128), ref, 0.2 * ref);
   }
@@ -270,7 +274,12 @@ TEST(Render, ScaleConsistency2xVs1x) {
     }
   ASSERT_GT(n, 1000);
   std::sort(des.begin(), des.end());
-  EXPECT_LT(worst, 2.5) << "p50 " << des[des.size() / 2] << " p99 " << des[des.size() * 99 / 100] << " at " << wx << "," << wy << " dark1 " << dark1 / n << " dark2 " << dark2 / n << " area " << r1.report["treated_area_cm2"] << " vs " << r2.report["treated_area_cm2"] << " conc " << r1.shade.concentration << " vs " << r2.shade.concentration << " blur " << r1.render.camera_blur_px << " vs " << r2.render.camera_blur_px;
+  EXPECT_LT(worst, 2.5) << "p50 " << des[des.size() / 2] << " p99 " << des[des.size() * 99 / 100]
+                        << " at " << wx << "," << wy << " dark1 " << dark1 / n << " dark2 "
+                        << dark2 / n << " area " << r1.report["treated_area_cm2"] << " vs "
+                        << r2.report["treated_area_cm2"] << " conc " << r1.shade.concentration
+                        << " vs " << r2.shade.concentration << " blur " << r1.render.camera_blur_px
+                        << " vs " << r2.render.camera_blur_px;
   EXPECT_NEAR(dark2, dark1, 0.2 * dark1);
   EXPECT_GT(dark1, 0);
 }
@@ -303,8 +312,9 @@ TEST(Simulate, NothingToTreatIsAnInputError) {
 TEST(Simulate, ExcludeZoneStaysUntouched) {
   cv::Size size(320, 240);
   cv::Mat img = synthetic_scalp(size);
-  Design d = parse_design(R"({"zones": [{"kind": "exclude", "polygon": [[140,100],[200,100],[200,150],[140,150]]}]})",
-                          "test");
+  Design d = parse_design(
+      R"({"zones": [{"kind": "exclude", "polygon": [[140,100],[200,100],[200,150],[140,150]]}]})",
+      "test");
   SimulateOptions so;
   so.label = false;
   SimulateResult r = simulate(img, synthetic_analysis(size, 4), d, so);

@@ -29,7 +29,8 @@ TEST(SimulateCli, SamplePhotoOutputsReportAndDeterminism) {
   TempDir t;
   std::string photo = test::sample_photo("bald_guys.jpg");
   std::string args = "simulate " + photo + " --no-label --seed 7 --json " + t.path("r.json") +
-                     " --impressions " + t.path("i.csv") + " --sessions-strip " + t.path("strip.jpg");
+                     " --impressions " + t.path("i.csv") + " --sessions-strip " +
+                     t.path("strip.jpg");
   auto r1 = run_smp(args + " -o " + t.path("a.png"));
   ASSERT_EQ(r1.exit_code, 0) << r1.err;
   auto r2 = run_smp("simulate " + photo + " --no-label --seed 7 -o " + t.path("b.png"));
@@ -54,8 +55,8 @@ TEST(SimulateCli, SamplePhotoOutputsReportAndDeterminism) {
   EXPECT_EQ(cv::countNonZero(brighter.reshape(1)), 0);
 
   auto j = nlohmann::json::parse(slurp(t.path("r.json")));
-  for (const char* k : {"treated_area_cm2", "mean_density_per_cm2", "per_session", "px_per_mm", "blend",
-                        "shade", "timings_ms"})
+  for (const char* k : {"treated_area_cm2", "mean_density_per_cm2", "per_session", "px_per_mm",
+                        "blend", "shade", "timings_ms"})
     EXPECT_TRUE(j.contains(k)) << k;
   for (const char* k : {"model_load", "analyze", "render", "decode", "encode"})
     EXPECT_TRUE(j["timings_ms"].contains(k)) << k;
@@ -64,7 +65,8 @@ TEST(SimulateCli, SamplePhotoOutputsReportAndDeterminism) {
   // The CSV: a header and one row per impression.
   std::string csv = slurp(t.path("i.csv"));
   EXPECT_EQ(csv.rfind("index,session,x_px,y_px,x_mm,y_mm,diameter_mm,density,needles\n", 0), 0u);
-  EXPECT_EQ(static_cast<int>(std::count(csv.begin(), csv.end(), '\n')) - 1, j["impressions"].get<int>());
+  EXPECT_EQ(static_cast<int>(std::count(csv.begin(), csv.end(), '\n')) - 1,
+            j["impressions"].get<int>());
   // The strip: sessions side by side.
   cv::Mat strip = cv::imread(t.path("strip.jpg"));
   EXPECT_GT(strip.cols, 2 * strip.rows * in.cols / in.rows);
@@ -85,18 +87,21 @@ TEST(SimulateCli, BadDesignFilesNameTheField) {
   TempDir t;
   std::string photo = test::sample_photo("bald_guys.jpg");
   test::write_bytes(t.path("bad.json"), R"({"hairline": {"points": [[1, 2], [3], [5, 6]]}})");
-  auto r = run_smp("simulate " + photo + " -o " + t.path("a.jpg") + " --design " + t.path("bad.json"));
+  auto r =
+      run_smp("simulate " + photo + " -o " + t.path("a.jpg") + " --design " + t.path("bad.json"));
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_NE(r.err.find("bad.json"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("hairline.points[1]"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(t.path("a.jpg")));
 
   test::write_bytes(t.path("broken.json"), "{\"density_per_cm2\": ");
-  r = run_smp("simulate " + photo + " -o " + t.path("a.jpg") + " --design " + t.path("broken.json"));
+  r = run_smp("simulate " + photo + " -o " + t.path("a.jpg") + " --design " +
+              t.path("broken.json"));
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_NE(r.err.find("not valid JSON"), std::string::npos) << r.err;
 
-  r = run_smp("simulate " + photo + " -o " + t.path("a.jpg") + " --design " + t.path("missing.json"));
+  r = run_smp("simulate " + photo + " -o " + t.path("a.jpg") + " --design " +
+              t.path("missing.json"));
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_NE(r.err.find("missing.json"), std::string::npos) << r.err;
 }
@@ -126,8 +131,8 @@ TEST(SimulateCli, ImpossibleParametersAreUsageErrors) {
 TEST(SimulateCli, SampleScalpDarkensAndOnlyUnderImpressions) {
   TempDir t;
   std::string photo = test::sample_photo("bald_guys.jpg");
-  auto r = run_smp("simulate " + photo + " --no-label -o " + t.path("a.png") + " --json " + t.path("r.json") +
-                   " --impressions " + t.path("i.csv"));
+  auto r = run_smp("simulate " + photo + " --no-label -o " + t.path("a.png") + " --json " +
+                   t.path("r.json") + " --impressions " + t.path("i.csv"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto j = nlohmann::json::parse(slurp(t.path("r.json")));
   // A fully bald head gets the scalp, not a band: tens of cm² in a front view.
@@ -167,7 +172,8 @@ TEST(SimulateCli, SampleScalpDarkensAndOnlyUnderImpressions) {
 // the forehead about a third of the face above the brows, inside the photo and the head.
 TEST(SimulateCli, SampleHairlineSitsOnTheForehead) {
   TempDir t;
-  auto r = run_smp("analyze " + test::sample_photo("bald_guys.jpg") + " --json " + t.path("a.json"));
+  auto r =
+      run_smp("analyze " + test::sample_photo("bald_guys.jpg") + " --json " + t.path("a.json"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto j = nlohmann::json::parse(slurp(t.path("a.json")));
   const auto& lm = j["landmarks"];

@@ -7,6 +7,8 @@
 //   smp-eval --data DIR --train FILE    train on all LFW photos, write the generated source
 //                                       (src/smp/scalp/parts_forest_data.cpp), then score
 //   smp-eval --data DIR --dump DIR2     also write parts maps and overlays to look at
+//
+// The last line reads "eval targets met: N of M" (not a test summary: CI parses those).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -100,8 +102,10 @@ int main(int argc, char** argv) {
   app.add_option("--stride", stride, "sample every n-th pixel (training)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
-  if (!fs::is_directory(fs::path(data) / "lfw")) {
-    std::cerr << "smp-eval: " << data << ": data folder not found (needs lfw/, hairloss/, portraits/)\n";
+  if (!fs::is_directory(fs::path(data) / "lfw") || !fs::is_directory(fs::path(data) / "hairloss") ||
+      !fs::is_directory(fs::path(data) / "portraits")) {
+    std::cerr << "smp-eval: " << data
+              << ": data folder not found (needs lfw/, hairloss/, portraits/)\n";
     return 3;
   }
   try {
@@ -149,9 +153,12 @@ int main(int argc, char** argv) {
     std::vector<PartsForest> forests(loo ? folds : 0);
     if (loo) {
       // Two at a time: each training is single-threaded.
-      parallel_for(folds, [&](int b, int e) {
-        for (int k = b; k < e; ++k) forests[k] = train_on(lfw, k, folds, fp);
-      }, 2, 1);
+      parallel_for(
+          folds,
+          [&](int b, int e) {
+            for (int k = b; k < e; ++k) forests[k] = train_on(lfw, k, folds, fp);
+          },
+          2, 1);
     }
     double conf[3][3] = {};
     long top_skin = 0, top_skin_hit = 0, top_hair = 0, top_hair_hit = 0;
@@ -201,7 +208,7 @@ int main(int argc, char** argv) {
     double acc = total > 0 ? (conf[0][0] + conf[1][1] + conf[2][2]) / total : 0;
     double bald_recall = top_skin ? double(top_skin_hit) / top_skin : 0;
     double hair_recall = top_hair ? double(top_hair_hit) / top_hair : 0;
-    std::string how = !loo ? " (shipped forest)"
+    std::string how = !loo             ? " (shipped forest)"
                       : folds == n_lfw ? " (leave-one-out)"
                                        : " (" + std::to_string(folds) + "-fold)";
 
@@ -210,8 +217,10 @@ int main(int argc, char** argv) {
     rows.push_back({"lfw IoU skin" + how, fmt(iou(1)), ">= 0.90", iou(1) >= 0.90});
     rows.push_back({"lfw IoU hair" + how, fmt(iou(2)), ">= 0.55", iou(2) >= 0.55});
     rows.push_back({"lfw IoU background" + how, fmt(iou(0)), "-", -1});
-    rows.push_back({"lfw bald-scalp recall, top 38%", fmt(bald_recall), ">= 0.92", bald_recall >= 0.92});
-    rows.push_back({"lfw top-hair recall, top 38%", fmt(hair_recall), ">= 0.70", hair_recall >= 0.70});
+    rows.push_back(
+        {"lfw bald-scalp recall, top 38%", fmt(bald_recall), ">= 0.92", bald_recall >= 0.92});
+    rows.push_back(
+        {"lfw top-hair recall, top 38%", fmt(hair_recall), ">= 0.70", hair_recall >= 0.70});
 
     // --- hairloss: Norwood from the top view, once per subject ---
     std::regex re(R"(hl_norwood(\d)_s(\d+)_(\w+))");
@@ -243,15 +252,17 @@ int main(int argc, char** argv) {
         ++nw_total;
         bool ok = est > 0 && std::abs(est - stage) <= 1;
         nw_ok += ok;
-        nw_detail += (nw_detail.empty() ? "" : " ") + std::to_string(stage) + "->" + std::to_string(est);
+        nw_detail +=
+            (nw_detail.empty() ? "" : " ") + std::to_string(stage) + "->" + std::to_string(est);
       }
       if (verbose)
         std::printf("# %-28s stage %d estimate %d (view %s, bald %.1f cm2)\n", stem.c_str(), stage,
                     est, got_view.c_str(), area);
     }
     double nw_share = nw_total ? double(nw_ok) / nw_total : 0;
-    rows.push_back({"norwood top view within +-1", std::to_string(nw_ok) + "/" + std::to_string(nw_total) +
-                    " [" + nw_detail + "]", ">= 75%", nw_total > 0 && nw_share >= 0.75});
+    rows.push_back({"norwood top view within +-1",
+                    std::to_string(nw_ok) + "/" + std::to_string(nw_total) + " [" + nw_detail + "]",
+                    ">= 75%", nw_total > 0 && nw_share >= 0.75});
 
     // --- portraits: no bald scalp on full heads of hair ---
     int pt_total = 0, pt_false = 0;
@@ -263,8 +274,10 @@ int main(int argc, char** argv) {
         Analysis a = analyze(bgr, *model, {}, p.string());
         area = a.scalp.bald_area_cm2;
         if (!dump.empty()) {
-          write_image((fs::path(dump) / (p.stem().string() + "_overlay.jpg")).string(), draw_overlay(bgr, a));
-          write_image((fs::path(dump) / (p.stem().string() + "_parts.png")).string(), parts_to_colour(a.parts));
+          write_image((fs::path(dump) / (p.stem().string() + "_overlay.jpg")).string(),
+                      draw_overlay(bgr, a));
+          write_image((fs::path(dump) / (p.stem().string() + "_parts.png")).string(),
+                      parts_to_colour(a.parts));
         }
       } catch (const InputError&) {
       }
@@ -273,16 +286,18 @@ int main(int argc, char** argv) {
       pt_detail += (pt_detail.empty() ? "" : " ") + fmt(area, 1);
       if (verbose) std::printf("# %-36s bald %.1f cm2\n", p.filename().c_str(), area);
     }
-    rows.push_back({"portraits with false bald scalp (>=10 cm2)",
-                    std::to_string(pt_false) + "/" + std::to_string(pt_total) + " [" + pt_detail + "]",
-                    "0", pt_total > 0 && pt_false == 0});
+    rows.push_back(
+        {"portraits with false bald scalp (>=10 cm2)",
+         std::to_string(pt_false) + "/" + std::to_string(pt_total) + " [" + pt_detail + "]", "0",
+         pt_total > 0 && pt_false == 0});
 
     if (verbose) {
       // Where the pixels go: rows are the truth, columns the prediction (bg, skin, hair).
       const char* names[3] = {"bg", "skin", "hair"};
       std::printf("# confusion (truth \\ predicted)       bg        skin        hair\n");
       for (int g = 0; g < 3; ++g)
-        std::printf("# %-34s %10.0f  %10.0f  %10.0f\n", names[g], conf[g][0], conf[g][1], conf[g][2]);
+        std::printf("# %-34s %10.0f  %10.0f  %10.0f\n", names[g], conf[g][0], conf[g][1],
+                    conf[g][2]);
     }
     // CI reads "N passed, M failed" lines as test results: this is a measurement, so its
     // summary is worded differently on purpose.
@@ -290,7 +305,9 @@ int main(int argc, char** argv) {
     std::printf("%-44s %-40s %-8s %s\n", "metric", "value", "target", "result");
     for (const auto& r : rows) {
       std::printf("%-44s %-40s %-8s %s\n", r.metric.c_str(), r.value.c_str(), r.target.c_str(),
-                  r.pass < 0 ? "info" : r.pass ? "met" : "missed");
+                  r.pass < 0 ? "info"
+                  : r.pass   ? "met"
+                             : "missed");
       if (r.pass >= 0) ++targets;
       if (r.pass == 1) ++met;
     }

@@ -54,7 +54,7 @@ struct FadingParams {
   // Phase 2, yearly exponential decay of the visible density:
   //   rate = (clearance + uv * sun * skin_uv[type]) * (scar ? scar_rate_factor : 1)  per year.
   // Calibrated (with the drift below) on the reference area of contrast.h: the contrast share
-  // crosses 0.70 at 5.0 years for moderate sun, Fitzpatrick III.
+  // crosses 0.70 at 4.9 years for moderate sun, Fitzpatrick III (rendered photos: 4.1-5.9).
   double clearance_per_year = 0.0242;  // macrophage clearance, independent of the sun
   double uv_per_year = 0.0242;         // UV photodegradation at moderate sun, Fitzpatrick III
   double sun_low = 0.55, sun_moderate = 1.0, sun_high = 1.8;  // UV dose relative to moderate

@@ -56,7 +56,8 @@ struct Reader {
       if (!known) {
         std::string list;
         for (const char* k : keys) list += (list.empty() ? "" : ", ") + std::string(k);
-        fail(field.empty() ? it.key() : field + "." + it.key(), "unknown field (known: " + list + ")");
+        fail(field.empty() ? it.key() : field + "." + it.key(),
+             "unknown field (known: " + list + ")");
       }
     }
   }
@@ -66,10 +67,14 @@ struct Reader {
 
 const char* to_string(ZoneKind k) {
   switch (k) {
-    case ZoneKind::kTreat: return "treat";
-    case ZoneKind::kScar: return "scar";
-    case ZoneKind::kThinning: return "thinning";
-    case ZoneKind::kExclude: return "exclude";
+    case ZoneKind::kTreat:
+      return "treat";
+    case ZoneKind::kScar:
+      return "scar";
+    case ZoneKind::kThinning:
+      return "thinning";
+    case ZoneKind::kExclude:
+      return "exclude";
   }
   return "treat";
 }
@@ -83,8 +88,9 @@ Design parse_design(const std::string& text, const std::string& source) {
   }
   Reader r{source};
   if (!j.is_object()) throw InputError(source, "a design must be a JSON object { ... }");
-  r.only_keys(j, "", {"hairline", "density_per_cm2", "shade_L", "sessions", "whorl", "zones", "name",
-                      "notes"});
+  r.only_keys(
+      j, "",
+      {"hairline", "density_per_cm2", "shade_L", "sessions", "whorl", "zones", "name", "notes"});
   Design d;
   if (j.contains("hairline")) {
     const json& h = j["hairline"];
@@ -131,11 +137,16 @@ Design parse_design(const std::string& text, const std::string& source) {
       if (!z.contains("kind") || !z["kind"].is_string())
         r.fail(f + ".kind", "missing; one of scar, thinning, treat, exclude");
       std::string k = z["kind"].get<std::string>();
-      if (k == "scar") zone.kind = ZoneKind::kScar;
-      else if (k == "thinning") zone.kind = ZoneKind::kThinning;
-      else if (k == "treat") zone.kind = ZoneKind::kTreat;
-      else if (k == "exclude") zone.kind = ZoneKind::kExclude;
-      else r.fail(f + ".kind", "'" + k + "' is not one of scar, thinning, treat, exclude");
+      if (k == "scar")
+        zone.kind = ZoneKind::kScar;
+      else if (k == "thinning")
+        zone.kind = ZoneKind::kThinning;
+      else if (k == "treat")
+        zone.kind = ZoneKind::kTreat;
+      else if (k == "exclude")
+        zone.kind = ZoneKind::kExclude;
+      else
+        r.fail(f + ".kind", "'" + k + "' is not one of scar, thinning, treat, exclude");
       if (!z.contains("polygon")) r.fail(f + ".polygon", "missing");
       zone.polygon = r.points(z["polygon"], f + ".polygon", 3);
       if (z.contains("density_per_cm2")) {

@@ -16,7 +16,9 @@ namespace {
 constexpr double kForeheadRadiusMm = 110;
 constexpr double kForeheadLeanDeg = 10;
 
-double deg(double d) { return d * M_PI / 180.0; }
+double deg(double d) {
+  return d * M_PI / 180.0;
+}
 
 }  // namespace
 
@@ -49,10 +51,14 @@ HairlinePreset parse_hairline_preset(const std::string& n) {
 
 const char* to_string(HairlinePreset p) {
   switch (p) {
-    case HairlinePreset::kNatural: return "natural";
-    case HairlinePreset::kMature: return "mature";
-    case HairlinePreset::kYouthful: return "youthful";
-    case HairlinePreset::kBroken: return "broken";
+    case HairlinePreset::kNatural:
+      return "natural";
+    case HairlinePreset::kMature:
+      return "mature";
+    case HairlinePreset::kYouthful:
+      return "youthful";
+    case HairlinePreset::kBroken:
+      return "broken";
   }
   return "natural";
 }
@@ -77,10 +83,30 @@ Hairline propose_hairline(const Face& face, double px_per_mm, const Pose& pose,
   double preset_mm = 68, thirds = 1.0;
   double temple_recess = 0.18;  // how far the temples sit back, as a share of the mid height
   switch (opt.preset) {
-    case HairlinePreset::kNatural: preset_mm = 68; thirds = 1.00; temple_recess = 0.18; h.transition_mm = 8; break;
-    case HairlinePreset::kMature: preset_mm = 76; thirds = 1.12; temple_recess = 0.26; h.transition_mm = 9; break;
-    case HairlinePreset::kYouthful: preset_mm = 62; thirds = 0.92; temple_recess = 0.10; h.transition_mm = 6; break;
-    case HairlinePreset::kBroken: preset_mm = 70; thirds = 1.03; temple_recess = 0.20; h.transition_mm = 10; break;
+    case HairlinePreset::kNatural:
+      preset_mm = 68;
+      thirds = 1.00;
+      temple_recess = 0.18;
+      h.transition_mm = 8;
+      break;
+    case HairlinePreset::kMature:
+      preset_mm = 76;
+      thirds = 1.12;
+      temple_recess = 0.26;
+      h.transition_mm = 9;
+      break;
+    case HairlinePreset::kYouthful:
+      preset_mm = 62;
+      thirds = 0.92;
+      temple_recess = 0.10;
+      h.transition_mm = 6;
+      break;
+    case HairlinePreset::kBroken:
+      preset_mm = 70;
+      thirds = 1.03;
+      temple_recess = 0.20;
+      h.transition_mm = 10;
+      break;
   }
   cv::Point2d le = face.landmarks[36], re = face.landmarks[45];
   cv::Point2d ex = (re - le) / std::max(1e-9, cv::norm(re - le));
@@ -124,7 +150,8 @@ Hairline propose_hairline(const Face& face, double px_per_mm, const Pose& pose,
     small = head_outline(small > 127, static_cast<int>(std::lround(12 * px_per_mm * sc)));
     int k = std::max(1, static_cast<int>(std::lround(margin * sc)));
     // Erosion treats outside the photo as head: a head cut off by the frame is still a head.
-    cv::erode(small, inner, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * k + 1, 2 * k + 1)));
+    cv::erode(small, inner,
+              cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * k + 1, 2 * k + 1)));
     auto inside = [&](double f) {
       // The middle of the line: the temples of a turned head sit near its silhouette anyway.
       for (int i = n / 4; i < n - n / 4; ++i) {

@@ -21,7 +21,8 @@ struct PhiTable {
   static constexpr float kLo = -4, kHi = 4;
   std::array<float, kN + 1> v;
   PhiTable() {
-    for (int i = 0; i <= kN; ++i) v[i] = static_cast<float>(0.5 * std::erfc(-(kLo + (kHi - kLo) * i / kN) / std::sqrt(2.0)));
+    for (int i = 0; i <= kN; ++i)
+      v[i] = static_cast<float>(0.5 * std::erfc(-(kLo + (kHi - kLo) * i / kN) / std::sqrt(2.0)));
   }
   float operator()(float z) const {
     float t = (z - kLo) * (kN / (kHi - kLo));
@@ -43,7 +44,8 @@ struct EncodeTable {
   std::array<uint8_t, kN + 1> v;
   EncodeTable() {
     for (int i = 0; i <= kN; ++i)
-      v[i] = static_cast<uint8_t>(std::clamp(std::lround(linear_to_srgb(double(i) / kN) * 255.0), 0L, 255L));
+      v[i] = static_cast<uint8_t>(
+          std::clamp(std::lround(linear_to_srgb(double(i) / kN) * 255.0), 0L, 255L));
   }
   uint8_t operator()(float x) const {
     int i = static_cast<int>(x * kN + 0.5f);
@@ -59,10 +61,10 @@ const EncodeTable& encode_table() {
 struct Dot {
   float cx, cy;
   float R, inv_fs, sigma;
-  float nx, ny;  // unit minor axis (foreshortened direction)
-  float scale;   // mass normalisation: coverage = scale * profile
-  float h_inv2s2;  // halo: 1 / (2 sigma²), px (foreshortened frame)
-  float h_scale;   // halo mass normalisation: coverage = h_scale * exp(-r² h_inv2s2)
+  float nx, ny;        // unit minor axis (foreshortened direction)
+  float scale;         // mass normalisation: coverage = scale * profile
+  float h_inv2s2;      // halo: 1 / (2 sigma²), px (foreshortened frame)
+  float h_scale;       // halo mass normalisation: coverage = h_scale * exp(-r² h_inv2s2)
   int x0, y0, x1, y1;  // footprint, inclusive, clipped to the image
   cv::Vec3f alpha;     // 1 - transmittance of the core, per channel (B, G, R)
 };
@@ -176,8 +178,10 @@ cv::Mat render_impressions(const cv::Mat& bgr8, const std::vector<Impression>& i
       // Normalise over the unclipped footprint so dots at the photo's edge are not darker, and
       // so the darkening of a dot does not depend on where it falls on the pixel grid.
       double sum = 0, hsum = 0;
-      int ux0 = static_cast<int>(std::floor(d.cx - ext)), ux1 = static_cast<int>(std::ceil(d.cx + ext));
-      int uy0 = static_cast<int>(std::floor(d.cy - ext)), uy1 = static_cast<int>(std::ceil(d.cy + ext));
+      int ux0 = static_cast<int>(std::floor(d.cx - ext)),
+          ux1 = static_cast<int>(std::ceil(d.cx + ext));
+      int uy0 = static_cast<int>(std::floor(d.cy - ext)),
+          uy1 = static_cast<int>(std::ceil(d.cy + ext));
       d.h_scale = 0;
       for (int y = uy0; y <= uy1; ++y)
         for (int x = ux0; x <= ux1; ++x) {
@@ -217,7 +221,8 @@ cv::Mat render_impressions(const cv::Mat& bgr8, const std::vector<Impression>& i
     std::vector<cv::Vec4f> samples;
     size_t stride = std::max<size_t>(1, dots.size() / 4000);
     for (size_t i = 0; i < dots.size(); i += stride) {
-      int x = std::clamp(static_cast<int>(dots[i].cx), 0, W - 1), y = std::clamp(static_cast<int>(dots[i].cy), 0, H - 1);
+      int x = std::clamp(static_cast<int>(dots[i].cx), 0, W - 1),
+          y = std::clamp(static_cast<int>(dots[i].cy), 0, H - 1);
       cv::Vec3b p = bgr8.at<cv::Vec3b>(y, x);
       cv::Vec3f c(lut[p[0]], lut[p[1]], lut[p[2]]);
       float Y = 0.0722f * c[0] + 0.7152f * c[1] + 0.2126f * c[2];
@@ -226,7 +231,8 @@ cv::Mat render_impressions(const cv::Mat& bgr8, const std::vector<Impression>& i
     std::sort(samples.begin(), samples.end(), [](auto& a, auto& b) { return a[3] < b[3]; });
     y_skin = std::max(1e-3f, samples[samples.size() / 2][3]);
     cv::Vec3f sum(0, 0, 0);
-    for (size_t i = 0; i <= samples.size() / 2; ++i) sum += cv::Vec3f(samples[i][0], samples[i][1], samples[i][2]);
+    for (size_t i = 0; i <= samples.size() / 2; ++i)
+      sum += cv::Vec3f(samples[i][0], samples[i][1], samples[i][2]);
     float n = static_cast<float>(cv::norm(sum));
     if (n > 1e-6f) k = sum / n;
   }
@@ -270,11 +276,14 @@ cv::Mat render_impressions(const cv::Mat& bgr8, const std::vector<Impression>& i
             const cv::Vec3b* in = bgr8.ptr<cv::Vec3b>(y);
             cv::Vec3b* o = out.ptr<cv::Vec3b>(y);
             const uint8_t* mrow = nullptr;
-            if (!mask.empty()) mrow = mask.ptr<uint8_t>(std::min(mask.rows - 1, static_cast<int>((y + 0.5f) * mask_sy)));
+            if (!mask.empty())
+              mrow = mask.ptr<uint8_t>(
+                  std::min(mask.rows - 1, static_cast<int>((y + 0.5f) * mask_sy)));
             for (int x = bx0; x <= bx1; ++x) {
               const cv::Vec3f& tr = t[x - bx0];
               if (tr[0] >= 1.0f && tr[1] >= 1.0f && tr[2] >= 1.0f) continue;
-              if (mrow && !mrow[std::min(mask.cols - 1, static_cast<int>((x + 0.5f) * mask_sx))]) continue;
+              if (mrow && !mrow[std::min(mask.cols - 1, static_cast<int>((x + 0.5f) * mask_sx))])
+                continue;
               cv::Vec3b p = in[x];
               cv::Vec3f c(lut[p[0]], lut[p[1]], lut[p[2]]);
               float h = 0;

@@ -58,8 +58,9 @@ std::vector<Impression> place_impressions(const TreatmentMap& map, const Placeme
   for (int y = bb.y; y < bb.y + bb.height; ++y)
     for (int x = bb.x; x < bb.x + bb.width; ++x)
       if (map.treated.at<uint8_t>(y, x))
-        max_px_density = std::max(max_px_density, map.density.at<float>(y, x) / 100.0 / (ppm * ppm) /
-                                                      map.foreshortening.at<float>(y, x));
+        max_px_density =
+            std::max(max_px_density, map.density.at<float>(y, x) / 100.0 / (ppm * ppm) /
+                                         map.foreshortening.at<float>(y, x));
   if (max_px_density <= 0) return {};
   double max_share = 0;
   for (int k = 0; k < opt.sessions; ++k) max_share = std::max(max_share, opt.session_share[k]);
@@ -68,7 +69,8 @@ std::vector<Impression> place_impressions(const TreatmentMap& map, const Placeme
   const cv::Point2d o(bb.x / s, bb.y / s);
   const int gw = static_cast<int>(std::ceil(bb.width / s / cell)) + 2;
   const int gh = static_cast<int>(std::ceil(bb.height / s / cell)) + 2;
-  if (static_cast<double>(gw) * gh > 4e8) throw UsageError("the treated area is too large for this scale");
+  if (static_cast<double>(gw) * gh > 4e8)
+    throw UsageError("the treated area is too large for this scale");
   std::vector<int> grid(static_cast<size_t>(gw) * gh, -1);
   std::vector<Impression> out;
   std::vector<float> radius;  // per point, its session radius (px)
@@ -221,8 +223,9 @@ std::vector<Impression> place_impressions(const TreatmentMap& map, const Placeme
     float dia = fine ? 0.18f + 0.12f * uni(rng)
                      : static_cast<float>(opt.mean_diameter_mm) * std::exp(0.22f * gauss(rng));
     imp.diameter_mm = std::clamp(dia, 0.18f, 0.5f);
-    float conc = static_cast<float>(opt.concentration * opt.session_concentration[imp.session - 1]) *
-                 std::exp(0.30f * gauss(rng));
+    float conc =
+        static_cast<float>(opt.concentration * opt.session_concentration[imp.session - 1]) *
+        std::exp(0.30f * gauss(rng));
     if (fine) conc *= 0.8f;  // the front reads softer
     imp.density = std::clamp(conc, 0.05f, 1.0f);
     imp.softness = 0.50f + 0.40f * uni(rng);
@@ -230,7 +233,8 @@ std::vector<Impression> place_impressions(const TreatmentMap& map, const Placeme
     imp.foreshortening = map.foreshortening.at<float>(y, x);
     imp.axis_rad = map.axis_rad.at<float>(y, x);
     cv::Point2d d(imp.pos_px.x - map.origin_px.x, imp.pos_px.y - map.origin_px.y);
-    imp.pos_mm = cv::Point2f(static_cast<float>(d.dot(ex) / ppm), static_cast<float>(d.dot(up) / ppm));
+    imp.pos_mm =
+        cv::Point2f(static_cast<float>(d.dot(ex) / ppm), static_cast<float>(d.dot(up) / ppm));
     result.push_back(imp);
   }
   return result;

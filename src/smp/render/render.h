@@ -52,12 +52,12 @@ struct RenderParams {
   // CV_8U, non-zero = treated; any size (nearest-scaled to the photo). Pixels outside stay
   // bit-identical to the input. Empty: everywhere the impressions land.
   cv::Mat treated_mask;
-  int max_session = 4;           // draw impressions with session <= this
-  bool keep_highlights = true;   // separate specular light (white) and keep it on top
+  int max_session = 4;          // draw impressions with session <= this
+  bool keep_highlights = true;  // separate specular light (white) and keep it on top
   // The camera's own blur (Gaussian sigma, photo px): a dot is photographed as softly as the
   // skin around it. estimate_camera_blur() measures it.
   float camera_blur_px = 0;
-  int nthreads = 0;              // 0: all cores
+  int nthreads = 0;  // 0: all cores
 };
 
 // Sigma (px) of the photo's blur over the masked area, by re-blurring (Crete-Roffet 2007): the
@@ -72,20 +72,20 @@ cv::Mat render_impressions(const cv::Mat& bgr8, const std::vector<Impression>& i
 // computed at about 0.5 mm per cell; build_treatment_map in treatment.h makes one from an
 // analysis and a design).
 struct TreatmentMap {
-  double scale = 1;          // map px per photo px
-  double px_per_mm = 1;      // photo scale (face plane)
-  cv::Mat treated;           // CV_8U 0/255: the treated area (photo coordinates * scale)
-  cv::Mat density;           // CV_32F impressions per cm² at 100 % (after session 3)
-  cv::Mat ramp;              // CV_32F 0..1: hairline transition (1 = full density behind it)
-  cv::Mat front;             // CV_32F 0..1: 1 at the very front of the hairline (small 1RL dots)
-  cv::Mat foreshortening;    // CV_32F 0.2..1: cos of the surface tilt from the head model
-  cv::Mat axis_rad;          // CV_32F image direction of the tilt (towards the silhouette)
-  cv::Point2d origin_px;     // design origin on the photo (glabella, or the scalp centre)
-  cv::Point2d up{0, -1};     // unit vector "up the head" on the photo
+  double scale = 1;        // map px per photo px
+  double px_per_mm = 1;    // photo scale (face plane)
+  cv::Mat treated;         // CV_8U 0/255: the treated area (photo coordinates * scale)
+  cv::Mat density;         // CV_32F impressions per cm² at 100 % (after session 3)
+  cv::Mat ramp;            // CV_32F 0..1: hairline transition (1 = full density behind it)
+  cv::Mat front;           // CV_32F 0..1: 1 at the very front of the hairline (small 1RL dots)
+  cv::Mat foreshortening;  // CV_32F 0.2..1: cos of the surface tilt from the head model
+  cv::Mat axis_rad;        // CV_32F image direction of the tilt (towards the silhouette)
+  cv::Point2d origin_px;   // design origin on the photo (glabella, or the scalp centre)
+  cv::Point2d up{0, -1};   // unit vector "up the head" on the photo
 };
 
 struct PlacementOptions {
-  int sessions = 3;           // place the impressions of sessions 1..sessions (1-4)
+  int sessions = 3;  // place the impressions of sessions 1..sessions (1-4)
   double mean_diameter_mm = 0.45;
   unsigned seed = 1;
   // Share of the target density reached after each session (session 4 refines).

@@ -12,7 +12,9 @@ namespace smp {
 
 namespace {
 
-double luminance_of_L(double L) { return L > 8 ? std::pow((L + 16) / 116.0, 3) : L / 903.3; }
+double luminance_of_L(double L) {
+  return L > 8 ? std::pow((L + 16) / 116.0, 3) : L / 903.3;
+}
 
 std::string fmt(double v, int prec) {
   std::ostringstream os;
@@ -64,7 +66,8 @@ cv::Mat render_sessions_strip(const cv::Mat& bgr8, const std::vector<Impression>
   sc = std::min(sc, 4096.0 / (sessions * bgr8.cols));
   cv::Size ps(std::max(1, cvRound(bgr8.cols * sc)), std::max(1, cvRound(bgr8.rows * sc)));
   const int gap = 6;
-  cv::Mat strip(ps.height, sessions * ps.width + (sessions - 1) * gap, CV_8UC3, cv::Scalar(255, 255, 255));
+  cv::Mat strip(ps.height, sessions * ps.width + (sessions - 1) * gap, CV_8UC3,
+                cv::Scalar(255, 255, 255));
   for (int k = 1; k <= sessions; ++k) {
     p.max_session = k;
     cv::Mat r = render_impressions(bgr8, imps, p), small;
@@ -90,7 +93,8 @@ nlohmann::json blend_figures(const cv::Mat& after, const Analysis& a, const Trea
   double ppm = map.px_per_mm * sc;
   int band = std::max(1, cvRound(10 * ppm));
   cv::Mat near;
-  cv::dilate(treated, near, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * band + 1, 2 * band + 1)));
+  cv::dilate(treated, near,
+             cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * band + 1, 2 * band + 1)));
   cv::Mat hair_band = near & ~treated & (parts == static_cast<uint8_t>(Part::kHair));
   if (cv::countNonZero(hair_band) < 50 || cv::countNonZero(treated) < 50) return j;
   cv::Mat lab, L;
@@ -152,9 +156,9 @@ std::string impressions_csv(const std::vector<Impression>& imps) {
   os << std::fixed;
   for (size_t i = 0; i < imps.size(); ++i) {
     const Impression& m = imps[i];
-    os << i << "," << m.session << "," << std::setprecision(2) << m.pos_px.x << "," << m.pos_px.y << ","
-       << m.pos_mm.x << "," << m.pos_mm.y << "," << std::setprecision(3) << m.diameter_mm << ","
-       << m.density << "," << m.needles << "\n";
+    os << i << "," << m.session << "," << std::setprecision(2) << m.pos_px.x << "," << m.pos_px.y
+       << "," << m.pos_mm.x << "," << m.pos_mm.y << "," << std::setprecision(3) << m.diameter_mm
+       << "," << m.density << "," << m.needles << "\n";
   }
   return os.str();
 }
@@ -219,8 +223,10 @@ SimulateResult simulate(const cv::Mat& bgr8, const Analysis& a, const Design& de
   std::vector<int> per_session(r.sessions, 0), full_per_session(r.sessions, 0);
   for (const auto& imp : r.impressions) {
     per_session[imp.session - 1]++;
-    int x = static_cast<int>((imp.pos_px.x + 0.5) * r.map.scale), y = static_cast<int>((imp.pos_px.y + 0.5) * r.map.scale);
-    if (x >= 0 && y >= 0 && x < full.cols && y < full.rows && full.at<uint8_t>(y, x)) full_per_session[imp.session - 1]++;
+    int x = static_cast<int>((imp.pos_px.x + 0.5) * r.map.scale),
+        y = static_cast<int>((imp.pos_px.y + 0.5) * r.map.scale);
+    if (x >= 0 && y >= 0 && x < full.cols && y < full.rows && full.at<uint8_t>(y, x))
+      full_per_session[imp.session - 1]++;
   }
   json sessions = json::array();
   int cum = 0, cum_full = 0;
@@ -231,18 +237,21 @@ SimulateResult simulate(const cv::Mat& bgr8, const Analysis& a, const Design& de
     cum_full += full_per_session[k];
     double conc = r.shade.concentration * defaults.session_concentration[k];
     cv::Vec3d lin = lab_to_linear_bgr(skin);
-    for (int c = 0; c < 3; ++c) lin[c] *= std::max<double>(pig.min_transmittance, std::exp(-pig.od[c] * conc));
+    for (int c = 0; c < 3; ++c)
+      lin[c] *= std::max<double>(pig.min_transmittance, std::exp(-pig.od[c] * conc));
     Lab core = linear_bgr_to_lab(lin);
-    cv::Vec3d srgb(linear_to_srgb(std::clamp(lin[2], 0.0, 1.0)) * 255, linear_to_srgb(std::clamp(lin[1], 0.0, 1.0)) * 255,
+    cv::Vec3d srgb(linear_to_srgb(std::clamp(lin[2], 0.0, 1.0)) * 255,
+                   linear_to_srgb(std::clamp(lin[1], 0.0, 1.0)) * 255,
                    linear_to_srgb(std::clamp(lin[0], 0.0, 1.0)) * 255);
-    sessions.push_back({{"session", k + 1},
-                        {"impressions", per_session[k]},
-                        {"cumulative_impressions", cum},
-                        {"target_share", defaults.session_share[k]},
-                        {"density_per_cm2", full_area > 0 ? cum_full / full_area : 0.0},
-                        {"pigment_concentration", conc},
-                        {"dot_core_L", core.L},
-                        {"dot_core_srgb", {std::lround(srgb[0]), std::lround(srgb[1]), std::lround(srgb[2])}}});
+    sessions.push_back(
+        {{"session", k + 1},
+         {"impressions", per_session[k]},
+         {"cumulative_impressions", cum},
+         {"target_share", defaults.session_share[k]},
+         {"density_per_cm2", full_area > 0 ? cum_full / full_area : 0.0},
+         {"pigment_concentration", conc},
+         {"dot_core_L", core.L},
+         {"dot_core_srgb", {std::lround(srgb[0]), std::lround(srgb[1]), std::lround(srgb[2])}}});
   }
   // How much the treatment darkens the full-density area (mean L*, before - after).
   double darkening_L = 0;
@@ -255,8 +264,11 @@ SimulateResult simulate(const cv::Mat& bgr8, const Analysis& a, const Design& de
   }
   json hl = nullptr;
   if (auto h = effective_hairline(a, design, {r.density_per_cm2, opt.preset, opt.seed}))
-    hl = {{"points", h->points.size()}, {"transition_mm", h->transition_mm},
-          {"source", !design.hairline.empty() ? "design" : (opt.preset || design.preset || design.mid_frontal_mm) ? "preset" : "analysis"}};
+    hl = {{"points", h->points.size()},
+          {"transition_mm", h->transition_mm},
+          {"source", !design.hairline.empty()                                 ? "design"
+                     : (opt.preset || design.preset || design.mid_frontal_mm) ? "preset"
+                                                                              : "analysis"}};
   r.report = {
       {"treated_area_cm2", area},
       {"full_density_area_cm2", full_area},
@@ -267,7 +279,10 @@ SimulateResult simulate(const cv::Mat& bgr8, const Analysis& a, const Design& de
       {"per_session", sessions},
       {"px_per_mm", a.px_per_mm},
       {"scale_source", a.scale_source},
-      {"shade", {{"source", r.shade.source}, {"concentration", r.shade.concentration}, {"dot_core_L", r.shade.target_L}}},
+      {"shade",
+       {{"source", r.shade.source},
+        {"concentration", r.shade.concentration},
+        {"dot_core_L", r.shade.target_L}}},
       {"skin_L", skin.L},
       {"darkening_L", darkening_L},
       {"camera_blur_px", r.render.camera_blur_px},

@@ -15,11 +15,11 @@ namespace smp {
 struct SimulateOptions {
   std::optional<double> density_per_cm2;  // 40-200; default: the design's, else 100
   std::optional<int> sessions;            // 1-4; default: the design's, else 3
-  std::optional<double> shade_L;          // pigment shade L* (5-80); default: the design's, else auto
-  std::optional<HairlinePreset> preset;   // re-propose the hairline
+  std::optional<double> shade_L;  // pigment shade L* (5-80); default: the design's, else auto
+  std::optional<HairlinePreset> preset;  // re-propose the hairline
   unsigned seed = 1;
-  bool label = true;                      // "Simulated result" in a corner
-  bool strip = false;                     // also render sessions 1..N side by side
+  bool label = true;   // "Simulated result" in a corner
+  bool strip = false;  // also render sessions 1..N side by side
   int nthreads = 0;
 };
 
@@ -39,7 +39,7 @@ struct SimulateResult {
   ShadeChoice shade;
   int sessions = 3;
   double density_per_cm2 = 100;
-  Timings timings;       // design, place, render, label, strip, blend
+  Timings timings;        // design, place, render, label, strip, blend
   nlohmann::json report;  // treated_area_cm2, impressions, density, shade, blend ...
 };
 

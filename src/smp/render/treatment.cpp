@@ -40,7 +40,8 @@ cv::Mat shrink_mask(const cv::Mat& m, cv::Size size) {
 
 void fill_polygon(cv::Mat& mask, const std::vector<cv::Point2d>& poly, double s, uint8_t value) {
   std::vector<cv::Point> pts;
-  for (const auto& p : poly) pts.emplace_back(cvRound((p.x + 0.5) * s - 0.5), cvRound((p.y + 0.5) * s - 0.5));
+  for (const auto& p : poly)
+    pts.emplace_back(cvRound((p.x + 0.5) * s - 0.5), cvRound((p.y + 0.5) * s - 0.5));
   cv::fillPoly(mask, std::vector<std::vector<cv::Point>>{pts}, cv::Scalar(value), cv::LINE_8);
 }
 
@@ -79,8 +80,10 @@ cv::Mat skull_outline(const cv::Mat& head8, cv::Point2d glabella, cv::Point2d up
     e = cv::fitEllipse(keep);
   }
   cv::Mat out = cv::Mat::zeros(head8.size(), CV_8U);
-  cv::RotatedRect in(e.center, cv::Size2f(std::max(1.0f, e.size.width - 2 * static_cast<float>(inset)),
-                                          std::max(1.0f, e.size.height - 2 * static_cast<float>(inset))), e.angle);
+  cv::RotatedRect in(e.center,
+                     cv::Size2f(std::max(1.0f, e.size.width - 2 * static_cast<float>(inset)),
+                                std::max(1.0f, e.size.height - 2 * static_cast<float>(inset))),
+                     e.angle);
   cv::ellipse(out, in, cv::Scalar(255), -1);
   // Below the eyes the ellipse is no guide (the jaw, the neck): the hull is.
   for (int y = 0; y < out.rows; ++y) {
@@ -112,7 +115,9 @@ cv::Mat fill_holes(const cv::Mat& mask, const cv::Mat& hair, double max_hair_px)
       if (hr[x]) hair_px[c[x]]++;
   }
   for (int i = 1; i < n; ++i)
-    if (hair_px[i] > 0.5 * stats.at<int>(i, cv::CC_STAT_AREA) && stats.at<int>(i, cv::CC_STAT_AREA) > max_hair_px) fill[i] = 0;
+    if (hair_px[i] > 0.5 * stats.at<int>(i, cv::CC_STAT_AREA) &&
+        stats.at<int>(i, cv::CC_STAT_AREA) > max_hair_px)
+      fill[i] = 0;
   cv::Mat out = mask.clone();
   for (int y = 0; y < mask.rows; ++y) {
     const int* c = cc.ptr<int>(y);
@@ -127,8 +132,7 @@ cv::Mat fill_holes(const cv::Mat& mask, const cv::Mat& hair, double max_hair_px)
 
 std::optional<Hairline> effective_hairline(const Analysis& a, const Design& d,
                                            const TreatmentOptions& opt) {
-  if (!d.hairline.empty())
-    return hairline_from_points(d.hairline, d.transition_mm.value_or(8));
+  if (!d.hairline.empty()) return hairline_from_points(d.hairline, d.transition_mm.value_or(8));
   std::optional<HairlinePreset> preset = opt.preset ? opt.preset : d.preset;
   std::optional<Hairline> h = a.hairline;
   if (a.face() && (preset || d.mid_frontal_mm || !h)) {
@@ -170,8 +174,10 @@ TreatmentMap build_treatment_map(const Analysis& a, const Design& design,
   cv::Mat bald = shrink_mask(a.scalp.bald_mask, ms);
   cv::Mat head = shrink_mask(a.scalp.head_mask, ms);
   cv::Mat parts;
-  if (!a.parts.empty()) cv::resize(a.parts, parts, ms, 0, 0, cv::INTER_NEAREST);
-  else parts = cv::Mat(ms, CV_8U, cv::Scalar(static_cast<int>(Part::kSkin)));
+  if (!a.parts.empty())
+    cv::resize(a.parts, parts, ms, 0, 0, cv::INTER_NEAREST);
+  else
+    parts = cv::Mat(ms, CV_8U, cv::Scalar(static_cast<int>(Part::kSkin)));
   cv::Mat skin = parts == static_cast<uint8_t>(Part::kSkin);
   cv::Mat hair = parts == static_cast<uint8_t>(Part::kHair);
   if (cv::countNonZero(head) == 0) head = parts != static_cast<uint8_t>(Part::kBackground);
@@ -236,9 +242,11 @@ TreatmentMap build_treatment_map(const Analysis& a, const Design& design,
         uint8_t* ad = added.ptr<uint8_t>(y);
         uint8_t* sh = skin_hair.ptr<uint8_t>(y);
         for (int x = 0; x < ms.width; ++x) {
-          if (ad[x] && !(l[x][0] > sm[0] + 4 && std::hypot(l[x][1], l[x][2]) < skin_C + 4)) ad[x] = 0;
+          if (ad[x] && !(l[x][0] > sm[0] + 4 && std::hypot(l[x][1], l[x][2]) < skin_C + 4))
+            ad[x] = 0;
           if (sh[x] && !(l[x][0] > sm[0] - 8 && std::hypot(l[x][1], l[x][2]) < skin_C + 6 &&
-                         std::hypot(l[x][1] - sm[1], l[x][2] - sm[2]) < 16)) sh[x] = 0;
+                         std::hypot(l[x][1] - sm[1], l[x][2] - sm[2]) < 16))
+            sh[x] = 0;
         }
       }
       cv::morphologyEx(skin_hair, skin_hair, cv::MORPH_OPEN,
@@ -253,7 +261,8 @@ TreatmentMap build_treatment_map(const Analysis& a, const Design& design,
   scalp = fill_holes(scalp, hair, 1.0 / (mm_per_cell * mm_per_cell) * 100.0);
   int rim = std::max(1, cvRound(8.0 / mm_per_cell));
   cv::Mat near;
-  cv::dilate(scalp, near, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * rim + 1, 2 * rim + 1)));
+  cv::dilate(scalp, near,
+             cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * rim + 1, 2 * rim + 1)));
   cv::Mat cand = scalp | (near & hair & head);
   if (face) {
     // Only this client's head: within an adult head's reach of the glabella (other people in
@@ -269,7 +278,8 @@ TreatmentMap build_treatment_map(const Analysis& a, const Design& design,
     // the head's pitch, with a margin for big heads (a segmentation that runs into a photo
     // above, in a collage, stops here).
     double top_mm = 0;
-    for (double sm = 0; sm <= 260; sm += 5) top_mm = std::max(top_mm, projected_forehead_mm(sm, a.pose.pitch));
+    for (double sm = 0; sm <= 260; sm += 5)
+      top_mm = std::max(top_mm, projected_forehead_mm(sm, a.pose.pitch));
     const double cap_px = 1.2 * top_mm * ppm;
     for (int y = 0; y < ms.height; ++y) {
       uint8_t* rr = reach.ptr<uint8_t>(y);
@@ -298,8 +308,10 @@ TreatmentMap build_treatment_map(const Analysis& a, const Design& design,
           double h;
           // Beyond the temples the line comes down the sides of the head towards the sideburns
           // (a bald side is treated too), no lower than a third of the temple's height.
-          if (u <= u0) h = std::max(0.35 * huv.front().y, huv.front().y - 1.2 * (u0 - u));
-          else if (u >= u1) h = std::max(0.35 * huv.back().y, huv.back().y - 1.2 * (u - u1));
+          if (u <= u0)
+            h = std::max(0.35 * huv.front().y, huv.front().y - 1.2 * (u0 - u));
+          else if (u >= u1)
+            h = std::max(0.35 * huv.back().y, huv.back().y - 1.2 * (u - u1));
           else {
             auto it = std::lower_bound(huv.begin(), huv.end(), u,
                                        [](const cv::Point2d& q, double val) { return q.x < val; });

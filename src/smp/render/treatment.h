@@ -13,7 +13,7 @@ struct TreatmentOptions {
   double density_per_cm2 = 100;          // target after session 3 (40-200)
   std::optional<HairlinePreset> preset;  // re-propose the hairline with this preset
   unsigned seed = 1;
-  double cell_mm = 0.25;                 // design map resolution
+  double cell_mm = 0.25;  // design map resolution
   // The photo (8-bit BGR), to tell a highlight on the scalp from background; may be null.
   const cv::Mat* photo = nullptr;
 };

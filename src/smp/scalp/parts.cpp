@@ -126,8 +126,9 @@ Canonical to_canonical(const cv::Mat& bgr8, const Face& face) {
   cv::resize(bgr8(c.roi), c.roi_small, cv::Size(), c.roi_scale, c.roi_scale, cv::INTER_AREA);
   // canonical = T * (roi.tl + small / roi_scale)
   double k = 1.0 / c.roi_scale;
-  c.Ts = cv::Matx23d(c.T(0, 0) * k, c.T(0, 1) * k, c.T(0, 0) * c.roi.x + c.T(0, 1) * c.roi.y + c.T(0, 2),
-                     c.T(1, 0) * k, c.T(1, 1) * k, c.T(1, 0) * c.roi.x + c.T(1, 1) * c.roi.y + c.T(1, 2));
+  c.Ts = cv::Matx23d(c.T(0, 0) * k, c.T(0, 1) * k,
+                     c.T(0, 0) * c.roi.x + c.T(0, 1) * c.roi.y + c.T(0, 2), c.T(1, 0) * k,
+                     c.T(1, 1) * k, c.T(1, 0) * c.roi.x + c.T(1, 1) * c.roi.y + c.T(1, 2));
   cv::warpAffine(c.roi_small, c.bgr, c.Ts, cv::Size(kCanon, kCanon), cv::INTER_LINEAR,
                  cv::BORDER_REPLICATE);
   cv::Mat ones(c.roi_small.size(), CV_8U, cv::Scalar(255));
@@ -290,8 +291,8 @@ void own_colour_hair(cv::Mat& probs, const std::vector<cv::Mat>& f, const Canoni
                      const Face& face) {
   cv::Mat inner(probs.size(), CV_8U, cv::Scalar(0));
   std::vector<cv::Point> pts;
-  for (int i : {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 26, 25, 24, 23, 22, 21,
-                20, 19, 18, 17}) {
+  for (int i : {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13,
+                14, 15, 16, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17}) {
     cv::Vec2d q = c.T * cv::Vec3d(face.landmarks[i].x, face.landmarks[i].y, 1);
     pts.emplace_back(cvRound(q[0]), cvRound(q[1]));
   }
@@ -430,11 +431,15 @@ cv::Mat segment_front(const cv::Mat& bgr8, const Face& face, const PartsForest& 
   double s_can = std::sqrt(std::abs(c.T(0, 0) * c.T(1, 1) - c.T(0, 1) * c.T(1, 0)));
   double mid = std::min(1.0, 2.0 * s_can);
   cv::Mat roi_mid;
-  if (std::abs(mid - c.roi_scale) < 1e-6) roi_mid = c.roi_small;
-  else cv::resize(bgr8(c.roi), roi_mid, cv::Size(), mid, mid, mid < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+  if (std::abs(mid - c.roi_scale) < 1e-6)
+    roi_mid = c.roi_small;
+  else
+    cv::resize(bgr8(c.roi), roi_mid, cv::Size(), mid, mid,
+               mid < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
   double k = 1.0 / mid;
-  cv::Matx23d Tm(c.T(0, 0) * k, c.T(0, 1) * k, c.T(0, 0) * c.roi.x + c.T(0, 1) * c.roi.y + c.T(0, 2),
-                 c.T(1, 0) * k, c.T(1, 1) * k, c.T(1, 0) * c.roi.x + c.T(1, 1) * c.roi.y + c.T(1, 2));
+  cv::Matx23d Tm(c.T(0, 0) * k, c.T(0, 1) * k,
+                 c.T(0, 0) * c.roi.x + c.T(0, 1) * c.roi.y + c.T(0, 2), c.T(1, 0) * k,
+                 c.T(1, 1) * k, c.T(1, 0) * c.roi.x + c.T(1, 1) * c.roi.y + c.T(1, 2));
   cv::Mat pm;
   cv::warpAffine(probs, pm, Tm, roi_mid.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP,
                  cv::BORDER_CONSTANT, cv::Scalar(1, 0, 0));
@@ -464,7 +469,8 @@ cv::Mat segment_top(const cv::Mat& bgr8, const PartsOptions& opt) {
   cv::resize(bgr8, small, cv::Size(), s, s, cv::INTER_AREA);
   cv::Mat gc(small.size(), CV_8U, cv::Scalar(cv::GC_PR_BGD));
   cv::ellipse(gc, cv::Point(small.cols / 2, small.rows / 2),
-              cv::Size(int(small.cols * 0.42), int(small.rows * 0.44)), 0, 0, 360, cv::GC_PR_FGD, -1);
+              cv::Size(int(small.cols * 0.42), int(small.rows * 0.44)), 0, 0, 360, cv::GC_PR_FGD,
+              -1);
   cv::ellipse(gc, cv::Point(small.cols / 2, small.rows / 2),
               cv::Size(int(small.cols * 0.15), int(small.rows * 0.15)), 0, 0, 360, cv::GC_FGD, -1);
   int b = std::max(2, small.cols / 40);
@@ -480,7 +486,8 @@ cv::Mat segment_top(const cv::Mat& bgr8, const PartsOptions& opt) {
     int n = cv::connectedComponentsWithStats(head, cc, stats, cent, 8, CV_32S);
     int best = 0, area = 0;
     for (int i = 1; i < n; ++i)
-      if (stats.at<int>(i, cv::CC_STAT_AREA) > area) area = stats.at<int>(i, cv::CC_STAT_AREA), best = i;
+      if (stats.at<int>(i, cv::CC_STAT_AREA) > area)
+        area = stats.at<int>(i, cv::CC_STAT_AREA), best = i;
     head = cc == best;
     std::vector<std::vector<cv::Point>> contours;
     cv::findContours(head.clone(), contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_NONE);
@@ -530,7 +537,9 @@ void PartsForest::predict(const float* f, float probs[3]) const {
   for (int k = 0; k < 3; ++k) probs[k] = votes[k] / n;
 }
 
-int parts_feature_count() { return kFeatures; }
+int parts_feature_count() {
+  return kFeatures;
+}
 
 cv::Mat segment_parts(const cv::Mat& bgr8, const Face* face, const PartsOptions& opt) {
   SMP_CHECK_EQ(bgr8.type(), CV_8UC3);

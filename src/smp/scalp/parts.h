@@ -21,9 +21,9 @@ enum class Part : uint8_t { kBackground = 0, kSkin = 1, kHair = 2 };
 // A random forest flattened into arrays (trained with cv::ml::RTrees, evaluated here without it).
 struct PartsForest {
   struct Node {
-    int16_t var;    // feature index; -1 for a leaf
-    float thr;      // go to `left` when feature <= thr
-    int32_t left;   // child index, or the class (Part) at a leaf
+    int16_t var;   // feature index; -1 for a leaf
+    float thr;     // go to `left` when feature <= thr
+    int32_t left;  // child index, or the class (Part) at a leaf
     int32_t right;
   };
   int n_features = 0;

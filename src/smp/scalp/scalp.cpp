@@ -128,8 +128,10 @@ void front_dome(const cv::Mat& head, const Face& f, double px_per_mm, cv::Point2
       double lat = (q - fr.o).dot(fr.ex);
       int bin = static_cast<int>(h / (5 * px_per_mm));
       auto it = rows.find(bin);
-      if (it == rows.end()) rows[bin] = {lat, lat};
-      else it->second = {std::min(it->second.first, lat), std::max(it->second.second, lat)};
+      if (it == rows.end())
+        rows[bin] = {lat, lat};
+      else
+        it->second = {std::min(it->second.first, lat), std::max(it->second.second, lat)};
       if (std::abs(lat) < 20 * px_per_mm) top = std::max(top, h);
     }
   }
@@ -192,10 +194,16 @@ Lab robust_mean_lab(const cv::Mat& bgr8_full, const cv::Mat& mask_full) {
   int lo = 0, hi = 255;
   long acc = 0;
   for (int v = 0; v < 256; ++v)
-    if ((acc += hist[v]) >= 0.15 * n) { lo = v; break; }
+    if ((acc += hist[v]) >= 0.15 * n) {
+      lo = v;
+      break;
+    }
   acc = 0;
   for (int v = 255; v >= 0; --v)
-    if ((acc += hist[v]) >= 0.15 * n) { hi = v; break; }
+    if ((acc += hist[v]) >= 0.15 * n) {
+      hi = v;
+      break;
+    }
   cv::Mat mid(mask.size(), CV_8U, cv::Scalar(0));
   for (int y = 0; y < mask.rows; ++y) {
     const uint8_t* m = mask.ptr<uint8_t>(y);
@@ -224,9 +232,12 @@ NorwoodEstimate from_bins(double v, const double (&edges)[6], double scale) {
 
 const char* to_string(View v) {
   switch (v) {
-    case View::kFront: return "front";
-    case View::kSide: return "side";
-    case View::kTop: return "top";
+    case View::kFront:
+      return "front";
+    case View::kSide:
+      return "side";
+    case View::kTop:
+      return "top";
   }
   return "front";
 }
@@ -275,7 +286,8 @@ Scalp analyze_scalp_in(const ScalpInput& in, double pitch) {
   int scalp_px = 0;
   if (in.face) {
     const Face& f = *in.face;
-    cv::Mat above = above_natural_hairline(skin.size(), f, in.px_per_mm, o.natural_hairline_mm, pitch);
+    cv::Mat above =
+        above_natural_hairline(skin.size(), f, in.px_per_mm, o.natural_hairline_mm, pitch);
     front_dome(s.head_mask, f, in.px_per_mm, dome_c, dome_r);
     // Scalp lies on the cranium: nothing outside its sphere (a parts map can leak into a
     // backdrop of skin colour).
@@ -286,7 +298,8 @@ Scalp analyze_scalp_in(const ScalpInput& in, double pitch) {
     // Face skin: the cheeks and nose from the landmarks.
     face_skin = cv::Mat::zeros(skin.size(), CV_8U);
     std::vector<cv::Point> cheeks;
-    for (int i : {1, 2, 3, 4, 31, 33, 35, 12, 13, 14, 15, 28}) cheeks.push_back(cv::Point(f.landmarks[i]));
+    for (int i : {1, 2, 3, 4, 31, 33, 35, 12, 13, 14, 15, 28})
+      cheeks.push_back(cv::Point(f.landmarks[i]));
     std::vector<cv::Point> hull;
     cv::convexHull(cheeks, hull);
     cv::fillConvexPoly(face_skin, hull, 255);
@@ -309,7 +322,8 @@ Scalp analyze_scalp_in(const ScalpInput& in, double pitch) {
   s.bald_area_cm2 = px_per_cm2 > 0 ? dome_area_px(s.bald_mask, dome_c, dome_r) / px_per_cm2 : 0;
   int head_px = cv::countNonZero(s.head_mask);
   s.bald_share = head_px > 0 ? double(cv::countNonZero(s.bald_mask)) / head_px : 0;
-  s.scalp_share = scalp_px > 0 ? std::min(1.0, double(cv::countNonZero(s.bald_mask)) / scalp_px) : 0;
+  s.scalp_share =
+      scalp_px > 0 ? std::min(1.0, double(cv::countNonZero(s.bald_mask)) / scalp_px) : 0;
 
   // Hair shade: prefer hair on the head; a bald man with a beard still has a shade to match.
   const int min_hair = std::max(30, static_cast<int>(0.05 * px_per_cm2));
@@ -318,7 +332,8 @@ Scalp analyze_scalp_in(const ScalpInput& in, double pitch) {
     Lab lab = robust_mean_lab(in.bgr8, shade_src);
     cv::Vec3d lin = lab_to_linear_bgr(lab);
     auto enc = [](double v) {
-      return static_cast<uint8_t>(std::clamp(std::lround(linear_to_srgb(std::clamp(v, 0.0, 1.0)) * 255), 0L, 255L));
+      return static_cast<uint8_t>(
+          std::clamp(std::lround(linear_to_srgb(std::clamp(v, 0.0, 1.0)) * 255), 0L, 255L));
     };
     s.hair_shade.srgb = cv::Vec3b(enc(lin[2]), enc(lin[1]), enc(lin[0]));
     s.hair_shade.L = lab.L;
