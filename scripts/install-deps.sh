@@ -6,6 +6,7 @@ set -euo pipefail
 PACKAGES=(
   cmake ninja-build g++ pkg-config make
   libopencv-dev            # image decode/encode, imgproc, GrabCut, solvePnP, ECC, ml
+  opencv-data              # Haar eye cascade: eyes of a chin-down head (no dlib face)
   libdlib-dev libdlib-data # face detector + 68-point landmark model
   libdlib19.1              # ships the sample photo bald_guys.jpg (examples/faces)
   libheif-dev              # HEIC/HEIF photos from phones

@@ -189,3 +189,54 @@ TEST(Analysis, OverlayIsThePhotoWithDrawings) {
 
 }  // namespace
 }  // namespace smp
+
+// Eyes of a head with no dlib face (chin-down hairline photos): the Haar pair.
+namespace smp {
+namespace {
+
+TEST(TiltedFace, MissingCascadeIsAClearErrorAndNoSearch) {
+  try {
+    EyeDetector d("/nonexistent/eyes.xml");
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/eyes.xml"), std::string::npos);
+  }
+  EXPECT_EQ(shared_eye_detector("/nonexistent/eyes.xml"), nullptr);
+}
+
+TEST(TiltedFace, HaarPairMatchesDlibPupils) {
+  const EyeDetector* d = shared_eye_detector(kDefaultEyeCascade);
+  if (!d) GTEST_SKIP() << "opencv-data not installed";
+  auto faces = model().detect(bald_guys(), {});
+  ASSERT_FALSE(faces.empty());
+  const Face& f = faces[0];
+  // Room above the photo, and a head box whose lower half is the face box: the eyes sit low in
+  // it, as in a chin-down photo.
+  const int pad = int(f.box.height);
+  cv::Mat padded;
+  cv::copyMakeBorder(bald_guys(), padded, pad, 0, 0, 0, cv::BORDER_REPLICATE);
+  const cv::Rect head(int(f.box.x), int(f.box.y), int(f.box.width), 2 * int(f.box.height));
+  std::optional<EyePair> eyes;
+  for (const char* path : {kDefaultEyeCascade, kPlainEyeCascade}) {
+    if (const EyeDetector* e = shared_eye_detector(path)) eyes = e->find_pair(padded, head);
+    if (eyes) break;
+  }
+  ASSERT_TRUE(eyes);
+  // Haar boxes centre on the eye, not the pupil: within a quarter of the pupils' distance.
+  const double ipd = f.interpupillary_px();
+  const cv::Point2d shift(0, pad);
+  EXPECT_LT(cv::norm(eyes->left - shift - f.left_pupil()), 0.25 * ipd);
+  EXPECT_LT(cv::norm(eyes->right - shift - f.right_pupil()), 0.25 * ipd);
+  EXPECT_NEAR(eyes->distance_px(), ipd, 0.2 * ipd);
+}
+
+TEST(TiltedFace, CrownWithoutEyesKeepsHeadWidthScale) {
+  Analysis a = analyze(crown_view(), model());
+  EXPECT_EQ(a.view, View::kTop);
+  EXPECT_FALSE(a.tilted_face);
+  EXPECT_EQ(a.scale_source, "head_width_estimate");
+  EXPECT_TRUE(to_json(a)["tilted_face"].is_null());
+}
+
+}  // namespace
+}  // namespace smp

@@ -155,6 +155,17 @@ Analysis analyze(const cv::Mat& bgr8, const FaceModel& model, const AnalyzeOptio
     ScopedTiming t(a.timings, "parts");
     a.parts = segment_parts(bgr8, face, opt.parts);
   }
+  // No dlib face: a head tilted chin-down for a hairline photo may still show its eyes.
+  std::optional<EyePair> eyes;
+  cv::Rect head_box;
+  if (!face) {
+    ScopedTiming t(a.timings, "eyes");
+    head_box = cv::boundingRect(a.parts != static_cast<uint8_t>(Part::kBackground));
+    for (const std::string& path : opt.eye_cascades) {
+      if (const EyeDetector* d = shared_eye_detector(path)) eyes = d->find_pair(bgr8, head_box);
+      if (eyes) break;
+    }
+  }
   {
     ScopedTiming t(a.timings, "scale");
     std::optional<double> marker;
@@ -170,12 +181,16 @@ Analysis analyze(const cv::Mat& bgr8, const FaceModel& model, const AnalyzeOptio
       double cos_yaw = std::max(0.3, std::cos(a.pose.yaw * M_PI / 180.0));
       a.px_per_mm = face->interpupillary_px() / cos_yaw / opt.ipd_mm;
       a.scale_source = "ipd";
+    } else if (eyes) {
+      // A chin-down head: the eyes' distance is foreshortened little by pitch; still the Haar
+      // boxes' centres are only near the pupils, so it stays an estimate.
+      a.px_per_mm = eyes->distance_px() / opt.ipd_mm;
+      a.scale_source = "eyes_estimate";
+      a.scale_is_estimate = true;
     } else {
       // Top view without a marker: an adult head is about 150 mm wide.
-      cv::Mat head = a.parts != static_cast<uint8_t>(Part::kBackground);
-      cv::Rect r = cv::boundingRect(head);
-      if (r.width < 8) throw InputError(name, "no head found in the photo");
-      a.px_per_mm = r.width / 150.0;
+      if (head_box.width < 8) throw InputError(name, "no head found in the photo");
+      a.px_per_mm = head_box.width / 150.0;
       a.scale_source = "head_width_estimate";
       a.scale_is_estimate = true;
     }
@@ -196,6 +211,29 @@ Analysis analyze(const cv::Mat& bgr8, const FaceModel& model, const AnalyzeOptio
       }
       if (cv::countNonZero(a.scalp.head_mask) < 0.01 * area || (!skin && !hair))
         throw InputError(name, "no head found in the photo");
+    }
+    if (eyes) {
+      // Forehead, eyes and nose are not scalp: cut the bald scalp off some 30 mm above the eyes
+      // (the brows are ~20 mm above them, a hairline 50-80 mm).
+      TiltedFace tf;
+      tf.eyes = *eyes;
+      cv::Point2d ex = (eyes->right - eyes->left) / std::max(1e-9, eyes->distance_px());
+      tf.up = cv::Point2d(ex.y, -ex.x);
+      tf.cut_mm = opt.above_eyes_mm;
+      const cv::Point2d mid = 0.5 * (eyes->left + eyes->right) + tf.up * (tf.cut_mm * a.px_per_mm);
+      const double reach = 2.0 * std::max(a.size.width, a.size.height);
+      tf.cut_a = mid - ex * reach;
+      tf.cut_b = mid + ex * reach;
+      Scalp& s = a.scalp;
+      if (!s.bald_mask.empty()) {
+        const double before = cv::countNonZero(s.bald_mask);
+        // Everything on the face's side of the line: a polygon reaching past the photo.
+        std::vector<cv::Point> face_side{tf.cut_a, tf.cut_b, tf.cut_b - tf.up * reach,
+                                         tf.cut_a - tf.up * reach};
+        cv::fillConvexPoly(s.bald_mask, face_side, cv::Scalar(0));
+        if (before > 0) s.bald_area_cm2 *= cv::countNonZero(s.bald_mask) / before;
+      }
+      a.tilted_face = tf;
     }
   }
   if (face) {
@@ -246,6 +284,18 @@ nlohmann::json to_json(const Analysis& a) {
       hl.push_back({std::round(p.x * 10) / 10, std::round(p.y * 10) / 10});
   }
   j["hairline"] = hl;
+  // A top view that showed the eyes of a chin-down face; the scalp stops at the cut line.
+  json tilted = nullptr;
+  if (const auto& tf = a.tilted_face) {
+    auto pt = [](cv::Point2d p) {
+      return json{std::round(p.x * 10) / 10, std::round(p.y * 10) / 10};
+    };
+    tilted = {{"left_eye", pt(tf->eyes.left)},
+              {"right_eye", pt(tf->eyes.right)},
+              {"eye_distance_px", std::round(tf->eyes.distance_px() * 10) / 10},
+              {"cut_above_eyes_mm", tf->cut_mm}};
+  }
+  j["tilted_face"] = tilted;
   j["timings_ms"] = a.timings;
   return j;
 }
@@ -277,6 +327,12 @@ cv::Mat draw_overlay(const cv::Mat& bgr8, const Analysis& a) {
     cv::rectangle(out, f->box, cv::Scalar(200, 200, 200), thick, cv::LINE_AA);
     for (const auto& p : f->landmarks)
       cv::circle(out, p, thick + 1, cv::Scalar(0, 255, 255), -1, cv::LINE_AA);
+  }
+  if (const auto& tf = a.tilted_face) {
+    for (cv::Point2d e : {tf->eyes.left, tf->eyes.right})
+      cv::circle(out, e, std::max(3, int(tf->eyes.size_px / 2)), cv::Scalar(0, 255, 255), thick,
+                 cv::LINE_AA);
+    cv::line(out, tf->cut_a, tf->cut_b, cv::Scalar(255, 0, 255), thick + 1, cv::LINE_AA);
   }
   if (a.hairline) {
     std::vector<cv::Point> pts;

@@ -9,6 +9,7 @@
 
 #include "smp/core/timings.h"
 #include "smp/design/hairline.h"
+#include "smp/face/eyes.h"
 #include "smp/face/face.h"
 #include "smp/scalp/parts.h"
 #include "smp/scalp/scalp.h"
@@ -23,6 +24,20 @@ struct AnalyzeOptions {
   HairlineOptions hairline;
   DetectOptions detect;
   PartsOptions parts;
+  // Without a dlib face, look for the eyes of a chin-down head with these Haar cascades, in turn;
+  // empty: never. A missing file is skipped (as before: no eyes), not an error.
+  std::vector<std::string> eye_cascades = {kDefaultEyeCascade, kPlainEyeCascade};
+  double above_eyes_mm = 30;  // the face/forehead below this line is never scalp
+};
+
+// A "top" view that shows a chin-down face: its eyes, and the line above which the scalp may be.
+struct TiltedFace {
+  EyePair eyes;
+  cv::Point2d cut_a, cut_b;  // the cut line through the photo (above_eyes_mm above the eyes)
+  cv::Point2d up;            // unit vector from the eyes towards the crown
+  double cut_mm = 0;
+  // Signed distance (px) of p above the cut line; < 0 is face.
+  double above_cut_px(cv::Point2d p) const { return (p - cut_a).dot(up); }
 };
 
 struct Analysis {
@@ -37,6 +52,7 @@ struct Analysis {
   cv::Mat parts;  // CV_8U labels (Part)
   Scalp scalp;
   std::optional<Hairline> hairline;
+  std::optional<TiltedFace> tilted_face;  // top view only: eyes found without a dlib face
   Timings timings;
 
   const Face* face() const { return face_index >= 0 ? &faces[face_index] : nullptr; }

@@ -289,6 +289,14 @@ TreatmentMap build_treatment_map(const Analysis& a, const Design& design,
       }
     }
     cand &= reach;
+  } else if (const auto& tf = a.tilted_face) {
+    // A chin-down face in a top view: nothing below the analysis' cut line above the eyes.
+    const double reach = 2.0 * std::max(a.size.width, a.size.height);
+    std::vector<cv::Point> face_side;
+    for (cv::Point2d p :
+         {tf->cut_a, tf->cut_b, tf->cut_b - tf->up * reach, tf->cut_a - tf->up * reach})
+      face_side.emplace_back(cvRound(p.x * s), cvRound(p.y * s));
+    cv::fillConvexPoly(cand, face_side, cv::Scalar(0));
   }
 
   cv::Mat ramp(ms, CV_32F, cv::Scalar(1)), front(ms, CV_32F, cv::Scalar(0));
