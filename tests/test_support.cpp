@@ -1,24 +1,28 @@
 #include "test_support.h"
 
+#include <sys/wait.h>
+
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
-#include <sys/wait.h>
 
 namespace smp::test {
 
 std::string sample_dir() {
   const char* home = std::getenv("HOME");
   for (std::string d : {std::string("/usr/share/doc/libdlib19.1/examples/faces"),
-                        std::string(home ? home : "") + "/.cache/smp/libdlib19.1/usr/share/doc/libdlib19.1/examples/faces"})
+                        std::string(home ? home : "") +
+                            "/.cache/smp/libdlib19.1/usr/share/doc/libdlib19.1/examples/faces"})
     if (std::filesystem::exists(d + "/bald_guys.jpg")) return d;
   return "/usr/share/doc/libdlib19.1/examples/faces";
 }
 
-std::string sample_photo(const std::string& name) { return sample_dir() + "/" + name; }
+std::string sample_photo(const std::string& name) {
+  return sample_dir() + "/" + name;
+}
 
 TempDir::TempDir() {
   std::random_device rd;

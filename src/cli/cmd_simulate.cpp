@@ -23,7 +23,8 @@ struct SimulateArgs {
 
 void check_output(const std::string& path, const char* option) {
   std::string ext = file_extension(path);
-  if (ext != "jpg" && ext != "jpeg" && ext != "png" && ext != "webp" && ext != "tif" && ext != "tiff")
+  if (ext != "jpg" && ext != "jpeg" && ext != "png" && ext != "webp" && ext != "tif" &&
+      ext != "tiff")
     throw UsageError(std::string(option) + " " + path +
                      ": unknown image format (use .jpg, .png, .webp or .tif)");
 }
@@ -87,7 +88,9 @@ void run(const SimulateArgs& a) {
   if (!a.strip.empty()) write_image(a.strip, r.strip, eo);
   if (!a.impressions.empty()) write_file_atomic(a.impressions, impressions_csv(r.impressions));
   nlohmann::json j = r.report;
-  j["source"] = {{"file", a.photo}, {"format", photo.format}, {"width", photo.bgr.cols},
+  j["source"] = {{"file", a.photo},
+                 {"format", photo.format},
+                 {"width", photo.bgr.cols},
                  {"height", photo.bgr.rows}};
   j["output"] = a.out;
   j["view"] = to_string(an.view);
@@ -100,22 +103,34 @@ void run(const SimulateArgs& a) {
 Register reg("simulate", 20, [](CLI::App& app) {
   auto args = std::make_shared<SimulateArgs>();
   CLI::App* sub = app.add_subcommand(
-      "simulate", "Photorealistic 'after SMP' image, session by session (labelled as a simulation)");
+      "simulate",
+      "Photorealistic 'after SMP' image, session by session (labelled as a simulation)");
   sub->add_option("photo", args->photo, "client photo (JPEG, PNG, WebP, TIFF, HEIC)")->required();
-  sub->add_option("-o,--output", args->out, "the simulated photo (.jpg, .png, .webp, .tif)")->required();
-  sub->add_option("--design", args->design, "DESIGN.json: hairline, density, shade, zones (docs/render.md)");
-  sub->add_option("--hairline", args->hairline, "hairline preset: natural, mature, youthful, broken");
-  sub->add_option("--density", args->density, "impressions per cm² after session 3 (40-200, default 100)");
-  sub->add_option("--sessions", args->sessions, "show the result after this session (1-4, default 3)");
-  sub->add_option("--shade", args->shade, "pigment shade: auto (matched to hair / skin) or CIELAB L*")
+  sub->add_option("-o,--output", args->out, "the simulated photo (.jpg, .png, .webp, .tif)")
+      ->required();
+  sub->add_option("--design", args->design,
+                  "DESIGN.json: hairline, density, shade, zones (docs/render.md)");
+  sub->add_option("--hairline", args->hairline,
+                  "hairline preset: natural, mature, youthful, broken");
+  sub->add_option("--density", args->density,
+                  "impressions per cm² after session 3 (40-200, default 100)");
+  sub->add_option("--sessions", args->sessions,
+                  "show the result after this session (1-4, default 3)");
+  sub->add_option("--shade", args->shade,
+                  "pigment shade: auto (matched to hair / skin) or CIELAB L*")
       ->capture_default_str();
-  sub->add_option("--seed", args->seed, "placement seed (same seed, same impressions)")->capture_default_str();
-  sub->add_option("--json", args->json, "write the report (areas, counts, density, shade, blend, timings)");
-  sub->add_option("--impressions", args->impressions, "write every impression as CSV (the practitioner's map)");
+  sub->add_option("--seed", args->seed, "placement seed (same seed, same impressions)")
+      ->capture_default_str();
+  sub->add_option("--json", args->json,
+                  "write the report (areas, counts, density, shade, blend, timings)");
+  sub->add_option("--impressions", args->impressions,
+                  "write every impression as CSV (the practitioner's map)");
   sub->add_option("--sessions-strip", args->strip, "write sessions 1..N side by side");
   sub->add_flag("--no-label", args->no_label, "leave out the 'Simulated result' label");
-  sub->add_option("--face", args->face, "which face to treat (0 = largest)")->check(CLI::NonNegativeNumber);
-  sub->add_option("--px-per-mm", args->px_per_mm, "known scale, overrides the analysis")->check(CLI::PositiveNumber);
+  sub->add_option("--face", args->face, "which face to treat (0 = largest)")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--px-per-mm", args->px_per_mm, "known scale, overrides the analysis")
+      ->check(CLI::PositiveNumber);
   sub->callback([args] { run(*args); });
 });
 

@@ -36,7 +36,10 @@ TEST(Colour, LabRoundTrip) {
 
 // Reference pairs from Sharma, Wu & Dalal (2005), table 1.
 TEST(Colour, DeltaE2000MatchesSharmaTable) {
-  struct Case { Lab a, b; double de; };
+  struct Case {
+    Lab a, b;
+    double de;
+  };
   const Case cases[] = {
       {{50, 2.6772, -79.7751}, {50, 0, -82.7485}, 2.0425},
       {{50, 3.1571, -77.2803}, {50, 0, -82.7485}, 2.8615},
@@ -54,8 +57,8 @@ TEST(Colour, DeltaE2000MatchesSharmaTable) {
 }
 
 TEST(Colour, ItaOrdersSkinTones) {
-  EXPECT_GT(ita_degrees({75, 5, 15}), 55);   // very light
-  EXPECT_LT(ita_degrees({35, 10, 18}), -30); // dark
+  EXPECT_GT(ita_degrees({75, 5, 15}), 55);    // very light
+  EXPECT_LT(ita_degrees({35, 10, 18}), -30);  // dark
   EXPECT_STREQ(ita_category(60), "very light");
   EXPECT_STREQ(ita_category(-40), "dark");
 }

@@ -47,16 +47,17 @@ template <typename A, typename B>
 }
 }  // namespace detail
 
-#define SMP_CHECK(cond)                                                                       \
-  do {                                                                                        \
-    if (!(cond)) throw ::smp::InternalError(std::string(__FILE__) + ":" +                     \
-                                            std::to_string(__LINE__) + ": check failed: " #cond); \
+#define SMP_CHECK(cond)                                                                   \
+  do {                                                                                    \
+    if (!(cond))                                                                          \
+      throw ::smp::InternalError(std::string(__FILE__) + ":" + std::to_string(__LINE__) + \
+                                 ": check failed: " #cond);                               \
   } while (0)
-#define SMP_CHECK_OP(a, op, b)                                                         \
-  do {                                                                                 \
-    const auto& smp_a_ = (a);                                                          \
-    const auto& smp_b_ = (b);                                                          \
-    if (!(smp_a_ op smp_b_))                                                           \
+#define SMP_CHECK_OP(a, op, b)                                                            \
+  do {                                                                                    \
+    const auto& smp_a_ = (a);                                                             \
+    const auto& smp_b_ = (b);                                                             \
+    if (!(smp_a_ op smp_b_))                                                              \
       ::smp::detail::check_failed(#a " " #op " " #b, smp_a_, smp_b_, __FILE__, __LINE__); \
   } while (0)
 #define SMP_CHECK_EQ(a, b) SMP_CHECK_OP(a, ==, b)

@@ -67,7 +67,8 @@ void write_file_atomic(const std::string& path, const void* data, size_t size) {
 std::string file_extension(const std::string& path) {
   std::string ext = std::filesystem::path(path).extension().string();
   if (!ext.empty() && ext[0] == '.') ext.erase(0, 1);
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return ext;
 }
 

@@ -104,8 +104,8 @@ Lab srgb8_to_lab(const cv::Vec3b& p) {
 }
 
 Lab srgb_bgr_to_lab(const cv::Vec3d& s) {
-  return linear_bgr_to_lab({srgb_to_linear(s[0] / 255.0), srgb_to_linear(s[1] / 255.0),
-                            srgb_to_linear(s[2] / 255.0)});
+  return linear_bgr_to_lab(
+      {srgb_to_linear(s[0] / 255.0), srgb_to_linear(s[1] / 255.0), srgb_to_linear(s[2] / 255.0)});
 }
 
 double delta_e2000(const Lab& x, const Lab& y) {
@@ -128,15 +128,19 @@ double delta_e2000(const Lab& x, const Lab& y) {
   double dh = 0;
   if (C1p * C2p != 0) {
     dh = h2 - h1;
-    if (dh > 180) dh -= 360;
-    else if (dh < -180) dh += 360;
+    if (dh > 180)
+      dh -= 360;
+    else if (dh < -180)
+      dh += 360;
   }
   double dH = 2 * std::sqrt(C1p * C2p) * std::sin(rad(dh / 2));
   double Lm = (x.L + y.L) / 2, Cmp = (C1p + C2p) / 2;
   double hm = h1 + h2;
   if (C1p * C2p != 0) {
-    if (std::abs(h1 - h2) <= 180) hm = (h1 + h2) / 2;
-    else hm = (h1 + h2 + (h1 + h2 < 360 ? 360 : -360)) / 2;
+    if (std::abs(h1 - h2) <= 180)
+      hm = (h1 + h2) / 2;
+    else
+      hm = (h1 + h2 + (h1 + h2 < 360 ? 360 : -360)) / 2;
   }
   double T = 1 - 0.17 * std::cos(rad(hm - 30)) + 0.24 * std::cos(rad(2 * hm)) +
              0.32 * std::cos(rad(3 * hm + 6)) - 0.20 * std::cos(rad(4 * hm - 63));
