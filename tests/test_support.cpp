@@ -34,15 +34,6 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(dir_, ec);
 }
 
-namespace {
-std::string slurp(const std::string& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-}  // namespace
-
 RunResult run_smp(const std::string& args) {
   TempDir t;
   std::string out = t.path("out"), err = t.path("err");
@@ -58,6 +49,13 @@ RunResult run_smp(const std::string& args) {
 void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream o(path, std::ios::binary);
   o << bytes;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 }  // namespace smp::test

@@ -28,6 +28,9 @@ struct RunResult {
 // Runs `smp <args>` (the built binary) through the shell; args are already quoted.
 RunResult run_smp(const std::string& args);
 
+// A whole file's bytes; empty when it cannot be read (tests then fail on the content).
+std::string slurp(const std::string& path);
+
 // Writes bytes to a file (test fixtures).
 void write_bytes(const std::string& path, const std::string& bytes);
 

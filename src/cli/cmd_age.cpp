@@ -101,31 +101,14 @@ void run(const AgeArgs& a) {
     Design design;
     if (!a.design.empty()) design = read_design(a.design);
 
-    Photo photo;
-    {
-      ScopedTiming st(t, "decode");
-      photo = read_photo(a.photo);
-    }
-    {
-      ScopedTiming st(t, "model_load");
-      face_model();
-    }
     AnalyzeOptions ao;
     ao.face_index = a.face;
     if (a.px_per_mm > 0) ao.px_per_mm = a.px_per_mm;
-    Analysis an;
-    {
-      ScopedTiming st(t, "analyze");
-      an = analyze(photo.bgr, face_model(), ao, a.photo);
-    }
+    const AnalyzedPhoto in = read_and_analyze(a.photo, ao, t);
+    const Photo& photo = in.photo;
+    const Analysis& an = in.analysis;
     // The same call `smp simulate` makes, so the impressions are the same ones (same seed).
-    SimulateResult sim;
-    try {
-      sim = simulate(photo.bgr, an, design, so);
-    } catch (const InputError& e) {
-      if (!e.subject().empty()) throw;
-      throw InputError(a.photo, e.reason());
-    }
+    SimulateResult sim = simulate_photo(in, a.photo, design, so);
     for (auto& [k, v] : sim.timings) t["simulate_" + k] = v;
     try {
       r = age_simulation(photo.bgr, sim, scar_flags(sim.impressions, design), opt,

@@ -135,16 +135,9 @@ void run(const PlanArgs& a) {
   for (size_t i = 0; i < a.photos.size(); ++i) {
     Shot s;
     {
-      ScopedTiming st(t, "decode");
-      s.photo = read_photo(a.photos[i]);
-    }
-    {
-      ScopedTiming st(t, "model_load");
-      face_model();
-    }
-    {
-      ScopedTiming st(t, "analyze");
-      s.analysis = analyze(s.photo.bgr, face_model(), aopt, a.photos[i]);
+      AnalyzedPhoto in = read_and_analyze(a.photos[i], aopt, t);
+      s.photo = std::move(in.photo);
+      s.analysis = std::move(in.analysis);
     }
     if (!a.views.empty()) s.analysis.view = parse_view(a.views[i]);
     {

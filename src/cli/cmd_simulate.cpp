@@ -54,30 +54,13 @@ void run(const SimulateArgs& a) {
   if (!a.design.empty()) design = read_design(a.design);
 
   Timings t;
-  Photo photo;
-  {
-    ScopedTiming st(t, "decode");
-    photo = read_photo(a.photo);
-  }
-  {
-    ScopedTiming st(t, "model_load");
-    face_model();
-  }
   AnalyzeOptions ao;
   ao.face_index = a.face;
   if (a.px_per_mm > 0) ao.px_per_mm = a.px_per_mm;
-  Analysis an;
-  {
-    ScopedTiming st(t, "analyze");
-    an = analyze(photo.bgr, face_model(), ao, a.photo);
-  }
-  SimulateResult r;
-  try {
-    r = simulate(photo.bgr, an, design, so);
-  } catch (const InputError& e) {
-    if (!e.subject().empty()) throw;
-    throw InputError(a.photo, e.reason());
-  }
+  const AnalyzedPhoto in = read_and_analyze(a.photo, ao, t);
+  const Photo& photo = in.photo;
+  const Analysis& an = in.analysis;
+  SimulateResult r = simulate_photo(in, a.photo, design, so);
   for (auto& [k, v] : r.timings) t[k] = v;
   EncodeOptions eo;
   eo.mark_simulated = true;

@@ -8,7 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "smp/analysis/analysis.h"
+#include "smp/core/timings.h"
 #include "smp/face/face.h"
+#include "smp/image/image_io.h"
+#include "smp/render/simulate.h"
 
 namespace smp::cli {
 
@@ -30,5 +34,17 @@ struct Register {
 const FaceModel& face_model();
 std::string& model_path_option();
 double model_load_ms();  // time spent loading, 0 until loaded
+
+// The steps every photo command starts with: decode PATH, load the model, analyse; each timed
+// into `t` (decode, model_load, analyze).
+struct AnalyzedPhoto {
+  Photo photo;
+  Analysis analysis;
+};
+AnalyzedPhoto read_and_analyze(const std::string& path, const AnalyzeOptions& opt, Timings& t);
+
+// smp::simulate on an analysed photo; an input error without a subject is the photo's.
+SimulateResult simulate_photo(const AnalyzedPhoto& in, const std::string& path,
+                              const Design& design, const SimulateOptions& opt);
 
 }  // namespace smp::cli

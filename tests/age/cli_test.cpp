@@ -18,12 +18,7 @@ namespace {
 using test::run_smp;
 using test::TempDir;
 
-std::string slurp(const std::string& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test::slurp;
 
 // One bald head cut from Debian's bald_guys.jpg (small: quick to analyse), and a design whose
 // treat zone covers its scalp so the test does not depend on scalp detection.

@@ -18,12 +18,7 @@ namespace {
 using test::run_smp;
 using test::TempDir;
 
-std::string slurp(const std::string& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test::slurp;
 
 TEST(SimulateCli, SamplePhotoOutputsReportAndDeterminism) {
   TempDir t;
