@@ -19,12 +19,8 @@ namespace smp::cli {
 namespace {
 
 struct AgeArgs {
-  // simulate's options, with simulate's meaning and defaults
-  std::string photo, design, hairline, shade = "auto";
-  double density = 0, px_per_mm = 0;
-  int sessions = 0, face = -1;
-  unsigned seed = 1;
-  bool no_label = false;
+  std::string photo;
+  DesignArgs d;  // simulate's options, with simulate's meaning and defaults
   // ageing
   std::string years = "0,1,2,4,6,8", sun = "moderate", skin_type = "III";
   bool scar = false, model_only = false;
@@ -33,14 +29,6 @@ struct AgeArgs {
   // outputs
   std::string strip, frames, frames_ext = "jpg", plot, json;
 };
-
-void check_image_output(const std::string& path, const char* option) {
-  std::string ext = file_extension(path);
-  if (ext != "jpg" && ext != "jpeg" && ext != "png" && ext != "webp" && ext != "tif" &&
-      ext != "tiff")
-    throw UsageError(std::string(option) + " " + path +
-                     ": unknown image format (use .jpg, .png, .webp or .tif)");
-}
 
 std::string year_name(double y) {
   char buf[32];
@@ -58,7 +46,7 @@ void run(const AgeArgs& a) {
   opt.conditions.touch_ups = a.touch_ups;
   std::sort(opt.conditions.touch_ups.begin(), opt.conditions.touch_ups.end());
   opt.threshold = a.threshold;
-  opt.label = !a.no_label;
+  opt.label = !a.d.no_label;
   check_age_options(opt);
   if (a.model_only && !a.photo.empty())
     throw UsageError("give either a PHOTO or --model-only, not both");
@@ -82,29 +70,11 @@ void run(const AgeArgs& a) {
     r = age_reference(opt);
     t["age"] = sw.elapsed_ms();
   } else {
-    SimulateOptions so;
-    if (a.density != 0) so.density_per_cm2 = a.density;
-    if (a.sessions != 0) so.sessions = a.sessions;
-    if (a.shade != "auto") {
-      try {
-        size_t used = 0;
-        so.shade_L = std::stod(a.shade, &used);
-        if (used != a.shade.size()) throw std::invalid_argument("trailing");
-      } catch (const std::logic_error&) {
-        throw UsageError("--shade " + a.shade + ": expected auto or an L* value 5-80");
-      }
-    }
-    if (!a.hairline.empty()) so.preset = parse_hairline_preset(a.hairline);
-    so.seed = a.seed;
-    so.label = opt.label;
-    check_simulate_options(so);
+    SimulateOptions so = simulate_options(a.d);
     Design design;
-    if (!a.design.empty()) design = read_design(a.design);
+    if (!a.d.design.empty()) design = read_design(a.d.design);
 
-    AnalyzeOptions ao;
-    ao.face_index = a.face;
-    if (a.px_per_mm > 0) ao.px_per_mm = a.px_per_mm;
-    const AnalyzedPhoto in = read_and_analyze(a.photo, ao, t);
+    const AnalyzedPhoto in = read_and_analyze(a.photo, analyze_options(a.d), t);
     const Photo& photo = in.photo;
     const Analysis& an = in.analysis;
     // The same call `smp simulate` makes, so the impressions are the same ones (same seed).
@@ -190,22 +160,7 @@ Register reg("age", 25, [](CLI::App& app) {
   sub->add_option("--frames-format", args->frames_ext, "jpg or png")->capture_default_str();
   sub->add_option("--plot", args->plot, "contrast share over the years (.png or .svg)");
   sub->add_option("--json", args->json, "write the report here (default: stdout)");
-  // simulate's design options, same meaning
-  sub->add_option("--design", args->design, "DESIGN.json (as for smp simulate)");
-  sub->add_option("--hairline", args->hairline,
-                  "hairline preset: natural, mature, youthful, broken");
-  sub->add_option("--density", args->density,
-                  "impressions per cm² after session 3 (40-200, default 100)");
-  sub->add_option("--sessions", args->sessions, "the result after this session (1-4, default 3)");
-  sub->add_option("--shade", args->shade, "pigment shade: auto or CIELAB L*")
-      ->capture_default_str();
-  sub->add_option("--seed", args->seed, "placement seed (same seed as simulate: same impressions)")
-      ->capture_default_str();
-  sub->add_flag("--no-label", args->no_label, "leave out the 'Simulated result' label");
-  sub->add_option("--face", args->face, "which face to treat (0 = largest)")
-      ->check(CLI::NonNegativeNumber);
-  sub->add_option("--px-per-mm", args->px_per_mm, "known scale, overrides the analysis")
-      ->check(CLI::PositiveNumber);
+  add_design_options(sub, args->d);  // simulate's, same meaning
   sub->callback([args] { run(*args); });
 });
 

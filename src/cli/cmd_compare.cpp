@@ -5,6 +5,7 @@
 #include "cli/command.h"
 #include "smp/core/errors.h"
 #include "smp/core/files.h"
+#include "smp/core/text.h"
 #include "smp/image/image_io.h"
 #include "smp/photo/compare.h"
 
@@ -69,7 +70,7 @@ void run(const CompareArgs& a) {
   if (!a.html.empty()) {
     ScopedTiming st(t, "html");
     std::string figs = "<p>Verdict: <b>" + c.verdict + "</b></p>";
-    for (const auto& r : c.reasons) figs += "<p class=\"warn\">" + html_escape_text(r) + "</p>";
+    for (const auto& r : c.reasons) figs += "<p class=\"warn\">" + html_escape(r) + "</p>";
     write_file_atomic(a.html,
                       slider_page(fit_long_side(c.before, 2000), fit_long_side(c.after, 2000),
                                   "Before and after", cap, figs));

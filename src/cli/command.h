@@ -35,6 +35,21 @@ const FaceModel& face_model();
 std::string& model_path_option();
 double model_load_ms();  // time spent loading, 0 until loaded
 
+// simulate's design options, shared with `smp age` (same meaning, same impressions).
+struct DesignArgs {
+  std::string design, hairline, shade = "auto";
+  double density = -1, px_per_mm = 0;  // -1 / 0: not given
+  int sessions = -1, face = -1;
+  unsigned seed = 1;
+  bool no_label = false;
+};
+void add_design_options(CLI::App* sub, DesignArgs& d);
+SimulateOptions simulate_options(const DesignArgs& d);  // parsed and checked (UsageError)
+AnalyzeOptions analyze_options(const DesignArgs& d);
+
+// An image output's extension must name a format we write (UsageError naming the option).
+void check_image_output(const std::string& path, const char* option);
+
 // The steps every photo command starts with: decode PATH, load the model, analyse; each timed
 // into `t` (decode, model_load, analyze).
 struct AnalyzedPhoto {

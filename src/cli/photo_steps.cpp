@@ -1,9 +1,64 @@
 // Shared first steps of the photo commands (see command.h).
-#include "command.h"
+#include <stdexcept>
 
+#include "command.h"
 #include "smp/core/errors.h"
+#include "smp/core/files.h"
+#include "smp/design/hairline.h"
 
 namespace smp::cli {
+
+void add_design_options(CLI::App* sub, DesignArgs& d) {
+  sub->add_option("--design", d.design, "DESIGN.json: hairline, density, shade, zones (README)");
+  sub->add_option("--hairline", d.hairline, "hairline preset: natural, mature, youthful, broken");
+  sub->add_option("--density", d.density,
+                  "impressions per cm² after session 3 (40-200, default 100)");
+  sub->add_option("--sessions", d.sessions, "show the result after this session (1-4, default 3)");
+  sub->add_option("--shade", d.shade, "pigment shade: auto (matched to hair / skin) or CIELAB L*")
+      ->capture_default_str();
+  sub->add_option("--seed", d.seed, "placement seed (same seed, same impressions)")
+      ->capture_default_str();
+  sub->add_flag("--no-label", d.no_label, "leave out the 'Simulated result' label");
+  sub->add_option("--face", d.face, "which face to treat (0 = largest)")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("--px-per-mm", d.px_per_mm, "known scale, overrides the analysis")
+      ->check(CLI::PositiveNumber);
+}
+
+SimulateOptions simulate_options(const DesignArgs& d) {
+  SimulateOptions so;
+  if (d.density != -1) so.density_per_cm2 = d.density;
+  if (d.sessions != -1) so.sessions = d.sessions;
+  if (d.shade != "auto") {
+    try {
+      size_t used = 0;
+      so.shade_L = std::stod(d.shade, &used);
+      if (used != d.shade.size()) throw std::invalid_argument("trailing");
+    } catch (const std::logic_error&) {
+      throw UsageError("--shade " + d.shade + ": expected auto or an L* value 5-80");
+    }
+  }
+  if (!d.hairline.empty()) so.preset = parse_hairline_preset(d.hairline);
+  so.seed = d.seed;
+  so.label = !d.no_label;
+  check_simulate_options(so);
+  return so;
+}
+
+AnalyzeOptions analyze_options(const DesignArgs& d) {
+  AnalyzeOptions ao;
+  ao.face_index = d.face;
+  if (d.px_per_mm > 0) ao.px_per_mm = d.px_per_mm;
+  return ao;
+}
+
+void check_image_output(const std::string& path, const char* option) {
+  std::string ext = file_extension(path);
+  if (ext != "jpg" && ext != "jpeg" && ext != "png" && ext != "webp" && ext != "tif" &&
+      ext != "tiff")
+    throw UsageError(std::string(option) + " " + path +
+                     ": unknown image format (use .jpg, .png, .webp or .tif)");
+}
 
 AnalyzedPhoto read_and_analyze(const std::string& path, const AnalyzeOptions& opt, Timings& t) {
   AnalyzedPhoto r;

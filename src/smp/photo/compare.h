@@ -128,7 +128,6 @@ std::string slider_figure(const std::string& before_src, const std::string& afte
                           const std::string& before_caption_html,
                           const std::string& after_caption_html, int width, int height, bool lazy);
 std::string slider_js();
-std::string html_escape_text(const std::string& s);
 
 // Writes a before -> after wipe video (.webm VP8 or .mp4); throws UsageError for other
 // extensions and InputError when this OpenCV build cannot encode the format.

@@ -9,6 +9,7 @@
 
 #include "smp/core/errors.h"
 #include "smp/core/files.h"
+#include "smp/core/text.h"
 #include "smp/image/image_io.h"
 #include "smp/photo/compare.h"
 
@@ -88,61 +89,7 @@ std::string caption(const std::string& word, const std::string& date) {
   return date.empty() ? word : word + "  " + date;
 }
 
-const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-std::string base64(const std::vector<uint8_t>& in) {
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (in[i] << 16) | (in[i + 1] << 8) | in[i + 2];
-    for (int k = 3; k >= 0; --k) out += kB64[(v >> (6 * k)) & 63];
-  }
-  if (i + 1 == in.size()) {
-    uint32_t v = in[i] << 16;
-    out += kB64[(v >> 18) & 63];
-    out += kB64[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    uint32_t v = (in[i] << 16) | (in[i + 1] << 8);
-    out += kB64[(v >> 18) & 63];
-    out += kB64[(v >> 12) & 63];
-    out += kB64[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
-std::string html_escape(const std::string& s) {
-  std::string o;
-  for (char ch : s) {
-    switch (ch) {
-      case '&':
-        o += "&amp;";
-        break;
-      case '<':
-        o += "&lt;";
-        break;
-      case '>':
-        o += "&gt;";
-        break;
-      case '"':
-        o += "&quot;";
-        break;
-      case '\'':
-        o += "&#39;";
-        break;
-      default:
-        o += ch;
-    }
-  }
-  return o;
-}
-
 }  // namespace
-
-std::string html_escape_text(const std::string& s) {
-  return html_escape(s);
-}
 
 cv::Mat fit_long_side(const cv::Mat& img, int long_side) {
   int l = std::max(img.cols, img.rows);

@@ -10,6 +10,7 @@
 
 #include "smp/core/errors.h"
 #include "smp/core/files.h"
+#include "smp/core/text.h"
 #include "smp/image/image_io.h"
 
 namespace smp {
@@ -48,7 +49,7 @@ std::string page_head(const std::string& title) {
 <meta name="referrer" content="no-referrer">
 <meta name="robots" content="noindex">
 <title>)" +
-         html_escape_text(title) + R"(</title>
+         html_escape(title) + R"(</title>
 <style>)" +
          slider_css() + R"(</style></head><body><main>
 )";
@@ -184,12 +185,12 @@ GalleryReport build_gallery(const std::string& cases_dir, const std::string& sit
 
         std::string title = info.caption.empty() ? "Case " + std::to_string(n) : info.caption;
         std::string cb =
-            html_escape_text(info.before_date.empty() ? "Before" : "Before · " + info.before_date);
+            html_escape(info.before_date.empty() ? "Before" : "Before · " + info.before_date);
         std::string ca =
-            html_escape_text(info.after_date.empty() ? "After" : "After · " + info.after_date);
+            html_escape(info.after_date.empty() ? "After" : "After · " + info.after_date);
         std::string page = page_head(title + " · " + opt.title);
-        page += "<p><a href=\"index.html\">&larr; All cases</a></p>\n<h1>" +
-                html_escape_text(title) + "</h1>\n";
+        page += "<p><a href=\"index.html\">&larr; All cases</a></p>\n<h1>" + html_escape(title) +
+                "</h1>\n";
         page += slider_figure("img/" + slug + "-before.jpg", "img/" + slug + "-after.jpg", cb, ca,
                               b.cols, b.rows, true);
         if (c.verdict == "retake") {
@@ -197,12 +198,12 @@ GalleryReport build_gallery(const std::string& cases_dir, const std::string& sit
               "<p class=\"warn\">These photos were not taken under the same conditions, so the "
               "difference may "
               "not be the treatment alone:";
-          for (const auto& r : c.reasons) page += " " + html_escape_text(r) + ";";
+          for (const auto& r : c.reasons) page += " " + html_escape(r) + ";";
           page += "</p>\n";
         }
         page += "<table class=\"figs\">";
         auto row = [&](const std::string& k, const std::string& v) {
-          if (!v.empty()) page += "<tr><th>" + k + "</th><td>" + html_escape_text(v) + "</td></tr>";
+          if (!v.empty()) page += "<tr><th>" + k + "</th><td>" + html_escape(v) + "</td></tr>";
         };
         row("Treatment", nice_treatment(info.treatment));
         row("Sessions", info.sessions > 0 ? std::to_string(info.sessions) : "");
@@ -220,14 +221,14 @@ GalleryReport build_gallery(const std::string& cases_dir, const std::string& sit
         page += "</table>\n</main><script>" + slider_js() + "</script></body></html>\n";
         write_file_atomic((tmp / (slug + ".html")).string(), page);
 
-        cards += "<li><a href=\"" + slug + ".html\"><img src=\"img/" + slug +
-                 "-thumb.jpg\" width=\"" + std::to_string(thumb.cols) + "\" height=\"" +
-                 std::to_string(thumb.rows) +
-                 "\" loading=\"lazy\" decoding=\"async\" alt=\"Before and after: " +
-                 html_escape_text(title) + "\"><p><b>" + html_escape_text(title) + "</b></p><p>" +
-                 html_escape_text(nice_treatment(info.treatment)) +
-                 (info.sessions > 0 ? " · " + std::to_string(info.sessions) + " sessions" : "") +
-                 "</p></a></li>\n";
+        cards +=
+            "<li><a href=\"" + slug + ".html\"><img src=\"img/" + slug + "-thumb.jpg\" width=\"" +
+            std::to_string(thumb.cols) + "\" height=\"" + std::to_string(thumb.rows) +
+            "\" loading=\"lazy\" decoding=\"async\" alt=\"Before and after: " + html_escape(title) +
+            "\"><p><b>" + html_escape(title) + "</b></p><p>" +
+            html_escape(nice_treatment(info.treatment)) +
+            (info.sessions > 0 ? " · " + std::to_string(info.sessions) + " sessions" : "") +
+            "</p></a></li>\n";
         GalleryCase gc{folder, slug, info, c.verdict, c.reasons};
         rep.published.push_back(gc);
       } catch (const InputError& e) {
@@ -235,7 +236,7 @@ GalleryReport build_gallery(const std::string& cases_dir, const std::string& sit
       }
     }
     std::string index = page_head(opt.title);
-    index += "<h1>" + html_escape_text(opt.title) + "</h1>\n";
+    index += "<h1>" + html_escape(opt.title) + "</h1>\n";
     if (rep.published.empty()) index += "<p>No cases yet.</p>\n";
     index += "<ul class=\"grid\">\n" + cards + "</ul>\n</main></body></html>\n";
     write_file_atomic((tmp / "index.html").string(), index);
