@@ -9,6 +9,8 @@
 #include <random>
 #include <sstream>
 
+#include "smp/image/image_io.h"
+
 namespace smp::test {
 
 std::string sample_dir() {
@@ -56,6 +58,16 @@ std::string slurp(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+const FaceModel& face_model() {
+  static auto m = FaceModel::load(FaceModel::default_model_path());
+  return *m;
+}
+
+const cv::Mat& bald_guys() {
+  static cv::Mat m = read_photo(sample_photo()).bgr;
+  return m;
 }
 
 }  // namespace smp::test

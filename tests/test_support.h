@@ -1,13 +1,20 @@
 // Shared test helpers: the Debian sample photos, temp folders, running the real `smp` binary.
 #pragma once
 #include <filesystem>
+#include <opencv2/core.hpp>
 #include <string>
+
+#include "smp/face/face.h"
 
 namespace smp::test {
 
 // bald_guys.jpg and the other dlib example faces (from Debian's libdlib19.1).
 std::string sample_dir();
 std::string sample_photo(const std::string& name = "bald_guys.jpg");
+
+// The landmark model and the decoded bald_guys.jpg, loaded once per test binary.
+const FaceModel& face_model();
+const cv::Mat& bald_guys();
 
 // A fresh folder under the system temp dir, removed when the object dies.
 class TempDir {

@@ -127,11 +127,7 @@ void run(const AgeArgs& a) {
   for (auto& [k, v] : extra.items()) j[k] = v;
   j["labelled"] = opt.label;
   j["timings_ms"] = t;
-  std::string text = j.dump(2) + "\n";
-  if (!a.json.empty())
-    write_file_atomic(a.json, text);
-  else
-    std::cout << text;
+  write_report(a.json, j);
   std::cerr << "smp age: " << r.message << "\n";
 }
 

@@ -82,11 +82,7 @@ void run(const AnalyzeArgs& a) {
                  {"exif_orientation", photo.exif_orientation},
                  {"icc_converted", photo.icc_converted}};
   j["timings_ms"] = t;
-  std::string text = j.dump(2) + "\n";
-  if (a.json.empty())
-    std::cout << text;
-  else
-    write_file_atomic(a.json, text);
+  write_report(a.json, j);
 }
 
 Register reg("analyze", 10, [](CLI::App& app) {

@@ -84,11 +84,7 @@ void run(const CompareArgs& a) {
   j["after"] = {{"file", a.after}, {"format", after.format}, {"date", a.after_date}};
   j["anonymize"] = to_string(anon);
   j["timings_ms"] = t;
-  std::string text = j.dump(2) + "\n";
-  if (a.json.empty())
-    std::cout << text;
-  else
-    write_file_atomic(a.json, text);
+  write_report(a.json, j);
   if (c.verdict == "retake") {
     std::cerr << "smp compare: verdict retake —";
     for (const auto& r : c.reasons) std::cerr << " " << r << ";";

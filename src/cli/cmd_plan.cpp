@@ -299,11 +299,7 @@ void run(const PlanArgs& a) {
   // Every output is computed before the first is written: an error leaves no partial set.
   if (!a.html.empty()) write_file_atomic(a.html, html);
   if (!a.pdf.empty()) write_file_atomic(a.pdf, pdf);
-  std::string text = j.dump(2) + "\n";
-  if (a.json.empty())
-    std::cout << text;
-  else
-    write_file_atomic(a.json, text);
+  write_report(a.json, j);
 }
 
 Register reg("plan", 40, [](CLI::App& app) {

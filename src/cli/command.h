@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,9 @@ struct DesignArgs {
 void add_design_options(CLI::App* sub, DesignArgs& d);
 SimulateOptions simulate_options(const DesignArgs& d);  // parsed and checked (UsageError)
 AnalyzeOptions analyze_options(const DesignArgs& d);
+
+// A command's JSON report: to PATH (atomically), or to stdout when no path was given.
+void write_report(const std::string& path, const nlohmann::json& report);
 
 // An image output's extension must name a format we write (UsageError naming the option).
 void check_image_output(const std::string& path, const char* option);

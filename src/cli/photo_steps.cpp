@@ -1,4 +1,5 @@
 // Shared first steps of the photo commands (see command.h).
+#include <iostream>
 #include <stdexcept>
 
 #include "command.h"
@@ -50,6 +51,14 @@ AnalyzeOptions analyze_options(const DesignArgs& d) {
   ao.face_index = d.face;
   if (d.px_per_mm > 0) ao.px_per_mm = d.px_per_mm;
   return ao;
+}
+
+void write_report(const std::string& path, const nlohmann::json& report) {
+  std::string text = report.dump(2) + "\n";
+  if (path.empty())
+    std::cout << text;
+  else
+    write_file_atomic(path, text);
 }
 
 void check_image_output(const std::string& path, const char* option) {

@@ -13,14 +13,10 @@ namespace smp {
 namespace {
 
 const FaceModel& model() {
-  static auto m = FaceModel::load(FaceModel::default_model_path());
-  return *m;
+  return test::face_model();
 }
 
-const cv::Mat& bald_guys() {
-  static cv::Mat m = read_photo(test::sample_photo()).bgr;
-  return m;
-}
+using test::bald_guys;
 
 // The big portrait's scalp above the brows, enlarged 3x: a crown view with no face in it.
 cv::Mat crown_view() {

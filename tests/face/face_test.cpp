@@ -14,14 +14,10 @@ namespace smp {
 namespace {
 
 const FaceModel& model() {
-  static auto m = FaceModel::load(FaceModel::default_model_path());
-  return *m;
+  return test::face_model();
 }
 
-const cv::Mat& bald_guys() {
-  static cv::Mat m = read_photo(test::sample_photo()).bgr;
-  return m;
-}
+using test::bald_guys;
 
 TEST(Face, FindsTheBaldMenLargestFirst) {
   std::vector<Face> faces = model().detect(bald_guys());

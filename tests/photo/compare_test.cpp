@@ -23,8 +23,7 @@ using test::sample_photo;
 using test::TempDir;
 
 const FaceModel& model() {
-  static auto m = FaceModel::load(FaceModel::default_model_path());
-  return *m;
+  return test::face_model();
 }
 
 // A sample photo at about 1 megapixel (the size the accuracy targets are stated for).
