@@ -5,13 +5,10 @@
 # and on it upscaled 2x (12.3 MP), then the same ratios from the CLI's own timings_ms.
 # Usage: bench/analyze.sh [BUILD_DIR]   (default: build)
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-BUILD="${1:-$ROOT/build}"
-[ -f "$BUILD/build.ninja" ] || cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-ninja -C "$BUILD" -j2 smp_cli smp_bench >/dev/null
+source "$(dirname "$0")/build.bash"
 
 echo "== Google Benchmark: ratios within each iteration (model load excluded)"
-"$BUILD/smp_bench" --benchmark_counters_tabular=true
+"$BUILD/smp_bench" --benchmark_filter='BM_AnalyzeRatios|BM_DetectThreads' --benchmark_counters_tabular=true
 
 echo "== smp analyze --json --overlay --parts (timings_ms of one run, as ratios)"
 PHOTO=$(bash "$ROOT/scripts/sample-photo.sh")

@@ -5,10 +5,7 @@
 # minus model_load against its own decode + encode (target <= 2), and peak memory (< 500 MB).
 # Usage: bench/render.sh [BUILD_DIR]   (default: build)
 set -euo pipefail
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-BUILD="${1:-$ROOT/build}"
-[ -f "$BUILD/build.ninja" ] || cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-ninja -C "$BUILD" -j2 smp_cli smp_bench >/dev/null
+source "$(dirname "$0")/build.bash"
 
 echo "== Google Benchmark: render_impressions vs copyTo, same iteration"
 "$BUILD/smp_bench" --benchmark_filter='render_vs_copy' --benchmark_counters_tabular=true
