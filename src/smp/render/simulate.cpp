@@ -60,8 +60,24 @@ ShadeChoice choose_shade(const Analysis& a, const Design& d, const SimulateOptio
   return s;
 }
 
-cv::Mat render_sessions_strip(const cv::Mat& bgr8, const std::vector<Impression>& imps,
-                              RenderParams p, int sessions) {
+// The client's head: the treated area and the face, with a margin, so the sessions' change is
+// visible in the strip (a whole collage or room at strip size would hide it).
+cv::Rect head_frame(const cv::Mat& bgr8, const std::vector<Impression>& imps, const Analysis& a) {
+  cv::Rect2d box;
+  for (const auto& i : imps) box |= cv::Rect2d(i.pos_px.x, i.pos_px.y, 1, 1);
+  if (const Face* f = a.face()) box = box.area() > 0 ? (box | f->box) : f->box;
+  const cv::Rect whole(0, 0, bgr8.cols, bgr8.rows);
+  if (box.area() <= 0) return whole;
+  const double m = 0.25 * std::max(box.width, box.height);
+  cv::Rect r(cvFloor(box.x - m), cvFloor(box.y - m), cvCeil(box.width + 2 * m),
+             cvCeil(box.height + 2 * m));
+  r &= whole;
+  return r.area() > 0 ? r : whole;
+}
+
+cv::Mat render_sessions_strip(const cv::Mat& full, const std::vector<Impression>& imps,
+                              RenderParams p, int sessions, const cv::Rect& frame) {
+  const cv::Mat bgr8 = full(frame);
   double sc = std::min(1.0, 900.0 / bgr8.rows);
   sc = std::min(sc, 4096.0 / (sessions * bgr8.cols));
   cv::Size ps(std::max(1, cvRound(bgr8.cols * sc)), std::max(1, cvRound(bgr8.rows * sc)));
@@ -70,7 +86,7 @@ cv::Mat render_sessions_strip(const cv::Mat& bgr8, const std::vector<Impression>
                 cv::Scalar(255, 255, 255));
   for (int k = 1; k <= sessions; ++k) {
     p.max_session = k;
-    cv::Mat r = render_impressions(bgr8, imps, p), small;
+    cv::Mat r = render_impressions(full, imps, p)(frame), small;
     cv::resize(r, small, ps, 0, 0, sc < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
     draw_simulation_label(small, "Session " + std::to_string(k) + " - simulated");
     small.copyTo(strip(cv::Rect((k - 1) * (ps.width + gap), 0, ps.width, ps.height)));
@@ -212,7 +228,8 @@ SimulateResult simulate(const cv::Mat& bgr8, const Analysis& a, const Design& de
   }
   if (opt.strip) {
     ScopedTiming t(r.timings, "strip");
-    r.strip = render_sessions_strip(bgr8, r.impressions, r.render, r.sessions);
+    r.strip = render_sessions_strip(bgr8, r.impressions, r.render, r.sessions,
+                                    head_frame(bgr8, r.impressions, a));
   }
 
   // Report: counts per session, achieved density over the full-density area.
