@@ -25,7 +25,7 @@
 // Defaults are calibrated so that, with moderate sun on a Fitzpatrick III scalp without scars,
 // the visible contrast falls below 70 % of year 0 at about 5 years (clinics quote 4-6 years),
 // earlier with high sun or on scars. The figures are a documented model, not a clinical study:
-// every parameter is in FadingParams and in docs/age.md.
+// every parameter is in FadingParams and in the README (smp age).
 #pragma once
 #include <optional>
 #include <string>

@@ -2,7 +2,7 @@
 // and zones (scar, thinning area, areas to leave alone). Read from DESIGN.json; every field is
 // optional and photo coordinates are pixels of the photo the design was drawn on.
 //
-// Schema (docs/render.md repeats it for clinics):
+// Schema (the README repeats it for clinics):
 // {
 //   "hairline": {                       // all optional
 //     "preset": "natural|mature|youthful|broken",
