@@ -1,6 +1,7 @@
 // `smp gallery`: a static before/after website from a folder of consented cases.
-// CASES_DIR/<case>/{before.*, after.*, case.json}; the schema is in the README (smp gallery). Nothing of a
-// case without "consent": true reaches the site; folder names (often client names) never do.
+// CASES_DIR/<case>/{before.*, after.*, case.json}; the schema is in the README (smp gallery).
+// Nothing of a case without "consent": true reaches the site; folder names (often client names)
+// never do.
 #pragma once
 #include <string>
 #include <vector>
