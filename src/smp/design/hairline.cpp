@@ -78,32 +78,30 @@ Hairline propose_hairline(const Face& face, double px_per_mm, const Pose& pose,
   SMP_CHECK(px_per_mm > 0);
   Hairline h;
   h.preset = opt.preset;
-  // Along the forehead; the face's own middle third (glabella -> below the nose) votes too,
-  // since the thirds of a face are about equal.
-  double preset_mm = 68, thirds = 1.0;
+  // Along the forehead, as a practitioner measures it with a tape from the glabella: about 8 cm,
+  // 7-10 cm (higher is more conservative: it suits the client as he ages). The face's own middle
+  // third (glabella -> below the nose) nudges it by up to 10 %, since the thirds of a face are
+  // about equal.
+  double preset_mm = 80;
   double temple_recess = 0.18;  // how far the temples sit back, as a share of the mid height
   switch (opt.preset) {
     case HairlinePreset::kNatural:
-      preset_mm = 68;
-      thirds = 1.00;
+      preset_mm = 80;
       temple_recess = 0.18;
       h.transition_mm = 8;
       break;
     case HairlinePreset::kMature:
-      preset_mm = 76;
-      thirds = 1.12;
-      temple_recess = 0.26;
+      preset_mm = 90;
+      temple_recess = 0.24;
       h.transition_mm = 9;
       break;
     case HairlinePreset::kYouthful:
-      preset_mm = 62;
-      thirds = 0.92;
+      preset_mm = 73;
       temple_recess = 0.10;
       h.transition_mm = 6;
       break;
     case HairlinePreset::kBroken:
-      preset_mm = 70;
-      thirds = 1.03;
+      preset_mm = 82;
       temple_recess = 0.20;
       h.transition_mm = 10;
       break;
@@ -115,8 +113,9 @@ Hairline propose_hairline(const Face& face, double px_per_mm, const Pose& pose,
   double mid_mm = preset_mm;
   const double cos_p = std::cos(deg(std::clamp(pose.pitch, -35.0, 35.0)));
   const double middle_third_mm = (g - face.landmarks[33]).dot(-up) / px_per_mm / cos_p;
+  // A typical adult middle third is about 65 mm.
   if (middle_third_mm > 35 && middle_third_mm < 90)
-    mid_mm = std::clamp(0.5 * preset_mm + 0.5 * thirds * middle_third_mm, 55.0, 90.0);
+    mid_mm = std::clamp(preset_mm * std::clamp(middle_third_mm / 65.0, 0.9, 1.1), 70.0, 100.0);
   if (opt.mid_frontal_mm > 0) mid_mm = opt.mid_frontal_mm;
   h.mid_frontal_mm = mid_mm;
 
@@ -163,7 +162,7 @@ Hairline propose_hairline(const Face& face, double px_per_mm, const Pose& pose,
       return true;
     };
     double f = 1.0;
-    while (f > 0.6 && !inside(f)) f -= 0.02;
+    while (f > 0.5 && !inside(f)) f -= 0.02;
     for (double& v : hs) v *= f;
   }
   for (int i = 0; i < n; ++i) {
