@@ -6,9 +6,11 @@
 #include <opencv2/imgproc.hpp>
 #include <opencv2/ml.hpp>
 #include <sstream>
+#include <string>
 
 #include "smp/core/errors.h"
 #include "smp/core/parallel.h"
+#include "smp/image/colour.h"
 
 namespace smp {
 
@@ -24,7 +26,7 @@ constexpr int kMargin = 45;
 constexpr int kCanon = kFrame + 2 * kMargin;
 // Mean eye centres and mouth centre of the development photos in the LFW frame.
 const cv::Point2d kEyeL(105.9, 117.1), kEyeR(149.0, 116.3), kMouth(128.5, 166.4);
-constexpr int kFeatures = 20;
+constexpr int kFeatures = 22;
 
 cv::Point2d mean_pt(const Face& f, int a, int b) {
   cv::Point2d s(0, 0);
@@ -98,6 +100,38 @@ cv::Vec3f median_lab(const cv::Mat& lab, const cv::Mat& mask) {
   return out;
 }
 
+// Per pixel, the CIELAB distance to the nearest of a few colours of the backdrop (k-means of the
+// pixels under `sample`); a large constant when there is too little backdrop to learn from.
+cv::Mat backdrop_distance(const cv::Mat& lab, const cv::Mat& sample) {
+  std::vector<cv::Vec3f> px;
+  for (int y = 0; y < lab.rows; y += 2)
+    for (int x = 0; x < lab.cols; x += 2)
+      if (sample.at<uint8_t>(y, x)) px.push_back(lab.at<cv::Vec3f>(y, x));
+  cv::Mat out(lab.size(), CV_32F, cv::Scalar(60.f));
+  if (px.size() < 40) return out;
+  const int k = 5;
+  cv::Mat labels, centres;
+  // k-means++ seeds from cv::theRNG(): fix it so a photo always gives the same map.
+  cv::theRNG().state = 0x5eed;
+  cv::kmeans(cv::Mat(px).reshape(1), k, labels,
+             cv::TermCriteria(cv::TermCriteria::MAX_ITER + cv::TermCriteria::EPS, 10, 0.5), 1,
+             cv::KMEANS_PP_CENTERS, centres);
+  for (int y = 0; y < lab.rows; ++y) {
+    const cv::Vec3f* p = lab.ptr<cv::Vec3f>(y);
+    float* o = out.ptr<float>(y);
+    for (int x = 0; x < lab.cols; ++x) {
+      float best = 1e9f;
+      for (int j = 0; j < k; ++j) {
+        const float* cc = centres.ptr<float>(j);
+        float d0 = p[x][0] - cc[0], d1 = p[x][1] - cc[1], d2 = p[x][2] - cc[2];
+        best = std::min(best, d0 * d0 + d1 * d1 + d2 * d2);
+      }
+      o[x] = std::sqrt(best);
+    }
+  }
+  return out;
+}
+
 // The head warped into the canonical frame, with where the photo actually is.
 struct Canonical {
   cv::Matx23d T;      // photo -> canonical
@@ -138,17 +172,14 @@ Canonical to_canonical(const cv::Mat& bgr8, const Face& face) {
 }
 
 cv::Mat canonical_lab(const Canonical& c) {
-  cv::Mat f32, lab;
+  cv::Mat f32;
   c.bgr.convertTo(f32, CV_32F, 1.0 / 255);
-  cv::cvtColor(f32, lab, cv::COLOR_BGR2Lab);
-  return lab;
+  return bgr_to_lab(f32);
 }
 
 // Per-pixel features of the canonical frame (kFeatures planes, CV_32F).
 std::vector<cv::Mat> canonical_features(const Canonical& c, const Face& face) {
-  cv::Mat f32, lab;
-  c.bgr.convertTo(f32, CV_32F, 1.0 / 255);
-  cv::cvtColor(f32, lab, cv::COLOR_BGR2Lab);
+  cv::Mat lab = canonical_lab(c);
   std::vector<cv::Mat> ch;
   cv::split(lab, ch);
   const cv::Mat& L = ch[0];
@@ -211,6 +242,16 @@ std::vector<cv::Mat> canonical_features(const Canonical& c, const Face& face) {
   cv::sqrt(diff.mul(diff) + 4 * jxy.mul(jxy), root);
   f[18] = root / (jxx + jyy + 1.0f);
   f[19] = f[11] - skin[0];
+  // A busy backdrop has several colours: the distance to the nearest of them (k-means of the
+  // frame's top band and upper sides, where hair rarely reaches) tells head from backdrop far
+  // better than the distance to one median colour.
+  cv::Mat band(c.bgr.size(), CV_8U, cv::Scalar(0));
+  band(cv::Rect(0, 0, kCanon, kMargin + 12)).setTo(255);
+  band(cv::Rect(0, 0, kMargin + 12, kMargin + 117)).setTo(255);
+  band(cv::Rect(kCanon - kMargin - 12, 0, kMargin + 12, kMargin + 117)).setTo(255);
+  band &= c.valid;
+  f[20] = backdrop_distance(lab, band);
+  cv::blur(f[20], f[21], cv::Size(9, 9));
   return f;
 }
 
@@ -299,19 +340,67 @@ void own_colour_hair(cv::Mat& probs, const std::vector<cv::Mat>& f, const Canoni
   std::vector<cv::Point> hull;
   cv::convexHull(pts, hull);
   cv::fillConvexPoly(inner, hull, 255);
+  // The client's skin chroma and how much it varies over the cheeks: a colour several of its
+  // own standard deviations away is not this skin (grey or blond hair on pink skin).
+  cv::Mat cheek(probs.size(), CV_8U, cv::Scalar(0));
+  auto P = [&](int i) {
+    cv::Vec2d q = c.T * cv::Vec3d(face.landmarks[i].x, face.landmarks[i].y, 1);
+    return cv::Point(cvRound(q[0]), cvRound(q[1]));
+  };
+  cv::fillConvexPoly(cheek, std::vector<cv::Point>{P(1), P(2), P(3), P(48), P(31), P(39)}, 255);
+  cv::fillConvexPoly(cheek, std::vector<cv::Point>{P(15), P(14), P(13), P(54), P(35), P(42)}, 255);
+  cheek &= c.valid;
+  cv::Matx22d icov = cv::Matx22d::zeros();
+  cv::Vec2d mu(0, 0);
+  {
+    std::vector<cv::Vec2f> ab;
+    for (int y = 0; y < cheek.rows; ++y)
+      for (int x = 0; x < cheek.cols; ++x)
+        if (cheek.at<uint8_t>(y, x)) ab.emplace_back(f[1].at<float>(y, x), f[2].at<float>(y, x));
+    if (ab.size() > 20) {
+      cv::Mat samples = cv::Mat(ab).reshape(1), cov, mean;
+      cv::calcCovarMatrix(samples, cov, mean, cv::COVAR_NORMAL | cv::COVAR_ROWS | cv::COVAR_SCALE,
+                          CV_64F);
+      // Never tighter than 3 units of a*/b*: JPEG and light vary that much on any skin.
+      cov += cv::Mat::eye(2, 2, CV_64F) * 9.0;
+      cv::Mat inv = cov.inv();
+      icov = cv::Matx22d(inv.ptr<double>());
+      mu = cv::Vec2d(mean.at<double>(0), mean.at<double>(1));
+    }
+  }
+  float cheek_tex = 1.f;
+  {
+    std::vector<float> t;
+    for (int y = 0; y < cheek.rows; ++y)
+      for (int x = 0; x < cheek.cols; ++x)
+        if (cheek.at<uint8_t>(y, x)) t.push_back(f[8].at<float>(y, x));
+    if (t.size() > 20) {
+      std::nth_element(t.begin(), t.begin() + t.size() / 2, t.end());
+      cheek_tex = std::max(0.5f, t[t.size() / 2]);
+    }
+  }
+  constexpr double kChroma = 4;  // standard deviations (leave-one-out on LFW: 3 to 5 are close)
   for (int y = 0; y < probs.rows; ++y) {
     cv::Vec3f* p = probs.ptr<cv::Vec3f>(y);
     const uint8_t* in = inner.ptr<uint8_t>(y);
+    const float* fa = f[1].ptr<float>(y);
+    const float* fb = f[2].ptr<float>(y);
     const float* dL = f[3].ptr<float>(y);
     const float* dc = f[6].ptr<float>(y);
     const float* dLs = f[19].ptr<float>(y);
+    const float* tex = f[8].ptr<float>(y);
     for (int x = 0; x < probs.cols; ++x) {
       if (in[x]) continue;
       float head = p[x][1] + p[x][2];
       // Judge on the pixel and its neighbourhood: strands are thin.
       float dark = std::min(dL[x], dLs[x]);
-      bool hair = dark < -18.f || dc[x] > 14.f;
-      bool highlight = dL[x] > 0 && dc[x] < 12.f;
+      cv::Vec2d d(fa[x] - mu[0], fb[x] - mu[1]);
+      double m2 = d.dot(icov * d);
+      // Brighter than the cheeks and paler is a highlight on a bald dome unless it has the
+      // texture of strands (grey hair).
+      bool strands = tex[x] > 1.5f * cheek_tex;
+      bool hair = dark < -18.f || (m2 > kChroma * kChroma && (dL[x] <= 0 || strands));
+      bool highlight = dL[x] > 0 && dc[x] < 12.f && !strands;
       float h = hair && !highlight ? 0.8f : 0.1f;
       p[x][2] = head * h;
       p[x][1] = head * (1 - h);
@@ -416,6 +505,105 @@ void textured_skin_is_hair(cv::Mat& probs, const cv::Mat& gray, const Face& face
   }
 }
 
+// The forest's head is the shape of the heads it was trained on (mostly bald): a head of hair
+// reaches further, and a backdrop of the head's colours can join it. GrabCut settles the head's
+// outline from the photo's own colours: the face is head for sure, the frame's outer edge is
+// backdrop, and the forest's head is only a first guess. What it adds is hair unless it has the
+// skin's colour (a neck, a bald dome the forest missed); what it removes is backdrop.
+void refine_head_extent(cv::Mat& probs, const std::vector<cv::Mat>& f, const Canonical& c,
+                        const Face& face) {
+  const int s = 2;  // GrabCut at half the canonical resolution: plenty for an outline
+  cv::Mat small;
+  cv::resize(c.bgr, small, cv::Size(kCanon / s, kCanon / s), 0, 0, cv::INTER_AREA);
+  cv::Mat mask(small.size(), CV_8U, cv::Scalar(cv::GC_PR_BGD));
+  cv::Mat valid_s;
+  cv::resize(c.valid, valid_s, small.size(), 0, 0, cv::INTER_NEAREST);
+  for (int y = 0; y < small.rows; ++y)
+    for (int x = 0; x < small.cols; ++x) {
+      const cv::Vec3f& p = probs.at<cv::Vec3f>(y * s, x * s);
+      if (p[0] < std::max(p[1], p[2])) mask.at<uint8_t>(y, x) = cv::GC_PR_FGD;
+    }
+  // A skull sits above the brows in every photo: its core is head for sure, a generous cap of
+  // it probably head (a head of hair the forest missed), and far outside it above the eyes is
+  // backdrop. Canonical frame: eyes at y 117, brows near 100, the frame 250 px wide.
+  const cv::Point skull((kMargin + 127) / s, (kMargin + 100) / s);
+  cv::Mat prior(small.size(), CV_8U, cv::Scalar(0));
+  cv::ellipse(prior, skull, cv::Size(68 / s, 80 / s), 0, 180, 360, 255, cv::FILLED);
+  mask.setTo(cv::GC_PR_FGD, prior & valid_s);
+  cv::Mat far(small.size(), CV_8U, cv::Scalar(255));
+  // Tall enough for a bald dome of a head tilted chin down.
+  cv::ellipse(far, cv::Point((kMargin + 127) / s, (kMargin + 110) / s), cv::Size(92 / s, 140 / s),
+              0, 0, 360, 0, cv::FILLED);
+  cv::ellipse(far, cv::Point((kMargin + 127) / s, (kMargin + 150) / s), cv::Size(100 / s, 90 / s),
+              0, 0, 360, 0, cv::FILLED);
+  far.rowRange((kMargin + 165) / s, small.rows).setTo(0);
+  // Pure black with no texture is the padding of an aligned or rotated photo, not hair.
+  cv::Mat grey, mx;
+  cv::cvtColor(small, grey, cv::COLOR_BGR2GRAY);
+  cv::dilate(grey, mx, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(5, 5)));
+  far |= mx <= 8;
+  // The outer edge of the photo inside the frame (top and sides above the mouth): backdrop.
+  cv::Mat edge = valid_s.clone();
+  cv::erode(edge, edge, cv::getStructuringElement(cv::MORPH_RECT, cv::Size(7, 7)));
+  edge = valid_s & ~edge;
+  edge.rowRange((kMargin + 165) / s, small.rows).setTo(0);
+  // ...unless the head runs out of the photo there (a dome cut by the top edge).
+  edge &= mask == cv::GC_PR_BGD;
+  mask.setTo(cv::GC_BGD, (edge | far) & valid_s);
+  std::vector<cv::Point> pts;
+  for (int i = 0; i <= 26; ++i) {
+    cv::Vec2d q = c.T * cv::Vec3d(face.landmarks[i].x, face.landmarks[i].y, 1);
+    pts.emplace_back(cvRound(q[0] / s), cvRound(q[1] / s));
+  }
+  std::vector<cv::Point> hull;
+  cv::convexHull(pts, hull);
+  cv::fillConvexPoly(mask, hull, cv::GC_FGD);
+  prior.setTo(0);
+  cv::ellipse(prior, skull, cv::Size(40 / s, 46 / s), 0, 180, 360, 255, cv::FILLED);
+  mask.setTo(cv::GC_FGD, prior & valid_s);
+  const cv::Vec2d chin = c.T * cv::Vec3d(face.landmarks[8].x, face.landmarks[8].y, 1);
+  cv::Mat bgm, fgm;
+  cv::grabCut(small, mask, cv::Rect(), bgm, fgm, 4, cv::GC_INIT_WITH_MASK);
+  cv::Mat head_s = (mask == cv::GC_FGD) | (mask == cv::GC_PR_FGD), head;
+  // A neighbour's head or a dark suit joined by a narrow bridge is cut off at the bridge: open
+  // the mask, keep the part holding the face, and give back what the opening shaved off it.
+  {
+    cv::Mat opened, cc;
+    cv::morphologyEx(head_s, opened, cv::MORPH_OPEN,
+                     cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(11, 11)));
+    cv::connectedComponents(opened, cc, 8, CV_32S);
+    const cv::Point nose(cvRound(chin[0] / s), cvRound((kMargin + 140) / s));
+    int keep = nose.inside(cv::Rect(0, 0, cc.cols, cc.rows)) ? cc.at<int>(nose) : 0;
+    if (keep > 0) {
+      cv::Mat core = cc == keep, near;
+      cv::dilate(core, near, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(13, 13)));
+      head_s &= near;
+    }
+  }
+  cv::resize(head_s, head, probs.size(), 0, 0, cv::INTER_LINEAR);
+  for (int y = 0; y < probs.rows; ++y) {
+    cv::Vec3f* p = probs.ptr<cv::Vec3f>(y);
+    const uint8_t* h = head.ptr<uint8_t>(y);
+    const uint8_t* v = c.valid.ptr<uint8_t>(y);
+    const float* dL = f[3].ptr<float>(y);
+    const float* dc = f[6].ptr<float>(y);
+    for (int x = 0; x < probs.cols; ++x) {
+      if (!v[x]) continue;
+      bool was_head = p[x][0] < std::max(p[x][1], p[x][2]);
+      bool is_head = h[x] >= 128;
+      if (was_head && !is_head) p[x] = cv::Vec3f(0.8f, 0.1f, 0.1f);
+      if (!was_head && is_head) {
+        // Brighter than the cheeks and pale: the highlight on a bald dome.
+        bool skin = dL[x] > -12.f && (dc[x] < 12.f || dL[x] > 5.f);
+        // Below the chin, what joins the head is a neck or a collar (long hair there is lost:
+        // rare among clients).
+        if (y > chin[1] && !skin) continue;
+        p[x] = skin ? cv::Vec3f(0.1f, 0.7f, 0.2f) : cv::Vec3f(0.1f, 0.2f, 0.7f);
+      }
+    }
+  }
+}
+
 cv::Mat segment_front(const cv::Mat& bgr8, const Face& face, const PartsForest& forest) {
   Canonical c = to_canonical(bgr8, face);
   std::vector<cv::Mat> f = canonical_features(c, face);
@@ -423,6 +611,7 @@ cv::Mat segment_front(const cv::Mat& bgr8, const Face& face, const PartsForest& 
   own_colour_hair(probs, f, c, face);
   recover_head(probs, f, c, canonical_lab(c));
   probs = smooth_probs(probs, gray_guide(c.bgr), 3, 1e-3);
+  refine_head_extent(probs, f, c, face);
   // Outside the photo is nothing.
   probs.setTo(cv::Vec3f(1, 0, 0), c.valid == 0);
 

@@ -5,6 +5,7 @@
 #include <map>
 #include <opencv2/imgproc.hpp>
 
+#include "smp/image/colour.h"
 #include "smp/scalp/parts.h"
 
 namespace smp {
@@ -181,8 +182,7 @@ Lab robust_mean_lab(const cv::Mat& bgr8_full, const cv::Mat& mask_full) {
   const cv::Rect box = cv::boundingRect(mask_full);
   if (box.area() == 0) return mean_lab(bgr8_full, mask_full);
   const cv::Mat bgr8 = bgr8_full(box), mask = mask_full(box);
-  cv::Mat lab;
-  cv::cvtColor(bgr8, lab, cv::COLOR_BGR2Lab);
+  const cv::Mat lab = bgr_to_lab(bgr8);
   int hist[256] = {};
   long n = 0;
   for (int y = 0; y < mask.rows; ++y) {
