@@ -52,7 +52,9 @@ void BM_AnalyzeRatios(benchmark::State& state) {
     smp::Photo decoded = smp::decode_photo(p.jpeg, "photo.jpg");
     sum["decode"] += sw.elapsed_ms();
     sw.restart();
-    smp::Analysis a = smp::analyze(decoded.bgr, model());
+    smp::AnalyzeOptions opt;
+    opt.detect.landmarks = false;  // as the CLI: the analysed face's landmarks only
+    smp::Analysis a = smp::analyze(decoded.bgr, model(), opt);
     sum["analyze"] += sw.elapsed_ms();
     for (const auto& [k, v] : a.timings) sum["stage:" + k] += v;
     sw.restart();

@@ -53,6 +53,7 @@ void run(const AnalyzeArgs& a) {
   if (a.px_per_mm > 0) opt.px_per_mm = a.px_per_mm;
   if (a.marker_mm > 0) opt.marker_mm = a.marker_mm;
   opt.face_index = a.face;
+  opt.detect.landmarks = false;  // JSON and overlay show the analysed face's landmarks only
   {
     ScopedTiming st(t, "model_load");
     face_model();

@@ -31,7 +31,12 @@ void run(const SimulateArgs& a) {
   const AnalyzedPhoto in = read_and_analyze(a.photo, analyze_options(a.d), t);
   const Photo& photo = in.photo;
   const Analysis& an = in.analysis;
-  SimulateResult r = simulate_photo(in, a.photo, design, so);
+  SimulateResult r;
+  {
+    // simulate's own stages are in r.timings; this is all of them, report figures included.
+    ScopedTiming st(t, "simulate");
+    r = simulate_photo(in, a.photo, design, so);
+  }
   for (auto& [k, v] : r.timings) t[k] = v;
   EncodeOptions eo;
   eo.mark_simulated = true;

@@ -1,5 +1,7 @@
 // `smp`: one binary, one subcommand per job. Exit codes: 0 ok, 2 usage, 3 bad input, 4 internal.
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <opencv2/core/utility.hpp>
 #include <opencv2/core/utils/logger.hpp>
@@ -86,5 +88,10 @@ int main(int argc, char** argv) {
     std::cerr << "smp: internal error: " << e.what() << "\n";
     return static_cast<int>(ExitCode::kInternal);
   }
-  return 0;
+  // Done: every output is written and renamed into place. Skip the statics' destructors: the
+  // landmark model alone is some 250 k small allocations, ~40 ms of freeing before the exit.
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+  std::_Exit(0);
 }

@@ -83,6 +83,29 @@ TEST(Face, SmallPhotosAreUpsampledForTheDetector) {
   EXPECT_LT(cv::norm(faces[0].left_pupil() - expect), 4.0);
 }
 
+TEST(Face, EmbeddedDetectorIsDlibs) {
+  // SMP loads its own raw copy of dlib's frontal detector (dlib's compressed one takes 0.3-0.9 s
+  // to unpack at every start): it must be the very same detector.
+  EXPECT_TRUE(frontal_detector_is_dlibs());
+}
+
+TEST(Face, LandmarksOnDemandAreTheSame) {
+  // Boxes only, then landmarks for one face: the same as detect() with every face's landmarks.
+  DetectOptions boxes_only;
+  boxes_only.landmarks = false;
+  std::vector<Face> all = model().detect(bald_guys()),
+                    boxes = model().detect(bald_guys(), boxes_only);
+  ASSERT_EQ(all.size(), boxes.size());
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].box, boxes[i].box);
+    EXPECT_EQ(all[i].detector_score, boxes[i].detector_score);
+  }
+  ASSERT_GE(boxes.size(), 3u);
+  Face f = boxes[2];
+  model().add_landmarks(bald_guys(), f);
+  for (int k = 0; k < 68; ++k) EXPECT_EQ(f.landmarks[k], all[2].landmarks[k]) << k;
+}
+
 TEST(Face, NoFaceInALandscape) {
   cv::Mat m(600, 900, CV_8UC3);
   for (int y = 0; y < m.rows; ++y)

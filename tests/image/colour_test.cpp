@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <opencv2/imgproc.hpp>
+
 namespace smp {
 namespace {
 
@@ -61,6 +63,36 @@ TEST(Colour, ItaOrdersSkinTones) {
   EXPECT_LT(ita_degrees({35, 10, 18}), -30);  // dark
   EXPECT_STREQ(ita_category(60), "very light");
   EXPECT_STREQ(ita_category(-40), "dark");
+}
+
+TEST(Colour, ImageLabMatchesOpenCv) {
+  // bgr_to_lab replaces cv::cvtColor(..., COLOR_BGR2Lab) (whose first call builds tables for
+  // 0.25-0.45 s): the same values, but for OpenCV's own table rounding. Every 8-bit code of each
+  // channel appears, plus random colours; float input covers the same range.
+  cv::Mat m(256, 256, CV_8UC3);
+  cv::randu(m, 0, 256);
+  for (int x = 0; x < 256; ++x) m.at<cv::Vec3b>(0, x) = cv::Vec3b(x, x, x);
+  for (int x = 0; x < 256; ++x) m.at<cv::Vec3b>(1, x) = cv::Vec3b(x, 255 - x, x / 2);
+  cv::Mat ours = bgr_to_lab(m), theirs;
+  cv::cvtColor(m, theirs, cv::COLOR_BGR2Lab);
+  ASSERT_EQ(ours.type(), CV_8UC3);
+  // OpenCV's 8-bit path interpolates a 3-D table (fixed point): up to 2 codes apart.
+  EXPECT_LE(cv::norm(ours, theirs, cv::NORM_INF), 2.0);
+
+  cv::Mat f;
+  m.convertTo(f, CV_32F, 1.0 / 255);
+  cv::Mat ours_f = bgr_to_lab(f), theirs_f;
+  cv::cvtColor(f, theirs_f, cv::COLOR_BGR2Lab);
+  ASSERT_EQ(ours_f.type(), CV_32FC3);
+  // OpenCV's float path is itself off by up to ~0.4 (its tables; mid grey 120 reads L* 50.24
+  // there, 50.43 exactly); ours follows the exact formula, as srgb8_to_lab does.
+  EXPECT_LE(cv::norm(ours_f, theirs_f, cv::NORM_INF), 0.5);
+  for (int v : {3, 10, 60, 120, 200, 255}) {
+    const Lab exact = srgb8_to_lab(cv::Vec3b(v, v, v));
+    EXPECT_NEAR(ours_f.at<cv::Vec3f>(0, v)[0], exact.L, 0.01) << v;
+    EXPECT_NEAR(ours_f.at<cv::Vec3f>(0, v)[1], 0.0, 0.01) << v;
+    EXPECT_NEAR(ours.at<cv::Vec3b>(0, v)[0], exact.L * 255 / 100, 0.51) << v;
+  }
 }
 
 }  // namespace

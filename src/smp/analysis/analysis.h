@@ -22,6 +22,8 @@ struct AnalyzeOptions {
   std::optional<double> marker_mm;  // diameter of a round calibration sticker in the photo
   int face_index = -1;              // -1: the largest face
   HairlineOptions hairline;
+  // detect.landmarks = false: landmarks for the analysed face only (faces lists the others'
+  // boxes); the default keeps every face's landmarks (compare anonymises the other faces).
   DetectOptions detect;
   PartsOptions parts;
   // Without a dlib face, look for the eyes of a chin-down head with these Haar cascades, in turn;

@@ -2,13 +2,19 @@
 #include <dlib/image_processing.h>
 #include <dlib/image_processing/frontal_face_detector.h>
 #include <dlib/opencv/cv_image.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <opencv2/imgproc.hpp>
+#include <sstream>
+#include <string_view>
 #include <thread>
 
 #include "smp/core/errors.h"
@@ -17,6 +23,9 @@
 
 namespace smp {
 
+extern const char kFrontalDetectorBase64[];  // frontal_detector_data.cpp
+extern const std::size_t kFrontalDetectorBytes;
+
 namespace {
 using Detector =
     dlib::frontal_face_detector;  // object_detector<scan_fhog_pyramid<pyramid_down<6>>>
@@ -24,6 +33,83 @@ using Pyramid = dlib::pyramid_down<6>;
 // The detector's pyramid levels 0-1 cost about as much as all coarser levels together (each
 // level has 25/36 of the previous one's area), so two threads split the pyramid there.
 constexpr int kFineLevels = 2;
+
+// Our raw copy of dlib's frontal detector (frontal_detector_data.cpp).
+std::string embedded_detector_bytes() {
+  static const std::string_view kB64 =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  int8_t value[256];
+  std::fill(std::begin(value), std::end(value), int8_t(-1));
+  for (size_t i = 0; i < kB64.size(); ++i) value[uint8_t(kB64[i])] = int8_t(i);
+  std::string out;
+  out.reserve(kFrontalDetectorBytes);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (const char* p = kFrontalDetectorBase64; *p; ++p) {
+    const int v = value[uint8_t(*p)];
+    if (v < 0) continue;  // '=' padding
+    acc = (acc << 6) | uint32_t(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(char((acc >> bits) & 0xFF));
+    }
+  }
+  return out;
+}
+
+// dlib's frontal detector from our raw copy (a few ms), or from dlib's compressed one (0.3-0.9 s)
+// should the copy ever not load.
+Detector embedded_frontal_detector() {
+  const std::string bytes = embedded_detector_bytes();
+  if (bytes.size() == kFrontalDetectorBytes) {
+    try {
+      Detector d;
+      std::istringstream in(bytes);
+      dlib::deserialize(d, in);
+      if (d.num_detectors() > 0) return d;
+    } catch (const std::exception&) {
+    }
+  }
+  return dlib::get_frontal_face_detector();
+}
+
+// The model file mapped read-only (no 100 MB copy); size 0 when it cannot be mapped.
+struct MappedFile {
+  char* data = nullptr;
+  size_t size = 0;
+  explicit MappedFile(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw InputError(path, "face landmark model cannot be read");
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && st.st_size > 0) {
+      void* p = ::mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+      if (p != MAP_FAILED) {
+        data = static_cast<char*>(p);
+        size = size_t(st.st_size);
+        ::madvise(p, size, MADV_SEQUENTIAL);
+      }
+    }
+    ::close(fd);
+  }
+  ~MappedFile() {
+    if (data) ::munmap(data, size);
+  }
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+};
+
+// An istream's buffer over bytes in memory (dlib deserialises from a std::istream).
+struct MemoryBuf : std::streambuf {
+  MemoryBuf(char* p, size_t n) { setg(p, p, p + n); }
+  // dlib reads a few bytes per call, millions of times: one memcpy, no general loop.
+  std::streamsize xsgetn(char* out, std::streamsize n) override {
+    n = std::min<std::streamsize>(n, egptr() - gptr());
+    std::memcpy(out, gptr(), size_t(n));
+    gbump(int(n));
+    return n;
+  }
+};
 }  // namespace
 
 struct FaceModel::Impl {
@@ -46,7 +132,10 @@ std::shared_ptr<const FaceModel> FaceModel::load(const std::string& path) {
     throw InputError(path, "face landmark model not found (install Debian package libdlib-data)");
   std::shared_ptr<FaceModel> m(new FaceModel());
   Impl& impl = *m->impl_;
-  impl.detector = dlib::get_frontal_face_detector();
+  // dlib's frontal detector from our raw copy (dlib unpacks its own with an arithmetic decoder:
+  // 0.3-0.9 s at every start), the landmark model from the mapped file (~100 MB of floats read
+  // a few bytes at a time: a file stream's per-call overhead was a third of the load).
+  impl.detector = embedded_frontal_detector();
   dlib::scan_fhog_pyramid<Pyramid> scanner;  // not copyable: copy its settings
   scanner.copy_configuration(impl.detector.get_scanner());
   scanner.set_max_pyramid_levels(kFineLevels);
@@ -54,11 +143,15 @@ std::shared_ptr<const FaceModel> FaceModel::load(const std::string& path) {
   for (unsigned long i = 0; i < impl.detector.num_detectors(); ++i)
     w.push_back(impl.detector.get_w(i));
   impl.fine = Detector(scanner, impl.detector.get_overlap_tester(), w);
-  try {
-    std::ifstream in(path, std::ios::binary);
-    dlib::deserialize(impl.predictor, in);
-  } catch (const std::exception& e) {
-    throw InputError(path, "not a dlib landmark model");
+  {
+    MappedFile file(path);
+    try {
+      MemoryBuf buf(file.data, file.size);
+      std::istream in(&buf);
+      dlib::deserialize(impl.predictor, in);
+    } catch (const std::exception& e) {
+      throw InputError(path, "not a dlib landmark model");
+    }
   }
   if (impl.predictor.num_parts() != 68)
     throw InputError(path, "landmark model has " + std::to_string(impl.predictor.num_parts()) +
@@ -76,6 +169,22 @@ Face FaceModel::landmarks_for(const cv::Mat& gray8, const cv::Rect2d& box) const
   f.box = box;
   for (int i = 0; i < 68; ++i) f.landmarks[i] = cv::Point2d(shape.part(i).x(), shape.part(i).y());
   return f;
+}
+
+void FaceModel::add_landmarks(const cv::Mat& bgr8, Face& f) const {
+  SMP_CHECK_EQ(bgr8.type(), CV_8UC3);
+  // Landmarks at full resolution, on a grey crop around the face only (the model samples
+  // pixels near the box; converting a whole 12 MP photo to grey would cost more).
+  const cv::Rect2d box = f.box;
+  const double m = 0.5 * std::max(box.width, box.height);
+  const cv::Rect crop =
+      cv::Rect(cv::Point(int(box.x - m), int(box.y - m)),
+               cv::Point(int(std::ceil(box.br().x + m)), int(std::ceil(box.br().y + m)))) &
+      cv::Rect(0, 0, bgr8.cols, bgr8.rows);
+  cv::Mat gray;
+  cv::cvtColor(bgr8(crop), gray, cv::COLOR_BGR2GRAY);
+  const Face g = landmarks_for(gray, box - cv::Point2d(crop.tl()));
+  for (int i = 0; i < 68; ++i) f.landmarks[i] = g.landmarks[i] + cv::Point2d(crop.tl());
 }
 
 namespace {
@@ -119,10 +228,17 @@ std::vector<dlib::rect_detection> suppress(std::vector<dlib::rect_detection> det
 
 }  // namespace
 
-std::vector<Face> FaceModel::detect(const cv::Mat& bgr8, const DetectOptions& opt) const {
+std::vector<Face> FaceModel::detect(const cv::Mat& bgr8, const DetectOptions& opt,
+                                    Timings* timings) const {
   SMP_CHECK_EQ(bgr8.type(), CV_8UC3);
+  Timings local;
+  Timings& tm = timings ? *timings : local;
   double scale = 1.0;
-  cv::Mat small = detector_image(bgr8, opt, scale);
+  cv::Mat small;
+  {
+    ScopedTiming t(tm, "faces.downscale");
+    small = detector_image(bgr8, opt, scale);
+  }
   dlib::cv_image<unsigned char> img(cvIplImage(small));
 
   // A detector keeps per-image state, so each call works on its own copies (FaceModel is shared
@@ -141,42 +257,36 @@ std::vector<Face> FaceModel::detect(const cv::Mat& bgr8, const DetectOptions& op
     for (auto& d : coarse_dets)
       d.rect = dlib::rectangle(pyr.rect_up(dlib::drectangle(d.rect), kFineLevels));
   };
-  if (thread_count(opt.threads) > 1) {
-    std::jthread worker(run_coarse);
-    fine(img, fine_dets, 0.0);
-  } else {
-    run_coarse();
-    fine(img, fine_dets, 0.0);
+  {
+    ScopedTiming t(tm, "faces.hog");
+    if (thread_count(opt.threads) > 1) {
+      std::jthread worker(run_coarse);
+      fine(img, fine_dets, 0.0);
+    } else {
+      run_coarse();
+      fine(img, fine_dets, 0.0);
+    }
   }
   fine_dets.insert(fine_dets.end(), coarse_dets.begin(), coarse_dets.end());
   std::vector<dlib::rect_detection> dets =
       suppress(std::move(fine_dets), impl_->detector.get_overlap_tester());
 
-  // Landmarks at full resolution, on a grey crop around each face only (converting a 12 MP photo
-  // to grey costs more than all the crops together).
   std::vector<Face> faces(dets.size());
-  parallel_for(
-      static_cast<int>(dets.size()),
-      [&](int b, int e) {
-        for (int i = b; i < e; ++i) {
-          const auto& d = dets[i];
-          cv::Rect2d box(d.rect.left() / scale, d.rect.top() / scale, d.rect.width() / scale,
-                         d.rect.height() / scale);
-          double m = 0.5 * std::max(box.width, box.height);
-          cv::Rect crop =
-              cv::Rect(cv::Point(int(box.x - m), int(box.y - m)),
-                       cv::Point(int(std::ceil(box.br().x + m)), int(std::ceil(box.br().y + m)))) &
-              cv::Rect(0, 0, bgr8.cols, bgr8.rows);
-          cv::Mat gray;
-          cv::cvtColor(bgr8(crop), gray, cv::COLOR_BGR2GRAY);
-          Face f = landmarks_for(gray, box - cv::Point2d(crop.tl()));
-          for (auto& p : f.landmarks) p += cv::Point2d(crop.tl());
-          f.box = box;
-          f.detector_score = d.detection_confidence;
-          faces[i] = f;
-        }
-      },
-      opt.threads, 4);
+  for (size_t i = 0; i < dets.size(); ++i) {
+    const auto& d = dets[i];
+    faces[i].box = cv::Rect2d(d.rect.left() / scale, d.rect.top() / scale, d.rect.width() / scale,
+                              d.rect.height() / scale);
+    faces[i].detector_score = d.detection_confidence;
+  }
+  if (opt.landmarks) {
+    ScopedTiming t(tm, "faces.landmarks");
+    parallel_for(
+        static_cast<int>(faces.size()),
+        [&](int b, int e) {
+          for (int i = b; i < e; ++i) add_landmarks(bgr8, faces[i]);
+        },
+        opt.threads, 4);
+  }
   // Largest first; equal boxes (common: the detector's sizes are steps of its pyramid) by score,
   // then position, so `--face N` names the same face on every machine.
   std::sort(faces.begin(), faces.end(), [](const Face& a, const Face& b) {
@@ -185,6 +295,10 @@ std::vector<Face> FaceModel::detect(const cv::Mat& bgr8, const DetectOptions& op
     return std::make_pair(a.box.y, a.box.x) < std::make_pair(b.box.y, b.box.x);
   });
   return faces;
+}
+
+bool frontal_detector_is_dlibs() {
+  return embedded_detector_bytes() == dlib::get_serialized_frontal_faces();
 }
 
 }  // namespace smp

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "smp/core/timings.h"
+
 namespace smp {
 
 struct Face {
@@ -37,6 +39,10 @@ struct DetectOptions {
   int upsample_below = 700;
   // Threads for the detector (0: all cores). The result does not depend on it.
   int threads = 0;
+  // Landmarks for every face found, or for none (boxes and scores only; then add_landmarks()
+  // for the face that matters). Each face costs ~4 ms, memory-bound in the 100 MB model: a
+  // collage of 22 portraits ~100 ms for landmarks nobody reads.
+  bool landmarks = true;
 };
 
 // The face detector and the 68-point landmark model, loaded once per process (~100 MB).
@@ -47,16 +53,23 @@ class FaceModel {
   static std::string default_model_path();  // $SMP_LANDMARK_MODEL or the libdlib-data path
   ~FaceModel();
 
-  // Faces, largest first.
-  std::vector<Face> detect(const cv::Mat& bgr8, const DetectOptions& opt = {}) const;
+  // Faces, largest first. `timings`, when given, gets the steps' times (faces.*).
+  std::vector<Face> detect(const cv::Mat& bgr8, const DetectOptions& opt = {},
+                           Timings* timings = nullptr) const;
   // Landmarks for a given box (e.g. when the caller already knows where the face is).
   Face landmarks_for(const cv::Mat& gray8, const cv::Rect2d& box) const;
+  // Fills f.landmarks from f.box on the photo (the same as detect() with landmarks).
+  void add_landmarks(const cv::Mat& bgr8, Face& f) const;
 
  private:
   FaceModel();
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// For tests: the frontal detector SMP loads (a raw copy, fast to load) is byte for byte the one
+// dlib ships compressed. Slow: unpacks dlib's copy (0.3-0.9 s).
+bool frontal_detector_is_dlibs();
 
 // Head pose from landmarks: solvePnP against a generic adult 3D face (mm).
 Pose estimate_pose(const Face& face, cv::Size image_size);

@@ -1,5 +1,6 @@
 #include "smp/image/colour.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "smp/core/errors.h"
@@ -183,6 +184,67 @@ Lab mean_lab(const cv::Mat& bgr8, const cv::Mat& mask8) {
   }
   if (n == 0) return {};
   return linear_bgr_to_lab(sum / n);
+}
+
+namespace {
+
+// sRGB [0,1] -> linear through a 4096-interval table, linearly interpolated (error < 1e-6).
+struct GammaTable {
+  static constexpr int kN = 4096;
+  std::array<float, kN + 2> t{};
+  GammaTable() {
+    for (int i = 0; i <= kN + 1; ++i) t[i] = float(srgb_to_linear(std::min(1.0, double(i) / kN)));
+  }
+  float operator()(float v) const {
+    if (!(v > 0)) return v * (1.0f / 12.92f);  // below 0 (and NaN): the linear segment
+    if (v >= 1) return float(srgb_to_linear(v));
+    const float x = v * kN;
+    const int i = int(x);
+    return t[i] + (t[i + 1] - t[i]) * (x - float(i));
+  }
+};
+
+}  // namespace
+
+cv::Mat bgr_to_lab(const cv::Mat& bgr) {
+  SMP_CHECK(bgr.type() == CV_8UC3 || bgr.type() == CV_32FC3);
+  // OpenCV's sRGB -> XYZ (D65) rows, divided by its white point (X 0.950456, Z 1.088754).
+  constexpr float kX[3] = {0.180423f / 0.950456f, 0.357580f / 0.950456f, 0.412453f / 0.950456f};
+  constexpr float kY[3] = {0.072169f, 0.715160f, 0.212671f};
+  constexpr float kZ[3] = {0.950227f / 1.088754f, 0.119193f / 1.088754f, 0.019334f / 1.088754f};
+  auto f = [](float t) { return t > 0.008856f ? std::cbrt(t) : 7.787f * t + 16.0f / 116.0f; };
+  static const GammaTable gamma;
+  const bool u8 = bgr.depth() == CV_8U;
+  const auto& lut = srgb8_to_linear_table();
+  cv::Mat lab(bgr.size(), bgr.type());
+  parallel_for(bgr.rows, [&](int y0, int y1) {
+    for (int y = y0; y < y1; ++y) {
+      const uint8_t* s8 = bgr.ptr<uint8_t>(y);
+      const float* s32 = bgr.ptr<float>(y);
+      for (int x = 0; x < bgr.cols; ++x) {
+        float c[3];
+        for (int k = 0; k < 3; ++k) c[k] = u8 ? lut[s8[3 * x + k]] : gamma(s32[3 * x + k]);
+        const float X = kX[0] * c[0] + kX[1] * c[1] + kX[2] * c[2];
+        const float Y = kY[0] * c[0] + kY[1] * c[1] + kY[2] * c[2];
+        const float Z = kZ[0] * c[0] + kZ[1] * c[1] + kZ[2] * c[2];
+        const float fy = f(Y);
+        const float L = Y > 0.008856f ? 116.0f * fy - 16.0f : 903.3f * Y;
+        const float a = 500.0f * (f(X) - fy), b = 200.0f * (fy - f(Z));
+        if (u8) {
+          uint8_t* d = lab.ptr<uint8_t>(y) + 3 * x;
+          d[0] = cv::saturate_cast<uint8_t>(L * (255.0f / 100.0f));
+          d[1] = cv::saturate_cast<uint8_t>(a + 128.0f);
+          d[2] = cv::saturate_cast<uint8_t>(b + 128.0f);
+        } else {
+          float* d = lab.ptr<float>(y) + 3 * x;
+          d[0] = L;
+          d[1] = a;
+          d[2] = b;
+        }
+      }
+    }
+  });
+  return lab;
 }
 
 }  // namespace smp
