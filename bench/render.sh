@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Speed of `smp simulate` (issue 3), as ratios measured in one run: the renderer against one
-# copyTo of the photo (Google Benchmark, median of 15; target <= 8), a 1600-px preview
-# re-render (target < 25 ms), and the whole CLI on the sample upscaled 2x (12.3 MP): wall time
-# minus model_load against its own decode + encode (target <= 2), and peak memory (< 500 MB).
-# Usage: bench/render.sh [BUILD_DIR]   (default: build)
+# copyTo of the photo (Google Benchmark, median of 15; target <= 8), the studio's 1600-px preview
+# re-render after a design change (prepare_scene once, render_preview per design; target < 25 ms;
+# on Debian's sample upscaled 2x with a real analysis, and on a dense synthetic top view), and
+# the whole CLI on the sample upscaled 2x (12.3 MP): wall time minus model_load against its own
+# decode + encode (target <= 2), and peak memory (< 500 MB).
+# Usage: bench/render.sh [BUILD_DIR]   (default: build; SMP_BENCH_CLI_ONLY=1 skips Google Benchmark)
 set -euo pipefail
 source "$(dirname "$0")/build.bash"
 
-echo "== Google Benchmark: render_impressions vs copyTo, same iteration"
-"$BUILD/smp_bench" --benchmark_filter='render_vs_copy' --benchmark_counters_tabular=true
+echo "== Google Benchmark (medians of 15): render_impressions vs copyTo (12 MP, target <= 8);"
+echo "   1600-px preview re-render after a design change (render_preview, target < 25 ms),"
+echo "   also as preview_over_copy (against one copyTo of the 1600-px image)"
+[ -n "${SMP_BENCH_CLI_ONLY:-}" ] || "$BUILD/smp_bench" --benchmark_filter='render_vs_copy|preview_1600' \
+  --benchmark_counters_tabular=true 2>&1 | grep -E '^Benchmark|_median'
 
 echo "== smp simulate on the sample upscaled 2x (timings_ms of one run, as ratios)"
 PHOTO=$(bash "$ROOT/scripts/sample-photo.sh")
@@ -23,7 +28,9 @@ t = json.load(open(sys.argv[1]))["timings_ms"]
 wall_s, rss_kb = open(sys.argv[2]).read().split()
 wall = float(wall_s) * 1000
 io = t["decode"] + t["encode"]
-print(f"  run {sys.argv[3]}: render {t['render']:.0f} ms, decode+encode {io:.0f} ms; "
+print(f"  run {sys.argv[3]}: wall {wall:.0f} ms, model_load {t['model_load']:.0f} ms, "
+      f"design {t['design']:.0f} ms, blend {t['blend']:.0f} ms, "
+      f"render {t['render']:.0f} ms, decode+encode {io:.0f} ms; "
       f"(wall - model_load)/(decode+encode) {(wall - t['model_load']) / io:.1f} (target <= 2, "
       f"analysis included); render/(decode+encode) {t['render'] / io:.2f}; peak RSS {int(rss_kb) / 1024:.0f} MB")
 PY

@@ -57,39 +57,49 @@ const EncodeTable& encode_table() {
   return t;
 }
 
+// exp(-e) on [0, 12] (beyond, a halo is nothing), tabulated: most of a dot's pixels are halo.
+struct ExpTable {
+  static constexpr int kN = 2048;
+  static constexpr float kHi = 12;
+  std::array<float, kN + 2> v;
+  ExpTable() {
+    for (int i = 0; i <= kN + 1; ++i) v[i] = static_cast<float>(std::exp(-double(kHi) * i / kN));
+  }
+  float operator()(float e) const {
+    if (e >= kHi) return 0;
+    float t = e * (kN / kHi);
+    int i = static_cast<int>(t);
+    float f = t - i;
+    return v[i] + f * (v[i + 1] - v[i]);
+  }
+};
+const ExpTable& exp_table() {
+  static const ExpTable t;
+  return t;
+}
+
 // One impression ready to splat, in photo pixels.
 struct Dot {
   float cx, cy;
   float R, inv_fs, sigma;
-  float nx, ny;        // unit minor axis (foreshortened direction)
-  float scale;         // mass normalisation: coverage = scale * profile
-  float h_inv2s2;      // halo: 1 / (2 sigma²), px (foreshortened frame)
-  float h_scale;       // halo mass normalisation: coverage = h_scale * exp(-r² h_inv2s2)
-  int x0, y0, x1, y1;  // footprint, inclusive, clipped to the image
-  cv::Vec3f alpha;     // 1 - transmittance of the core, per channel (B, G, R)
+  float nx, ny;            // unit minor axis (foreshortened direction)
+  float h_inv2s2;          // halo: 1 / (2 sigma²), px (foreshortened frame); 0: no halo
+  int ux0, uy0, ux1, uy1;  // footprint, inclusive, not clipped
+  int x0, y0, x1, y1;      // footprint, inclusive, clipped to the image
+  size_t w_off = 0;        // its coverage in the weights buffer: rows y0..y1 of x0..x1
+  bool live = false;       // has a footprint on the photo and some darkening
+  cv::Vec3f alpha;         // 1 - transmittance of the core, per channel (B, G, R)
 };
 
-inline float profile(const Dot& d, int x, int y) {
+// The core disc's profile and the halo at (x, y), before the mass normalisation.
+inline void profile_and_halo(const Dot& d, const PhiTable& ph, const ExpTable& ex, int x, int y,
+                             float& p, float& h) {
   float dx = x - d.cx, dy = y - d.cy;
   float a = (dx * d.nx + dy * d.ny) * d.inv_fs;  // along the minor axis, stretched back
   float b = -dx * d.ny + dy * d.nx;
-  float r = std::sqrt(a * a + b * b);
-  return phi()((d.R - r) / d.sigma);
-}
-
-inline float halo(const Dot& d, int x, int y) {
-  float dx = x - d.cx, dy = y - d.cy;
-  float a = (dx * d.nx + dy * d.ny) * d.inv_fs;
-  float b = -dx * d.ny + dy * d.nx;
-  float e = (a * a + b * b) * d.h_inv2s2;
-  return e < 12.0f ? std::exp(-e) : 0.0f;
-}
-
-// Share of the dot's darkening at (x, y): the core disc and its scattered halo.
-inline float coverage(const Dot& d, int x, int y) {
-  float c = d.scale * profile(d, x, y);
-  if (d.h_scale > 0) c += d.h_scale * halo(d, x, y);
-  return std::min(1.0f, c);
+  float r2 = a * a + b * b;
+  p = ph((d.R - std::sqrt(r2)) / d.sigma);
+  h = ex(r2 * d.h_inv2s2);
 }
 
 float smoothstep(float e0, float e1, float x) {
@@ -149,60 +159,101 @@ cv::Mat render_impressions(const cv::Mat& bgr8, const std::vector<Impression>& i
   const Pigment& pig = params.pigment;
   const float cam2 = params.camera_blur_px * params.camera_blur_px;
   std::vector<Dot> dots(todo.size());
+  // Geometry and footprints first, then every dot's coverage in one buffer: each footprint is
+  // evaluated once, its sum normalises the dot's mass and the splat reads the result.
+  for (size_t i = 0; i < todo.size(); ++i) {
+    const Impression& imp = *todo[i];
+    Dot& d = dots[i];
+    d.cx = imp.pos_px.x;
+    d.cy = imp.pos_px.y;
+    float fs = std::clamp(imp.foreshortening, 0.1f, 1.0f);
+    d.R = 0.5f * imp.diameter_mm * imp.px_per_mm;
+    float sigma_e = std::max(0.0f, imp.softness) * d.R;
+    // Pixel prefilter (a little wider than the pixel's box) so sub-pixel dots spread smoothly.
+    const float sigma_p2 = 0.25f;
+    d.sigma = std::sqrt(sigma_e * sigma_e + sigma_p2 / fs + cam2 / fs);
+    d.inv_fs = 1.0f / fs;
+    d.nx = std::cos(imp.axis_rad);
+    d.ny = std::sin(imp.axis_rad);
+    // The halo, blurred like the disc by the pixel and the camera.
+    float hs = std::max(0.0f, pig.halo_sigma_mm) * imp.px_per_mm;
+    float hsig = std::sqrt(hs * hs + sigma_p2 / fs + cam2 / fs);
+    const bool with_halo = pig.halo_mass > 0 && hs > 0;
+    d.h_inv2s2 = with_halo ? 1.0f / (2 * hsig * hsig) : 0.0f;
+    // Reach of the disc and halo in the dot's own (stretched back) frame, then the bounding
+    // box of that ellipse on the photo: a foreshortened dot is narrow along its minor axis.
+    const float reach = std::max(d.R + 3.0f * d.sigma, with_halo ? 3.2f * hsig : 0.0f);
+    const float ext_x = std::hypot(reach * fs * d.nx, reach * d.ny) + 1.0f;
+    const float ext_y = std::hypot(reach * fs * d.ny, reach * d.nx) + 1.0f;
+    d.ux0 = static_cast<int>(std::floor(d.cx - ext_x));
+    d.ux1 = static_cast<int>(std::ceil(d.cx + ext_x));
+    d.uy0 = static_cast<int>(std::floor(d.cy - ext_y));
+    d.uy1 = static_cast<int>(std::ceil(d.cy + ext_y));
+    d.x0 = std::max(0, d.ux0);
+    d.x1 = std::min(W - 1, d.ux1);
+    d.y0 = std::max(0, d.uy0);
+    d.y1 = std::min(H - 1, d.uy1);
+    d.live = d.x0 <= d.x1 && d.y0 <= d.y1;
+    for (int c = 0; c < 3; ++c) {
+      float t = std::exp(-pig.od[c] * imp.density * imp.tint[c]);
+      d.alpha[c] = 1.0f - std::max(pig.min_transmittance, t);
+    }
+  }
+  size_t total = 0;
+  for (Dot& d : dots)
+    if (d.live) {
+      d.w_off = total;
+      total += static_cast<size_t>(d.x1 - d.x0 + 1) * (d.y1 - d.y0 + 1);
+    }
+  std::vector<float> weights(total);
   parallel_for(static_cast<int>(todo.size()), [&](int i0, int i1) {
+    const PhiTable& ph = phi();
+    const ExpTable& ex = exp_table();
+    std::vector<float> pv, hv;
     for (int i = i0; i < i1; ++i) {
-      const Impression& imp = *todo[i];
       Dot& d = dots[i];
-      d.cx = imp.pos_px.x;
-      d.cy = imp.pos_px.y;
-      float fs = std::clamp(imp.foreshortening, 0.1f, 1.0f);
-      d.R = 0.5f * imp.diameter_mm * imp.px_per_mm;
-      float sigma_e = std::max(0.0f, imp.softness) * d.R;
-      // Pixel prefilter (a little wider than the pixel's box) so sub-pixel dots spread smoothly.
-      const float sigma_p2 = 0.25f;
-      d.sigma = std::sqrt(sigma_e * sigma_e + sigma_p2 / fs + cam2 / fs);
-      d.inv_fs = 1.0f / fs;
-      d.nx = std::cos(imp.axis_rad);
-      d.ny = std::sin(imp.axis_rad);
-      // The halo, blurred like the disc by the pixel and the camera.
-      float hs = std::max(0.0f, pig.halo_sigma_mm) * imp.px_per_mm;
-      float hsig = std::sqrt(hs * hs + sigma_p2 / fs + cam2 / fs);
-      const bool with_halo = pig.halo_mass > 0 && hs > 0;
-      d.h_inv2s2 = with_halo ? 1.0f / (2 * hsig * hsig) : 0.0f;
-      float ext = std::max(d.R + 3.0f * d.sigma, with_halo ? 3.2f * hsig : 0.0f) + 1.0f;
-      d.x0 = std::max(0, static_cast<int>(std::floor(d.cx - ext)));
-      d.x1 = std::min(W - 1, static_cast<int>(std::ceil(d.cx + ext)));
-      d.y0 = std::max(0, static_cast<int>(std::floor(d.cy - ext)));
-      d.y1 = std::min(H - 1, static_cast<int>(std::ceil(d.cy + ext)));
-      float mass = static_cast<float>(M_PI) * (d.R * d.R + sigma_e * sigma_e) * fs;
+      if (!d.live) continue;
+      const Impression& imp = *todo[i];
+      const float fs = std::clamp(imp.foreshortening, 0.1f, 1.0f);
+      const float sigma_e = std::max(0.0f, imp.softness) * d.R;
+      const float mass = static_cast<float>(M_PI) * (d.R * d.R + sigma_e * sigma_e) * fs;
       // Normalise over the unclipped footprint so dots at the photo's edge are not darker, and
       // so the darkening of a dot does not depend on where it falls on the pixel grid.
+      const int uw = d.ux1 - d.ux0 + 1, uh = d.uy1 - d.uy0 + 1;
+      pv.resize(static_cast<size_t>(uw) * uh);
+      hv.resize(pv.size());
       double sum = 0, hsum = 0;
-      int ux0 = static_cast<int>(std::floor(d.cx - ext)),
-          ux1 = static_cast<int>(std::ceil(d.cx + ext));
-      int uy0 = static_cast<int>(std::floor(d.cy - ext)),
-          uy1 = static_cast<int>(std::ceil(d.cy + ext));
-      d.h_scale = 0;
-      for (int y = uy0; y <= uy1; ++y)
-        for (int x = ux0; x <= ux1; ++x) {
-          sum += profile(d, x, y);
-          if (with_halo) hsum += halo(d, x, y);
+      for (int y = d.uy0, k = 0; y <= d.uy1; ++y)
+        for (int x = d.ux0; x <= d.ux1; ++x, ++k) {
+          profile_and_halo(d, ph, ex, x, y, pv[k], hv[k]);
+          sum += pv[k];
+          hsum += hv[k];
         }
-      d.scale = sum > 1e-9 ? static_cast<float>(mass / sum) : 0.0f;
-      d.h_scale = with_halo && hsum > 1e-9 ? static_cast<float>(pig.halo_mass * mass / hsum) : 0.0f;
-      for (int c = 0; c < 3; ++c) {
-        float t = std::exp(-pig.od[c] * imp.density * imp.tint[c]);
-        d.alpha[c] = 1.0f - std::max(pig.min_transmittance, t);
+      const float scale = sum > 1e-9 ? static_cast<float>(mass / sum) : 0.0f;
+      const float h_scale =
+          d.h_inv2s2 > 0 && hsum > 1e-9 ? static_cast<float>(pig.halo_mass * mass / hsum) : 0.0f;
+      if (scale <= 0) {
+        d.live = false;
+        continue;
       }
-      if (d.x0 > d.x1 || d.y0 > d.y1) d.scale = 0;
+      float* w = weights.data() + d.w_off;
+      for (int y = d.y0; y <= d.y1; ++y) {
+        const size_t k0 = static_cast<size_t>(y - d.uy0) * uw;
+        for (int x = d.x0; x <= d.x1; ++x) {
+          const size_t k = k0 + (x - d.ux0);
+          *w++ = std::min(1.0f, scale * pv[k] + h_scale * hv[k]);
+        }
+      }
     }
   });
-  std::vector<int> order(dots.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
+  std::vector<int> order;
+  order.reserve(dots.size());
+  for (size_t i = 0; i < dots.size(); ++i)
+    if (dots[i].live) order.push_back(static_cast<int>(i));
   std::sort(order.begin(), order.end(), [&](int a, int b) { return dots[a].y0 < dots[b].y0; });
   int bx0 = W, bx1 = -1, by0 = H, by1 = -1, max_h = 0;
-  for (const Dot& d : dots) {
-    if (d.scale <= 0) continue;
+  for (int i : order) {
+    const Dot& d = dots[i];
     bx0 = std::min(bx0, d.x0);
     bx1 = std::max(bx1, d.x1);
     by0 = std::min(by0, d.y0);
@@ -257,16 +308,18 @@ cv::Mat render_impressions(const cv::Mat& bgr8, const std::vector<Impression>& i
           bool any = false;
           for (; it != order.end() && dots[*it].y0 <= ry1; ++it) {
             const Dot& d = dots[*it];
-            if (d.y1 < ry0 || d.scale <= 0) continue;
+            if (d.y1 < ry0) continue;
             any = true;
+            const int dw = d.x1 - d.x0 + 1;
             for (int y = std::max(ry0, d.y0); y <= std::min(ry1, d.y1); ++y) {
-              cv::Vec3f* t = T.data() + static_cast<size_t>(y - ry0) * bw;
-              for (int x = d.x0; x <= d.x1; ++x) {
-                float cov = coverage(d, x, y);
+              cv::Vec3f* t = T.data() + static_cast<size_t>(y - ry0) * bw + (d.x0 - bx0);
+              const float* w = weights.data() + d.w_off + static_cast<size_t>(y - d.y0) * dw;
+              for (int x = 0; x < dw; ++x) {
+                const float cov = w[x];
                 if (cov <= 1e-5f) continue;
-                t[x - bx0][0] *= 1.0f - cov * d.alpha[0];
-                t[x - bx0][1] *= 1.0f - cov * d.alpha[1];
-                t[x - bx0][2] *= 1.0f - cov * d.alpha[2];
+                t[x][0] *= 1.0f - cov * d.alpha[0];
+                t[x][1] *= 1.0f - cov * d.alpha[1];
+                t[x][2] *= 1.0f - cov * d.alpha[2];
               }
             }
           }

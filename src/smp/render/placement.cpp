@@ -19,6 +19,8 @@ constexpr double kPacking = 0.58;
 // Below this share of the session's density, dots are thinned at random instead of spread
 // further apart: the single dots at the very front of a hairline.
 constexpr double kSparseShare = 0.25;
+// Up to this reach (grid cells) a candidate's neighbourhood is scanned from a sorted list.
+constexpr int kMaxListedReach = 12;
 
 struct MapLookup {
   const TreatmentMap& m;
@@ -82,42 +84,108 @@ std::vector<Impression> place_impressions(const TreatmentMap& map, const Placeme
     return gx >= 0 && gy >= 0 && gx < gw && gy < gh;
   };
 
+  // Grid cells a disk of radius r (in cells) around a point may reach, nearest first, so that a
+  // rejected candidate (most of them) finds its neighbour in a cell or two; cells that cannot
+  // hold a point closer than r are left out. One list per reach, with the largest r seen.
+  std::vector<std::vector<cv::Point>> offsets;
+  std::vector<double> offsets_r;
+  std::vector<std::vector<float>> offsets_dmin;  // per listed cell: the closest a point can be
+  auto offsets_for = [&](int reach, double r_cells) -> const std::vector<cv::Point>& {
+    if (reach >= static_cast<int>(offsets.size())) {
+      offsets.resize(reach + 1);
+      offsets_dmin.resize(reach + 1);
+      offsets_r.resize(reach + 1, -1);
+    }
+    if (offsets_r[reach] < r_cells) {
+      // Round up to the reach, so one list serves every radius with this reach.
+      const double rr = reach;
+      std::vector<std::pair<double, cv::Point>> cells;
+      for (int dy = -reach; dy <= reach; ++dy)
+        for (int dx = -reach; dx <= reach; ++dx) {
+          double ax = std::max(0, std::abs(dx) - 1), ay = std::max(0, std::abs(dy) - 1);
+          double dmin = std::hypot(ax, ay);
+          // Nearest first (by the closest a point there can be), so the scan can stop early.
+          if (dmin < rr) cells.emplace_back(dmin + 1e-3 * std::hypot(dx, dy), cv::Point(dx, dy));
+        }
+      std::stable_sort(cells.begin(), cells.end(),
+                       [](const auto& a, const auto& b) { return a.first < b.first; });
+      offsets[reach].clear();
+      offsets_dmin[reach].clear();
+      for (const auto& c : cells) {
+        offsets[reach].push_back(c.second);
+        offsets_dmin[reach].push_back(static_cast<float>(std::hypot(
+            std::max(0, std::abs(c.second.x) - 1), std::max(0, std::abs(c.second.y) - 1))));
+      }
+      offsets_r[reach] = rr;
+    }
+    return offsets[reach];
+  };
+
   const cv::Point2d up = map.up, ex(-map.up.y, map.up.x);
   for (int k = 0; k < opt.sessions; ++k) {
     const double share = opt.session_share[k];
-    const double floor_density = kSparseShare * share;  // as a share of the target
+    // Radius (px) and keep probability per map cell of the treated area's box for this
+    // session (0: nothing to place there), so a candidate costs a lookup.
+    cv::Mat r_cells(bb.size(), CV_32F, cv::Scalar(0)), keep_cells(bb.size(), CV_32F);
+    for (int y = bb.y; y < bb.y + bb.height; ++y)
+      for (int x = bb.x; x < bb.x + bb.width; ++x) {
+        if (!map.treated.at<uint8_t>(y, x)) continue;
+        double d = map.density.at<float>(y, x) / 100.0 * share;  // per mm²
+        if (d <= 0) continue;
+        double ramp = map.ramp.empty() ? 1.0 : map.ramp.at<float>(y, x);
+        double dcap = d;
+        float pk = 1.0f;
+        if (ramp < kSparseShare) {
+          dcap = d / std::max(1e-3, ramp) * kSparseShare;
+          pk = static_cast<float>(ramp / kSparseShare);
+        }
+        double px_density = dcap / (ppm * ppm) / map.foreshortening.at<float>(y, x);
+        r_cells.at<float>(y - bb.y, x - bb.x) =
+            static_cast<float>(std::sqrt(kPacking / px_density));
+        keep_cells.at<float>(y - bb.y, x - bb.x) = pk;
+      }
     // Radius (px) at p for this session, and the keep probability of a dot there; 0 outside.
     auto radius_at = [&](cv::Point2f p, float& r, float& pkeep) {
       int x, y;
-      if (!look.cell(p, x, y) || !map.treated.at<uint8_t>(y, x)) return false;
-      double d = map.density.at<float>(y, x) / 100.0 * share;  // per mm²
-      if (d <= 0) return false;
-      double target = 1.0;  // relative floor: the map's density at full ramp is not known here
-      (void)target;
-      double ramp = map.ramp.empty() ? 1.0 : map.ramp.at<float>(y, x);
-      double dcap = d;
-      pkeep = 1.0f;
-      if (ramp < kSparseShare) {
-        dcap = d / std::max(1e-3, ramp) * kSparseShare;
-        pkeep = static_cast<float>(ramp / kSparseShare);
-      }
-      (void)floor_density;
-      double px_density = dcap / (ppm * ppm) / map.foreshortening.at<float>(y, x);
-      r = static_cast<float>(std::sqrt(kPacking / px_density));
+      if (!look.cell(p, x, y)) return false;
+      x -= bb.x;
+      y -= bb.y;
+      if (x < 0 || y < 0 || x >= bb.width || y >= bb.height) return false;
+      r = r_cells.at<float>(y, x);
+      if (!(r > 0)) return false;
+      pkeep = keep_cells.at<float>(y, x);
       return true;
     };
     auto fits = [&](cv::Point2f p, float r) {
       int gx, gy;
       if (!grid_of(p, gx, gy)) return false;
-      int reach = static_cast<int>(std::ceil(r / cell));
-      float r2 = r * r;
-      for (int yy = std::max(0, gy - reach); yy <= std::min(gh - 1, gy + reach); ++yy)
-        for (int xx = std::max(0, gx - reach); xx <= std::min(gw - 1, gx + reach); ++xx) {
-          int q = grid[static_cast<size_t>(yy) * gw + xx];
-          if (q < 0) continue;
-          cv::Point2f d = out[q].pos_px - p;
-          if (d.dot(d) < r2) return false;
-        }
+      const int reach = static_cast<int>(std::ceil(r / cell));
+      const float r2 = r * r;
+      if (reach > kMaxListedReach) {
+        // A very sparse spot (a faint density): scan the square, as few points get here.
+        for (int yy = std::max(0, gy - reach); yy <= std::min(gh - 1, gy + reach); ++yy)
+          for (int xx = std::max(0, gx - reach); xx <= std::min(gw - 1, gx + reach); ++xx) {
+            int q = grid[static_cast<size_t>(yy) * gw + xx];
+            if (q < 0) continue;
+            cv::Point2f d = out[q].pos_px - p;
+            if (d.dot(d) < r2) return false;
+          }
+        return true;
+      }
+      const std::vector<cv::Point>& offs = offsets_for(reach, r / cell);
+      const std::vector<float>& dmin = offsets_dmin[reach];
+      const float r_cells = static_cast<float>(r / cell);
+      for (size_t i = 0; i < offs.size(); ++i) {
+        // No point in this cell or any further one can be closer than r.
+        if (dmin[i] >= r_cells) break;
+        const cv::Point& o = offs[i];
+        const int xx = gx + o.x, yy = gy + o.y;
+        if (xx < 0 || yy < 0 || xx >= gw || yy >= gh) continue;
+        int q = grid[static_cast<size_t>(yy) * gw + xx];
+        if (q < 0) continue;
+        cv::Point2f d = out[q].pos_px - p;
+        if (d.dot(d) < r2) return false;
+      }
       return true;
     };
     const size_t first_new = out.size();

@@ -1,9 +1,11 @@
 #include "smp/render/simulate.h"
 
+#include <algorithm>
 #include <cmath>
 #include <iomanip>
 #include <opencv2/imgproc.hpp>
 #include <sstream>
+#include <vector>
 
 #include "smp/core/errors.h"
 #include "smp/image/colour.h"
@@ -94,32 +96,97 @@ cv::Mat render_sessions_strip(const cv::Mat& full, const std::vector<Impression>
   return strip;
 }
 
+// How much the treatment darkens the cells of `full` (mean L*, before - after): both photos
+// shrunk to the map's grid (scale `s`), only the cells' bounding box.
+double darkening_of(const cv::Mat& before, const cv::Mat& after, const cv::Mat& full, double s) {
+  const cv::Rect cb = cv::boundingRect(full);
+  if (cb.empty() || cv::countNonZero(full) == 0) return 0;
+  const int x0 = std::clamp(cvRound(cb.x / s), 0, before.cols - 1),
+            y0 = std::clamp(cvRound(cb.y / s), 0, before.rows - 1);
+  const int x1 = std::clamp(cvRound((cb.x + cb.width) / s), x0 + 1, before.cols),
+            y1 = std::clamp(cvRound((cb.y + cb.height) / s), y0 + 1, before.rows);
+  const cv::Rect roi(x0, y0, x1 - x0, y1 - y0);
+  cv::Mat b, a;
+  cv::resize(before(roi), b, cb.size(), 0, 0, cv::INTER_AREA);
+  cv::resize(after(roi), a, cb.size(), 0, 0, cv::INTER_AREA);
+  return mean_lab(b, full(cb)).L - mean_lab(a, full(cb)).L;
+}
+
 // Blend with the client's own short hair next to the treated area: difference of mean L* and
-// ratio of local contrast (std of L* minus its 1 mm blur).
+// ratio of local contrast (std of L* minus its 1 mm blur). Only the treated area's box grown by
+// the band is read, shrunk by an integer factor (OpenCV's fast area path) to about 4 px/mm:
+// enough for the texture of 1 mm dots.
 nlohmann::json blend_figures(const cv::Mat& after, const Analysis& a, const TreatmentMap& map) {
   nlohmann::json j = {{"hair_band_found", false}};
-  if (a.parts.empty()) return j;
-  // Work at about 4 px/mm at most: enough for the texture of 1 mm dots.
-  double sc = std::min(1.0, 4.0 / map.px_per_mm);
-  cv::Size ws(std::max(1, cvRound(after.cols * sc)), std::max(1, cvRound(after.rows * sc)));
-  cv::Mat img, treated, parts;
-  cv::resize(after, img, ws, 0, 0, sc < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
-  cv::resize(map.treated, treated, ws, 0, 0, cv::INTER_NEAREST);
-  cv::resize(a.parts, parts, ws, 0, 0, cv::INTER_NEAREST);
-  double ppm = map.px_per_mm * sc;
-  int band = std::max(1, cvRound(10 * ppm));
-  cv::Mat near;
-  cv::dilate(treated, near,
-             cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * band + 1, 2 * band + 1)));
-  cv::Mat hair_band = near & ~treated & (parts == static_cast<uint8_t>(Part::kHair));
+  if (a.parts.empty() || map.treated.empty()) return j;
+  const cv::Rect tb = cv::boundingRect(map.treated);
+  if (tb.empty()) return j;
+  const int k = std::max(1, cvRound(map.px_per_mm / 4.0));
+  const double ppm = map.px_per_mm / k;
+  const double sigma = std::max(0.5, ppm);
+  // Margin: the 10 mm band, the blur's reach (so the box's border does not bias the high-pass)
+  // and a cell.
+  const int margin =
+      cvCeil(10 * map.px_per_mm) + (cvCeil(4 * sigma) + 2) * k + cvCeil(1 / map.scale);
+  const cv::Rect whole(0, 0, after.cols, after.rows);
+  cv::Rect roi(cvFloor(tb.x / map.scale) - margin, cvFloor(tb.y / map.scale) - margin,
+               cvCeil(tb.width / map.scale) + 2 * margin,
+               cvCeil(tb.height / map.scale) + 2 * margin);
+  roi &= whole;
+  roi.width -= roi.width % k;
+  roi.height -= roi.height % k;
+  if (roi.width < k || roi.height < k) return j;
+  const cv::Size ws(roi.width / k, roi.height / k);
+  cv::Mat img;
+  if (k > 1)
+    cv::resize(after(roi), img, ws, 0, 0, cv::INTER_AREA);
+  else
+    img = after(roi);
+  // The masks on the working grid, each working pixel's centre looked up (nearest, as
+  // cv::resize's INTER_NEAREST indexes: floor(x * scale)).
+  cv::Mat treated(ws, CV_8U), hair(ws, CV_8U);
+  const uint8_t kHair = static_cast<uint8_t>(Part::kHair);
+  const double psx = static_cast<double>(a.parts.cols) / after.cols,
+               psy = static_cast<double>(a.parts.rows) / after.rows;
+  std::vector<int> tx(ws.width), px(ws.width);
+  for (int x = 0; x < ws.width; ++x) {
+    const double cx = roi.x + x * k + 0.5 * (k - 1);
+    tx[x] = std::min(map.treated.cols - 1, static_cast<int>(cx * map.scale));
+    px[x] = std::min(a.parts.cols - 1, static_cast<int>(cx * psx));
+  }
+  for (int y = 0; y < ws.height; ++y) {
+    const double cy = roi.y + y * k + 0.5 * (k - 1);
+    const uint8_t* tr =
+        map.treated.ptr<uint8_t>(std::min(map.treated.rows - 1, static_cast<int>(cy * map.scale)));
+    const uint8_t* pr =
+        a.parts.ptr<uint8_t>(std::min(a.parts.rows - 1, static_cast<int>(cy * psy)));
+    uint8_t* t = treated.ptr<uint8_t>(y);
+    uint8_t* h = hair.ptr<uint8_t>(y);
+    for (int x = 0; x < ws.width; ++x) {
+      t[x] = tr[tx[x]] ? 255 : 0;
+      h[x] = pr[px[x]] == kHair ? 255 : 0;
+    }
+  }
+  // Within 10 mm of the treated area: a distance transform (linear time), not a dilation with
+  // a band-sized disc (O(band) per pixel: 140 ms on a 12 MP photo).
+  cv::Mat dist;
+  cv::distanceTransform(~treated, dist, cv::DIST_L2, cv::DIST_MASK_PRECISE, CV_32F);
+  const cv::Mat hair_band = (dist <= std::max(1, cvRound(10 * ppm))) & hair & ~treated;
   if (cv::countNonZero(hair_band) < 50 || cv::countNonZero(treated) < 50) return j;
-  cv::Mat lab, L;
-  cv::Mat f;
-  img.convertTo(f, CV_32F, 1.0 / 255);
-  cv::cvtColor(f, lab, cv::COLOR_BGR2Lab);
-  cv::extractChannel(lab, L, 0);
+  // L* from 8-bit sRGB through the linear-light table (only L* is needed).
+  const auto& lut = srgb8_to_linear_table();
+  cv::Mat L(ws, CV_32F);
+  for (int y = 0; y < ws.height; ++y) {
+    const cv::Vec3b* in = img.ptr<cv::Vec3b>(y);
+    float* l = L.ptr<float>(y);
+    for (int x = 0; x < ws.width; ++x) {
+      const float Y =
+          0.0721750f * lut[in[x][0]] + 0.7151522f * lut[in[x][1]] + 0.2126729f * lut[in[x][2]];
+      l[x] = Y > 0.008856f ? 116.0f * std::cbrt(Y) - 16.0f : 903.3f * Y;
+    }
+  }
   cv::Mat blur, hp;
-  cv::GaussianBlur(L, blur, cv::Size(), std::max(0.5, ppm));
+  cv::GaussianBlur(L, blur, cv::Size(), sigma);
   hp = L - blur;
   cv::Scalar m_t, s_t, m_h, s_h, hm, hs_t, hs_h;
   cv::meanStdDev(L, m_t, s_t, treated);
@@ -179,11 +246,14 @@ std::string impressions_csv(const std::vector<Impression>& imps) {
   return os.str();
 }
 
-SimulateResult simulate(const cv::Mat& bgr8, const Analysis& a, const Design& design,
-                        const SimulateOptions& opt) {
-  SMP_CHECK_EQ(bgr8.type(), CV_8UC3);
+namespace {
+
+// The design's impressions rendered on `photo`, which is the analysed photo resized by `f`: the
+// one path of both simulate() (f = 1) and render_preview(). Fills everything but the report.
+void simulate_core(const cv::Mat& photo, double f, const TreatmentBase& base, const Analysis& a,
+                   const Design& design, const SimulateOptions& opt, SimulateResult& r, Lab& skin) {
+  SMP_CHECK_EQ(photo.type(), CV_8UC3);
   check_simulate_options(opt);
-  SimulateResult r;
   r.density_per_cm2 = opt.density_per_cm2.value_or(design.density_per_cm2.value_or(100));
   r.sessions = opt.sessions.value_or(design.sessions.value_or(3));
   {
@@ -192,10 +262,12 @@ SimulateResult simulate(const cv::Mat& bgr8, const Analysis& a, const Design& de
     to.density_per_cm2 = r.density_per_cm2;
     to.preset = opt.preset;
     to.seed = opt.seed;
-    to.photo = &bgr8;
-    r.map = build_treatment_map(a, design, to);
+    r.map = build_treatment_map(base, a, design, to);
+    if (f != 1) r.map = map_for_resized_photo(r.map, f);
   }
-  Lab skin = treated_skin_lab(bgr8, r.map);
+  // The skin under the treated area, on the map's grid (the analysed photo shrunk to it).
+  skin = base.photo_cells.empty() ? treated_skin_lab(photo, r.map)
+                                  : mean_lab(base.photo_cells, r.map.treated);
   r.render.nthreads = opt.nthreads;
   r.shade = choose_shade(a, design, opt, skin, r.render.pigment);
   PlacementOptions po;
@@ -210,17 +282,70 @@ SimulateResult simulate(const cv::Mat& bgr8, const Analysis& a, const Design& de
   {
     ScopedTiming t(r.timings, "camera_blur");
     // Skin texture is not white noise: the estimate runs high, so take part of it.
-    r.render.camera_blur_px = 0.7f * estimate_camera_blur(bgr8, r.map.treated);
+    r.render.camera_blur_px = 0.7f * estimate_camera_blur(photo, r.map.treated);
   }
   r.render.max_session = r.sessions;
   {
     ScopedTiming t(r.timings, "render");
-    r.image = render_impressions(bgr8, r.impressions, r.render);
+    r.image = render_impressions(photo, r.impressions, r.render);
   }
+}
+
+}  // namespace
+
+RenderScene prepare_scene(const cv::Mat& bgr8, const Analysis& a, int long_side, unsigned seed) {
+  SMP_CHECK_EQ(bgr8.type(), CV_8UC3);
+  SMP_CHECK(long_side > 0);
+  RenderScene s;
+  s.analysis = a;
+  s.photo = bgr8;
+  s.scale = std::min(1.0, static_cast<double>(long_side) / std::max(bgr8.cols, bgr8.rows));
+  if (s.scale < 1) {
+    cv::Size ps(std::max(1, cvRound(bgr8.cols * s.scale)),
+                std::max(1, cvRound(bgr8.rows * s.scale)));
+    cv::resize(bgr8, s.preview, ps, 0, 0, cv::INTER_AREA);
+    // The exact factor of the rounded size, so map cells land where they do on the photo.
+    s.scale = static_cast<double>(ps.width) / bgr8.cols;
+  } else {
+    s.preview = bgr8;
+  }
+  s.base = prepare_treatment(a, &bgr8, TreatmentOptions{}.cell_mm, seed);
+  propose_preset_hairlines(s.base, a, seed);
+  return s;
+}
+
+SimulateResult render_preview(const RenderScene& scene, const Design& design,
+                              const SimulateOptions& opt) {
+  SimulateResult r;
+  Lab skin;
+  simulate_core(scene.preview, scene.scale, scene.base, scene.analysis, design, opt, r, skin);
+  if (opt.label) {
+    ScopedTiming t(r.timings, "label");
+    draw_simulation_label(r.image);
+  }
+  return r;
+}
+
+SimulateResult simulate(const cv::Mat& bgr8, const Analysis& a, const Design& design,
+                        const SimulateOptions& opt) {
+  SMP_CHECK_EQ(bgr8.type(), CV_8UC3);
+  check_simulate_options(opt);
+  SimulateResult r;
+  TreatmentBase base;
+  {
+    ScopedTiming t(r.timings, "design");
+    base = prepare_treatment(a, &bgr8, TreatmentOptions{}.cell_mm, opt.seed);
+  }
+  Lab skin;
+  simulate_core(bgr8, 1, base, a, design, opt, r, skin);
   nlohmann::json blend;
+  const cv::Mat full = (r.map.ramp >= 0.999f) & r.map.treated;
+  double darkening_L = 0;
   {
     ScopedTiming t(r.timings, "blend");
     blend = blend_figures(r.image, a, r.map);
+    // Before the label is drawn, so no second render is needed.
+    darkening_L = darkening_of(bgr8, r.image, full, r.map.scale);
   }
   if (opt.label) {
     ScopedTiming t(r.timings, "label");
@@ -234,7 +359,6 @@ SimulateResult simulate(const cv::Mat& bgr8, const Analysis& a, const Design& de
 
   // Report: counts per session, achieved density over the full-density area.
   using nlohmann::json;
-  cv::Mat full = (r.map.ramp >= 0.999f) & r.map.treated;
   double area = map_area_cm2(r.map, r.map.treated);
   double full_area = map_area_cm2(r.map, full);
   std::vector<int> per_session(r.sessions, 0), full_per_session(r.sessions, 0);
@@ -269,15 +393,6 @@ SimulateResult simulate(const cv::Mat& bgr8, const Analysis& a, const Design& de
          {"pigment_concentration", conc},
          {"dot_core_L", core.L},
          {"dot_core_srgb", {std::lround(srgb[0]), std::lround(srgb[1]), std::lround(srgb[2])}}});
-  }
-  // How much the treatment darkens the full-density area (mean L*, before - after).
-  double darkening_L = 0;
-  if (cv::countNonZero(full) > 0) {
-    cv::Mat before, after;
-    cv::resize(bgr8, before, full.size(), 0, 0, cv::INTER_AREA);
-    cv::resize(opt.label ? render_impressions(bgr8, r.impressions, r.render) : r.image, after,
-               full.size(), 0, 0, cv::INTER_AREA);
-    darkening_L = mean_lab(before, full).L - mean_lab(after, full).L;
   }
   json hl = nullptr;
   if (auto h = effective_hairline(a, design, {r.density_per_cm2, opt.preset, opt.seed}))

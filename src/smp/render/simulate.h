@@ -47,6 +47,29 @@ struct SimulateResult {
 SimulateResult simulate(const cv::Mat& bgr8, const Analysis& analysis, const Design& design,
                         const SimulateOptions& opt);
 
+// A studio's preview: the photo and its analysis, prepared once, re-rendered at a preview size
+// each time the practitioner changes the design. A plain value the caller keeps (the engine keeps
+// no state): what no design changes is done here once, namely the photo shrunk to the preview
+// size and the treatment map's base (masks on the map grid, scalp area, head model).
+struct RenderScene {
+  Analysis analysis;  // of the full photo; designs are in its pixels
+  cv::Mat photo;      // the analysed photo (shares its pixels)
+  cv::Mat preview;    // the photo at the preview size (8-bit BGR)
+  double scale = 1;   // preview px per photo px (<= 1)
+  TreatmentBase base;
+};
+
+// Shrinks the photo to `long_side` px at most (INTER_AREA) and prepares the map's base for the
+// seed (another seed still works: its noise is then made per render).
+RenderScene prepare_scene(const cv::Mat& bgr8, const Analysis& analysis, int long_side = 1600,
+                          unsigned seed = 1);
+
+// simulate() of the design at the preview size, without the report and the strip: the same
+// treatment map (design in photo px), impressions placed and rendered on the preview photo.
+// With scale 1 the image is simulate()'s, pixel for pixel. `opt.strip` is ignored.
+SimulateResult render_preview(const RenderScene& scene, const Design& design,
+                              const SimulateOptions& opt);
+
 // Validates a density / sessions / shade value the way the CLI reports it (UsageError).
 void check_simulate_options(const SimulateOptions& opt);
 

@@ -7,6 +7,7 @@
 
 #include "smp/core/errors.h"
 #include "smp/core/parallel.h"
+#include "smp/image/colour.h"
 
 namespace smp {
 
@@ -31,11 +32,26 @@ cv::Mat smooth_noise(cv::Size size, double feature_px, std::mt19937& rng) {
   return out(cv::Rect(0, 0, size.width, size.height)).clone();
 }
 
+// INTER_AREA to `size` by halvings first (OpenCV's vectorised 2 x 2 box means, several times
+// cheaper on a 12 MP photo than its general area path), then the non-integer rest on the
+// smaller image. A halving drops an odd last column or row, which shifts the far edge by under
+// one source pixel: invisible on the map.
+cv::Mat shrink_area(const cv::Mat& m, cv::Size size) {
+  cv::Mat cur = m, out;
+  while (cur.cols / 2 >= size.width && cur.rows / 2 >= size.height) {
+    const cv::Size hs(cur.cols / 2, cur.rows / 2);
+    cv::Mat half;
+    cv::resize(cur(cv::Rect(0, 0, hs.width * 2, hs.height * 2)), half, hs, 0, 0, cv::INTER_AREA);
+    cur = half;
+  }
+  if (cur.size() == size) return cur.data == m.data ? m.clone() : cur;
+  cv::resize(cur, out, size, 0, 0, cv::INTER_AREA);
+  return out;
+}
+
 cv::Mat shrink_mask(const cv::Mat& m, cv::Size size) {
-  cv::Mat out;
   if (m.empty()) return cv::Mat::zeros(size, CV_8U);
-  cv::resize(m, out, size, 0, 0, cv::INTER_AREA);
-  return out > 127;
+  return shrink_area(m, size) > 127;
 }
 
 void fill_polygon(cv::Mat& mask, const std::vector<cv::Point2d>& poly, double s, uint8_t value) {
@@ -128,10 +144,24 @@ cv::Mat fill_holes(const cv::Mat& mask, const cv::Mat& hair, double max_hair_px)
   return out;
 }
 
+// Smooth noise of the hairline's front for a seed (3 mm and 1 mm features).
+void make_noise(TreatmentBase& b, unsigned seed) {
+  std::mt19937 rng(seed * 7919u + 17u);
+  const double mm_per_cell = 1.0 / (b.scale * b.px_per_mm);
+  b.noise1 = smooth_noise(b.size, 3.0 / mm_per_cell, rng);  // 3 mm irregularity of the front
+  b.noise2 = smooth_noise(b.size, 1.0 / mm_per_cell, rng);
+  b.noise_seed = seed;
+}
+
 }  // namespace
 
+namespace {
+
+// The hairline actually used; a proposal reads the head's outline from `head` (the analysis'
+// head mask shrunk by `g`, with the face and scale to match), then comes back to photo px.
 std::optional<Hairline> effective_hairline(const Analysis& a, const Design& d,
-                                           const TreatmentOptions& opt) {
+                                           const TreatmentOptions& opt, const cv::Mat& head,
+                                           double g, const TreatmentBase* base = nullptr) {
   if (!d.hairline.empty()) return hairline_from_points(d.hairline, d.transition_mm.value_or(8));
   std::optional<HairlinePreset> preset = opt.preset ? opt.preset : d.preset;
   std::optional<Hairline> h = a.hairline;
@@ -140,10 +170,32 @@ std::optional<Hairline> effective_hairline(const Analysis& a, const Design& d,
     ho.preset = preset.value_or(a.hairline ? a.hairline->preset : HairlinePreset::kNatural);
     ho.mid_frontal_mm = d.mid_frontal_mm.value_or(0);
     ho.seed = opt.seed;
-    h = propose_hairline(*a.face(), a.px_per_mm, a.pose, a.scalp.head_mask, ho);
+    const int pi = static_cast<int>(ho.preset);
+    if (base && ho.mid_frontal_mm == 0 && ho.seed == base->proposals_seed && pi >= 0 &&
+        pi < static_cast<int>(base->proposals.size()) && base->proposals[pi]) {
+      h = base->proposals[pi];
+      if (h && d.transition_mm) h->transition_mm = *d.transition_mm;
+      return h;
+    }
+    Face face = *a.face();
+    if (g != 1) {
+      face.box =
+          cv::Rect2d(face.box.x * g, face.box.y * g, face.box.width * g, face.box.height * g);
+      for (auto& p : face.landmarks) p *= g;
+    }
+    h = propose_hairline(face, a.px_per_mm * g, a.pose, head, ho);
+    if (g != 1)
+      for (auto& p : h->points) p *= 1.0 / g;
   }
   if (h && d.transition_mm) h->transition_mm = *d.transition_mm;
   return h;
+}
+
+}  // namespace
+
+std::optional<Hairline> effective_hairline(const Analysis& a, const Design& d,
+                                           const TreatmentOptions& opt) {
+  return effective_hairline(a, d, opt, a.scalp.head_mask, 1.0);
 }
 
 double map_area_cm2(const TreatmentMap& map, const cv::Mat& mask8) {
@@ -158,18 +210,18 @@ double map_area_cm2(const TreatmentMap& map, const cv::Mat& mask8) {
   return area * cell_mm * cell_mm / 100.0;
 }
 
-TreatmentMap build_treatment_map(const Analysis& a, const Design& design,
-                                 const TreatmentOptions& opt) {
+TreatmentBase prepare_treatment(const Analysis& a, const cv::Mat* photo, double cell_mm,
+                                unsigned seed) {
   if (!(a.px_per_mm > 0)) throw InputError("", "the photo has no scale (px_per_mm)");
-  TreatmentMap m;
-  m.px_per_mm = a.px_per_mm;
+  TreatmentBase b;
+  b.px_per_mm = a.px_per_mm;
   const double ppm = a.px_per_mm;
-  double s = std::min(1.0, 1.0 / (opt.cell_mm * ppm));
+  double s = std::min(1.0, 1.0 / (cell_mm * ppm));
   s = std::min(s, 1200.0 / std::max(a.size.width, a.size.height));
-  m.scale = s;
+  b.scale = s;
   cv::Size ms(std::max(1, cvRound(a.size.width * s)), std::max(1, cvRound(a.size.height * s)));
+  b.size = ms;
   const double mm_per_cell = 1.0 / (s * ppm);
-  std::mt19937 rng(opt.seed * 7919u + 17u);
 
   cv::Mat bald = shrink_mask(a.scalp.bald_mask, ms);
   cv::Mat head = shrink_mask(a.scalp.head_mask, ms);
@@ -197,21 +249,11 @@ TreatmentMap build_treatment_map(const Analysis& a, const Design& design,
     origin = mo.m00 > 0 ? cv::Point2d(mo.m10 / mo.m00 / s, mo.m01 / mo.m00 / s)
                         : cv::Point2d(a.size.width / 2.0, a.size.height / 2.0);
   }
-  m.origin_px = origin;
-  m.up = up;
-
-  std::optional<Hairline> hl = effective_hairline(a, design, opt);
-
-  // Hairline as height v(u) in the face frame (px), sorted by u.
-  std::vector<cv::Point2d> huv;
-  if (hl) {
-    for (const auto& p : hl->points) huv.emplace_back((p - origin).dot(ex), (p - origin).dot(up));
-    std::sort(huv.begin(), huv.end(), [](auto& x, auto& y) { return x.x < y.x; });
-    if (huv.size() < 2 || huv.back().x - huv.front().x < 1) huv.clear();
-  }
-  const double transition_px = (hl ? hl->transition_mm : 8.0) * ppm;
-  cv::Mat noise1 = smooth_noise(ms, 3.0 / mm_per_cell, rng);  // 3 mm irregularity of the front
-  cv::Mat noise2 = smooth_noise(ms, 1.0 / mm_per_cell, rng);
+  b.origin_px = origin;
+  b.up = up;
+  b.ex = ex;
+  b.has_face = face != nullptr;
+  make_noise(b, seed);
 
   // Candidate area before the hairline cut: bald / skin scalp plus a blending rim into the
   // thinning hair around it.
@@ -223,25 +265,28 @@ TreatmentMap build_treatment_map(const Analysis& a, const Design& design,
     // crown may be labelled background by the parts map, but it is scalp.
     cv::Mat outline = skull_outline(head, origin * s, up, 1.5 / mm_per_cell);
     scalp = head & ~hair & outline;
-    if (opt.photo && !opt.photo->empty()) {
+    if (photo && !photo->empty()) {
       // What the outline adds to the head: only highlights (brighter than the skin and no more
       // colourful), not the background in a notch of the outline.
-      cv::Mat small, f, lab;
-      cv::resize(*opt.photo, small, ms, 0, 0, cv::INTER_AREA);
-      small.convertTo(f, CV_32F, 1.0 / 255);
-      cv::cvtColor(f, lab, cv::COLOR_BGR2Lab);
+      b.photo_cells = shrink_area(*photo, ms);
+      // Lab only in the outline's box (all that is read below), and not with cv::cvtColor,
+      // whose Lab tables cost 0.2-0.45 s on a process's first call.
+      const cv::Rect ob = cv::boundingRect(outline);
+      cv::Mat f, lab;
+      b.photo_cells(ob).convertTo(f, CV_32F, 1.0 / 255);
+      lab = bgr_to_lab(f);
       cv::Mat skin_in = skin & outline;
-      cv::Scalar sm = cv::mean(lab, skin_in);
+      cv::Scalar sm = cv::mean(lab, skin_in(ob));
       const double skin_C = std::hypot(sm[1], sm[2]);
       cv::Mat added = outline & ~head;
       // And "hair" that has the skin's own colour: a segmentation may call a shiny bald crown
       // hair; real hair is darker or of another hue than the skin under it.
       cv::Mat skin_hair = outline & hair;
-      for (int y = 0; y < ms.height; ++y) {
+      for (int y = 0; y < ob.height; ++y) {
         const cv::Vec3f* l = lab.ptr<cv::Vec3f>(y);
-        uint8_t* ad = added.ptr<uint8_t>(y);
-        uint8_t* sh = skin_hair.ptr<uint8_t>(y);
-        for (int x = 0; x < ms.width; ++x) {
+        uint8_t* ad = added.ptr<uint8_t>(ob.y + y) + ob.x;
+        uint8_t* sh = skin_hair.ptr<uint8_t>(ob.y + y) + ob.x;
+        for (int x = 0; x < ob.width; ++x) {
           if (ad[x] && !(l[x][0] > sm[0] + 4 && std::hypot(l[x][1], l[x][2]) < skin_C + 4))
             ad[x] = 0;
           if (sh[x] && !(l[x][0] > sm[0] - 8 && std::hypot(l[x][1], l[x][2]) < skin_C + 6 &&
@@ -264,6 +309,11 @@ TreatmentMap build_treatment_map(const Analysis& a, const Design& design,
   cv::dilate(scalp, near,
              cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * rim + 1, 2 * rim + 1)));
   cv::Mat cand = scalp | (near & hair & head);
+  // A cell on the scalp's edge can be neither mostly bald nor labelled hair (the masks are
+  // shrunk differently): such one-cell seams would show as a pale line through the dots.
+  cv::morphologyEx(cand, cand, cv::MORPH_CLOSE,
+                   cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3)));
+  cand &= head;
   if (face) {
     // Only this client's head: within an adult head's reach of the glabella (other people in
     // the photo, hands and shoulders stay untouched).
@@ -299,18 +349,109 @@ TreatmentMap build_treatment_map(const Analysis& a, const Design& design,
     cv::fillConvexPoly(cand, face_side, cv::Scalar(0));
   }
 
+  // Head model for foreshortening: an ellipsoid fitted to the head outline; the surface tilts
+  // away towards the silhouette (cos of the tilt = sqrt(1 - rho²)).
+  b.foreshortening = cv::Mat(ms, CV_32F, cv::Scalar(1));
+  b.axis_rad = cv::Mat(ms, CV_32F, cv::Scalar(0));
+  {
+    std::vector<std::vector<cv::Point>> contours;
+    cv::findContours(head.clone(), contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_NONE);
+    size_t best = 0;
+    for (size_t i = 1; i < contours.size(); ++i)
+      if (cv::contourArea(contours[i]) > cv::contourArea(contours[best])) best = i;
+    if (!contours.empty() && contours[best].size() >= 5) {
+      cv::RotatedRect e = cv::fitEllipse(contours[best]);
+      double ang = e.angle * M_PI / 180.0;
+      cv::Point2d e1(std::cos(ang), std::sin(ang)), e2(-std::sin(ang), std::cos(ang));
+      double ra = std::max(2.0, e.size.width / 2.0), rb = std::max(2.0, e.size.height / 2.0);
+      cv::Point2d c = e.center;
+      parallel_for(ms.height, [&](int y0, int y1) {
+        for (int y = y0; y < y1; ++y) {
+          float* f = b.foreshortening.ptr<float>(y);
+          float* ax = b.axis_rad.ptr<float>(y);
+          for (int x = 0; x < ms.width; ++x) {
+            cv::Point2d d(x - c.x, y - c.y);
+            double p1 = d.dot(e1) / ra, p2 = d.dot(e2) / rb;
+            double rho2 = p1 * p1 + p2 * p2;
+            f[x] = static_cast<float>(std::clamp(std::sqrt(std::max(0.0, 1.0 - rho2)), 0.25, 1.0));
+            cv::Point2d g = e1 * (p1 / ra) + e2 * (p2 / rb);
+            ax[x] = static_cast<float>(std::atan2(g.y, g.x));
+          }
+        }
+      });
+    }
+  }
+
+  b.candidate = cand;
+  // The hairline proposal reads the head's outline at about 1 px/mm: a copy at 2 px/mm spares
+  // each design the shrinking of a full-size mask.
+  // An integer factor (OpenCV's fast area path; the last < k columns and rows are dropped).
+  const int hk = std::max(1, cvRound(ppm / 2.0));
+  if (hk > 1 && a.scalp.head_mask.cols >= hk && a.scalp.head_mask.rows >= hk) {
+    const cv::Size hs(a.scalp.head_mask.cols / hk, a.scalp.head_mask.rows / hk);
+    cv::resize(a.scalp.head_mask(cv::Rect(0, 0, hs.width * hk, hs.height * hk)), b.hairline_head,
+               hs, 0, 0, cv::INTER_AREA);
+    b.hairline_scale = 1.0 / hk;
+  } else {
+    b.hairline_head = a.scalp.head_mask;
+    b.hairline_scale = 1;
+  }
+  if (photo && !photo->empty() && b.photo_cells.empty()) b.photo_cells = shrink_area(*photo, ms);
+  return b;
+}
+
+TreatmentMap build_treatment_map(const TreatmentBase& b, const Analysis& a, const Design& design,
+                                 const TreatmentOptions& opt) {
+  TreatmentMap m;
+  m.px_per_mm = b.px_per_mm;
+  m.scale = b.scale;
+  m.origin_px = b.origin_px;
+  m.up = b.up;
+  const double ppm = b.px_per_mm, s = b.scale;
+  const cv::Size ms = b.size;
+  const double mm_per_cell = 1.0 / (s * ppm);
+  const cv::Point2d origin = b.origin_px, up = b.up, ex = b.ex;
+  const bool face = b.has_face;
+  TreatmentBase reseeded;
+  const TreatmentBase* noise = &b;
+  if (opt.seed != b.noise_seed) {
+    reseeded.size = b.size;
+    reseeded.scale = b.scale;
+    reseeded.px_per_mm = b.px_per_mm;
+    make_noise(reseeded, opt.seed);
+    noise = &reseeded;
+  }
+  const cv::Mat& noise1 = noise->noise1;
+  const cv::Mat& noise2 = noise->noise2;
+  cv::Mat cand = b.candidate.clone();
+
+  std::optional<Hairline> hl =
+      effective_hairline(a, design, opt, b.hairline_head, b.hairline_scale, &b);
+  // Hairline as height v(u) in the face frame (px), sorted by u.
+  std::vector<cv::Point2d> huv;
+  if (hl) {
+    for (const auto& p : hl->points) huv.emplace_back((p - origin).dot(ex), (p - origin).dot(up));
+    std::sort(huv.begin(), huv.end(), [](auto& x, auto& y) { return x.x < y.x; });
+    if (huv.size() < 2 || huv.back().x - huv.front().x < 1) huv.clear();
+  }
+  const double transition_px = (hl ? hl->transition_mm : 8.0) * ppm;
+  // Only the candidate area's rows and columns can be treated: the per-cell work stays there.
+  const cv::Rect cb = cv::boundingRect(cand);
+
   cv::Mat ramp(ms, CV_32F, cv::Scalar(1)), front(ms, CV_32F, cv::Scalar(0));
   if (!huv.empty()) {
     const double u0 = huv.front().x, u1 = huv.back().x;
     const double umid = 0.5 * (u0 + u1), half = 0.5 * (u1 - u0);
-    parallel_for(ms.height, [&](int y0, int y1) {
-      for (int y = y0; y < y1; ++y) {
+    parallel_for(cb.height, [&](int y0, int y1) {
+      for (int y = cb.y + y0; y < cb.y + y1; ++y) {
         uint8_t* c = cand.ptr<uint8_t>(y);
         float* r = ramp.ptr<float>(y);
         float* f = front.ptr<float>(y);
         const float* n1 = noise1.ptr<float>(y);
         const float* n2 = noise2.ptr<float>(y);
-        for (int x = 0; x < ms.width; ++x) {
+        for (int x = cb.x; x < cb.x + cb.width; ++x) {
+          // Cells outside the candidate area are masked out (or set by a zone) below.
+          if (!c[x]) continue;
           cv::Point2d p((x + 0.5) / s - 0.5, (y + 0.5) / s - 0.5);
           double u = (p - origin).dot(ex), v = (p - origin).dot(up);
           double h;
@@ -369,39 +510,6 @@ TreatmentMap build_treatment_map(const Analysis& a, const Design& design,
   if (cv::countNonZero(cand) == 0)
     throw InputError("", "no scalp to treat was found (give the area with --design zones)");
 
-  // Head model for foreshortening: an ellipsoid fitted to the head outline; the surface tilts
-  // away towards the silhouette (cos of the tilt = sqrt(1 - rho²)).
-  m.foreshortening = cv::Mat(ms, CV_32F, cv::Scalar(1));
-  m.axis_rad = cv::Mat(ms, CV_32F, cv::Scalar(0));
-  {
-    std::vector<std::vector<cv::Point>> contours;
-    cv::findContours(head.clone(), contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_NONE);
-    size_t best = 0;
-    for (size_t i = 1; i < contours.size(); ++i)
-      if (cv::contourArea(contours[i]) > cv::contourArea(contours[best])) best = i;
-    if (!contours.empty() && contours[best].size() >= 5) {
-      cv::RotatedRect e = cv::fitEllipse(contours[best]);
-      double ang = e.angle * M_PI / 180.0;
-      cv::Point2d e1(std::cos(ang), std::sin(ang)), e2(-std::sin(ang), std::cos(ang));
-      double ra = std::max(2.0, e.size.width / 2.0), rb = std::max(2.0, e.size.height / 2.0);
-      cv::Point2d c = e.center;
-      parallel_for(ms.height, [&](int y0, int y1) {
-        for (int y = y0; y < y1; ++y) {
-          float* f = m.foreshortening.ptr<float>(y);
-          float* ax = m.axis_rad.ptr<float>(y);
-          for (int x = 0; x < ms.width; ++x) {
-            cv::Point2d d(x - c.x, y - c.y);
-            double p1 = d.dot(e1) / ra, p2 = d.dot(e2) / rb;
-            double rho2 = p1 * p1 + p2 * p2;
-            f[x] = static_cast<float>(std::clamp(std::sqrt(std::max(0.0, 1.0 - rho2)), 0.25, 1.0));
-            cv::Point2d g = e1 * (p1 / ra) + e2 * (p2 / rb);
-            ax[x] = static_cast<float>(std::atan2(g.y, g.x));
-          }
-        }
-      });
-    }
-  }
-
   // Density: the target (zones may override), the hairline ramp, and a gentle swirl around
   // an off-centre crown whorl.
   m.density = zone_density.mul(ramp);
@@ -413,9 +521,11 @@ TreatmentMap build_treatment_map(const Analysis& a, const Design& design,
   }
   if (whorl) {
     cv::Point2d wc = *whorl * s;
-    for (int y = 0; y < ms.height; ++y) {
+    // Density outside the treated area is zeroed below.
+    const cv::Rect tb = cv::boundingRect(cand);
+    for (int y = tb.y; y < tb.y + tb.height; ++y) {
       float* dp = m.density.ptr<float>(y);
-      for (int x = 0; x < ms.width; ++x) {
+      for (int x = tb.x; x < tb.x + tb.width; ++x) {
         double dx = x - wc.x, dy = y - wc.y;
         double r_mm = std::sqrt(dx * dx + dy * dy) * mm_per_cell;
         double th = std::atan2(dy, dx);
@@ -431,6 +541,38 @@ TreatmentMap build_treatment_map(const Analysis& a, const Design& design,
   m.ramp = ramp;
   m.ramp.setTo(0.0f, ~cand);
   m.front = front;
+  m.foreshortening = b.foreshortening;
+  m.axis_rad = b.axis_rad;
+  return m;
+}
+
+TreatmentMap build_treatment_map(const Analysis& a, const Design& design,
+                                 const TreatmentOptions& opt) {
+  return build_treatment_map(prepare_treatment(a, opt.photo, opt.cell_mm, opt.seed), a, design,
+                             opt);
+}
+
+void propose_preset_hairlines(TreatmentBase& b, const Analysis& a, unsigned seed) {
+  b.proposals = {};
+  b.proposals_seed = seed;
+  if (!a.face()) return;
+  for (HairlinePreset p : {HairlinePreset::kNatural, HairlinePreset::kMature,
+                           HairlinePreset::kYouthful, HairlinePreset::kBroken}) {
+    Design d;
+    d.preset = p;
+    TreatmentOptions to;
+    to.seed = seed;
+    b.proposals[static_cast<int>(p)] =
+        effective_hairline(a, d, to, b.hairline_head, b.hairline_scale);
+  }
+}
+
+TreatmentMap map_for_resized_photo(const TreatmentMap& map, double f) {
+  TreatmentMap m = map;
+  m.scale = map.scale / f;
+  m.px_per_mm = map.px_per_mm * f;
+  // Pixel centres: p' + 0.5 = (p + 0.5) f, as cv::resize maps them.
+  m.origin_px = (map.origin_px + cv::Point2d(0.5, 0.5)) * f - cv::Point2d(0.5, 0.5);
   return m;
 }
 
