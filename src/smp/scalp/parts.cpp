@@ -116,19 +116,21 @@ cv::Mat backdrop_distance(const cv::Mat& lab, const cv::Mat& sample) {
   cv::kmeans(cv::Mat(px).reshape(1), k, labels,
              cv::TermCriteria(cv::TermCriteria::MAX_ITER + cv::TermCriteria::EPS, 10, 0.5), 1,
              cv::KMEANS_PP_CENTERS, centres);
-  for (int y = 0; y < lab.rows; ++y) {
-    const cv::Vec3f* p = lab.ptr<cv::Vec3f>(y);
-    float* o = out.ptr<float>(y);
-    for (int x = 0; x < lab.cols; ++x) {
-      float best = 1e9f;
-      for (int j = 0; j < k; ++j) {
-        const float* cc = centres.ptr<float>(j);
-        float d0 = p[x][0] - cc[0], d1 = p[x][1] - cc[1], d2 = p[x][2] - cc[2];
-        best = std::min(best, d0 * d0 + d1 * d1 + d2 * d2);
+  parallel_for(lab.rows, [&](int y0, int y1) {
+    for (int y = y0; y < y1; ++y) {
+      const cv::Vec3f* p = lab.ptr<cv::Vec3f>(y);
+      float* o = out.ptr<float>(y);
+      for (int x = 0; x < lab.cols; ++x) {
+        float best = 1e9f;
+        for (int j = 0; j < k; ++j) {
+          const float* cc = centres.ptr<float>(j);
+          float d0 = p[x][0] - cc[0], d1 = p[x][1] - cc[1], d2 = p[x][2] - cc[2];
+          best = std::min(best, d0 * d0 + d1 * d1 + d2 * d2);
+        }
+        o[x] = std::sqrt(best);
       }
-      o[x] = std::sqrt(best);
     }
-  }
+  });
   return out;
 }
 
@@ -290,21 +292,113 @@ cv::Mat gray_guide(const cv::Mat& bgr8) {
 cv::Mat smooth_probs(const cv::Mat& probs, const cv::Mat& guide, int r, double eps) {
   std::vector<cv::Mat> p;
   cv::split(probs, p);
-  for (auto& c : p) c = guided_filter(guide, c, r, eps);
+  // The guide's box statistics are the same for every channel: computed once, then one thread
+  // per channel (the same arithmetic as guided_filter, so the same figures).
+  cv::Size k(2 * r + 1, 2 * r + 1);
+  cv::Mat mI, mII;
+  cv::boxFilter(guide, mI, CV_32F, k);
+  cv::boxFilter(guide.mul(guide), mII, CV_32F, k);
+  cv::Mat var = mII - mI.mul(mI);
+  parallel_for(
+      static_cast<int>(p.size()),
+      [&](int b, int e) {
+        for (int i = b; i < e; ++i) {
+          cv::Mat mp, mIp;
+          cv::boxFilter(p[i], mp, CV_32F, k);
+          cv::boxFilter(guide.mul(p[i]), mIp, CV_32F, k);
+          cv::Mat cov = mIp - mI.mul(mp);
+          cv::Mat a = cov / (var + eps);
+          cv::Mat bb = mp - a.mul(mI);
+          cv::boxFilter(a, a, CV_32F, k);
+          cv::boxFilter(bb, bb, CV_32F, k);
+          p[i] = a.mul(guide) + bb;
+        }
+      },
+      static_cast<int>(p.size()), 1);
   cv::Mat out;
   cv::merge(p, out);
   return out;
 }
 
 void argmax_into(const cv::Mat& probs, cv::Mat& labels) {
-  for (int y = 0; y < probs.rows; ++y) {
-    const cv::Vec3f* p = probs.ptr<cv::Vec3f>(y);
-    uint8_t* o = labels.ptr<uint8_t>(y);
-    for (int x = 0; x < probs.cols; ++x) {
-      const cv::Vec3f& v = p[x];
-      o[x] = v[2] > v[1] && v[2] > v[0] ? kHair : v[1] >= v[0] ? kSkin : kBg;
+  parallel_for(probs.rows, [&](int y0, int y1) {
+    for (int y = y0; y < y1; ++y) {
+      const cv::Vec3f* p = probs.ptr<cv::Vec3f>(y);
+      uint8_t* o = labels.ptr<uint8_t>(y);
+      for (int x = 0; x < probs.cols; ++x) {
+        const cv::Vec3f& v = p[x];
+        o[x] = v[2] > v[1] && v[2] > v[0] ? kHair : v[1] >= v[0] ? kSkin : kBg;
+      }
     }
+  });
+}
+
+// cv::resize(probs, labels.size(), INTER_LINEAR) then argmax_into, in one parallel pass that
+// never stores the full-size float probabilities (75 MB for a 12 MP head). The sample positions,
+// edge handling and float arithmetic are cv::resize's own, so the labels are the same.
+void upsample_argmax_into(const cv::Mat& probs, cv::Mat& labels) {
+  const int sw = probs.cols, sh = probs.rows, dw = labels.cols, dh = labels.rows;
+  const double scale_x = 1.0 / (static_cast<double>(dw) / sw);
+  const double scale_y = 1.0 / (static_cast<double>(dh) / sh);
+  std::vector<int> xofs(dw);
+  std::vector<float> alpha(2 * dw);
+  for (int dx = 0; dx < dw; ++dx) {
+    float fx = static_cast<float>((dx + 0.5) * scale_x - 0.5);
+    int sx = cvFloor(fx);
+    fx -= sx;
+    if (sx < 0) fx = 0, sx = 0;
+    if (sx >= sw - 1) fx = 0, sx = sw - 1;
+    xofs[dx] = sx;
+    alpha[2 * dx] = 1.f - fx;
+    alpha[2 * dx + 1] = fx;
   }
+  // One source row resized across: S[sx] * a0 + S[sx + 1] * a1 (only S[sx] at the right edge).
+  auto across = [&](int sy, std::vector<cv::Vec3f>& out) {
+    const cv::Vec3f* S = probs.ptr<cv::Vec3f>(sy);
+    for (int dx = 0; dx < dw; ++dx) {
+      int sx = xofs[dx];
+      float a0 = alpha[2 * dx], a1 = alpha[2 * dx + 1];
+      if (sx + 1 < sw)
+        for (int c = 0; c < 3; ++c) out[dx][c] = S[sx][c] * a0 + S[sx + 1][c] * a1;
+      else
+        for (int c = 0; c < 3; ++c) out[dx][c] = S[sx][c] * a0;
+    }
+  };
+  parallel_for(dh, [&](int y0, int y1) {
+    std::vector<cv::Vec3f> r0(dw), r1(dw);
+    int have0 = -1, have1 = -1;
+    for (int dy = y0; dy < y1; ++dy) {
+      float fy = static_cast<float>((dy + 0.5) * scale_y - 0.5);
+      int sy = cvFloor(fy);
+      fy -= sy;
+      // Rows are clamped but, unlike columns, keep their weights.
+      int s0 = std::clamp(sy, 0, sh - 1), s1 = std::clamp(sy + 1, 0, sh - 1);
+      if (s0 != have0) {
+        if (s0 == have1) {
+          std::swap(r0, r1);
+          std::swap(have0, have1);
+        } else {
+          across(s0, r0);
+          have0 = s0;
+        }
+      }
+      if (s1 != have1) {
+        if (s1 == have0) {
+          r1 = r0;
+        } else {
+          across(s1, r1);
+        }
+        have1 = s1;
+      }
+      const float b0 = 1.f - fy, b1 = fy;
+      uint8_t* o = labels.ptr<uint8_t>(dy);
+      for (int dx = 0; dx < dw; ++dx) {
+        cv::Vec3f v;
+        for (int c = 0; c < 3; ++c) v[c] = r0[dx][c] * b0 + r1[dx][c] * b1;
+        o[dx] = v[2] > v[1] && v[2] > v[0] ? kHair : v[1] >= v[0] ? kSkin : kBg;
+      }
+    }
+  });
 }
 
 // Fill holes of the head and keep the component(s) touching the face; small islands go.
@@ -316,12 +410,14 @@ void clean_labels(cv::Mat& labels, cv::Point seed) {
   int keep = -1;
   if (seed.inside(cv::Rect(0, 0, labels.cols, labels.rows))) keep = cc.at<int>(seed);
   if (keep <= 0) return;
-  for (int y = 0; y < labels.rows; ++y) {
-    const int* c = cc.ptr<int>(y);
-    uint8_t* o = labels.ptr<uint8_t>(y);
-    for (int x = 0; x < labels.cols; ++x)
-      if (c[x] != keep) o[x] = kBg;
-  }
+  parallel_for(labels.rows, [&](int y0, int y1) {
+    for (int y = y0; y < y1; ++y) {
+      const int* c = cc.ptr<int>(y);
+      uint8_t* o = labels.ptr<uint8_t>(y);
+      for (int x = 0; x < labels.cols; ++x)
+        if (c[x] != keep) o[x] = kBg;
+    }
+  });
 }
 
 // The forest finds the head well but has seen too few heads of hair to tell hair from skin on
@@ -469,14 +565,21 @@ void recover_head(cv::Mat& probs, const std::vector<cv::Mat>& f, const Canonical
 // training photos are mostly bald or dark-haired). A bare scalp is smooth like the cheeks; hair
 // has strands: above the brows, skin that is much more textured than the cheeks is hair.
 // `probs` and `gray` are the ROI at the mid resolution; `k` = mid pixels per canonical pixel.
-void textured_skin_is_hair(cv::Mat& probs, const cv::Mat& gray, const Face& face, cv::Point roi_tl,
-                           double mid) {
-  auto P = [&](cv::Point2d p) { return (p - cv::Point2d(roi_tl)) * mid; };
+// Strand texture of the mid-resolution ROI: the photo alone decides it, so it is computed while
+// GrabCut runs.
+cv::Mat strand_texture(const cv::Mat& gray, const Face& face, double mid) {
   double ipd = face.interpupillary_px() * mid;
   int r = std::max(1, static_cast<int>(std::lround(ipd / 40)));
   cv::Mat tex = local_std(gray, 2 * r + 1);
   cv::blur(tex, tex, cv::Size(6 * r + 1, 6 * r + 1));
-  cv::Mat cheek(gray.size(), CV_8U, cv::Scalar(0));
+  return tex;
+}
+
+void textured_skin_is_hair(cv::Mat& probs, const cv::Mat& tex, const Face& face, cv::Point roi_tl,
+                           double mid) {
+  auto P = [&](cv::Point2d p) { return (p - cv::Point2d(roi_tl)) * mid; };
+  double ipd = face.interpupillary_px() * mid;
+  cv::Mat cheek(tex.size(), CV_8U, cv::Scalar(0));
   std::vector<cv::Point> left, right;
   for (int i : {1, 2, 3, 48, 31, 39}) left.push_back(cv::Point(P(face.landmarks[i])));
   for (int i : {15, 14, 13, 54, 35, 42}) right.push_back(cv::Point(P(face.landmarks[i])));
@@ -610,21 +713,33 @@ cv::Mat segment_front(const cv::Mat& bgr8, const Face& face, const PartsForest& 
   cv::Mat probs = classify(f, forest, 2);
   own_colour_hair(probs, f, c, face);
   recover_head(probs, f, c, canonical_lab(c));
-  probs = smooth_probs(probs, gray_guide(c.bgr), 3, 1e-3);
-  refine_head_extent(probs, f, c, face);
-  // Outside the photo is nothing.
-  probs.setTo(cv::Vec3f(1, 0, 0), c.valid == 0);
-
   // Carry up: to the ROI at up to twice the canonical resolution, refined there with the photo
-  // as the guide, then bilinear to full size.
+  // as the guide, then bilinear to full size. The photo-only half of that (the mid-resolution
+  // ROI, its guide and strand texture) runs beside GrabCut, which is single-threaded.
   double s_can = std::sqrt(std::abs(c.T(0, 0) * c.T(1, 1) - c.T(0, 1) * c.T(1, 0)));
   double mid = std::min(1.0, 2.0 * s_can);
-  cv::Mat roi_mid;
-  if (std::abs(mid - c.roi_scale) < 1e-6)
-    roi_mid = c.roi_small;
-  else
-    cv::resize(bgr8(c.roi), roi_mid, cv::Size(), mid, mid,
-               mid < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+  cv::Mat roi_mid, guide, tex;
+  parallel_for(
+      2,
+      [&](int b, int e) {
+        for (int i = b; i < e; ++i) {
+          if (i == 0) {
+            probs = smooth_probs(probs, gray_guide(c.bgr), 3, 1e-3);
+            refine_head_extent(probs, f, c, face);
+            // Outside the photo is nothing.
+            probs.setTo(cv::Vec3f(1, 0, 0), c.valid == 0);
+          } else {
+            if (std::abs(mid - c.roi_scale) < 1e-6)
+              roi_mid = c.roi_small;
+            else
+              cv::resize(bgr8(c.roi), roi_mid, cv::Size(), mid, mid,
+                         mid < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+            guide = gray_guide(roi_mid);
+            tex = strand_texture(guide, face, mid);
+          }
+        }
+      },
+      0, 1);
   double k = 1.0 / mid;
   cv::Matx23d Tm(c.T(0, 0) * k, c.T(0, 1) * k,
                  c.T(0, 0) * c.roi.x + c.T(0, 1) * c.roi.y + c.T(0, 2), c.T(1, 0) * k,
@@ -633,18 +748,15 @@ cv::Mat segment_front(const cv::Mat& bgr8, const Face& face, const PartsForest& 
   cv::warpAffine(probs, pm, Tm, roi_mid.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP,
                  cv::BORDER_CONSTANT, cv::Scalar(1, 0, 0));
   int r = std::max(2, static_cast<int>(std::lround(3 * mid / s_can)));
-  cv::Mat guide = gray_guide(roi_mid);
   pm = smooth_probs(pm, guide, r, 2e-3);
-  textured_skin_is_hair(pm, guide, face, c.roi.tl(), mid);
+  textured_skin_is_hair(pm, tex, face, c.roi.tl(), mid);
 
   cv::Mat labels(bgr8.size(), CV_8U, cv::Scalar(kBg));
   cv::Mat roi_labels = labels(c.roi);
-  if (pm.size() != c.roi.size()) {
-    cv::Mat full;
-    cv::resize(pm, full, c.roi.size(), 0, 0, cv::INTER_LINEAR);
-    pm = full;
-  }
-  argmax_into(pm, roi_labels);
+  if (pm.size() != c.roi.size())
+    upsample_argmax_into(pm, roi_labels);
+  else
+    argmax_into(pm, roi_labels);
   cv::Point2d nose = face.landmarks[30];
   clean_labels(roi_labels, cv::Point(nose) - c.roi.tl());
   return labels;
