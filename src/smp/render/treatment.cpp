@@ -510,6 +510,28 @@ TreatmentMap build_treatment_map(const TreatmentBase& b, const Analysis& a, cons
   if (cv::countNonZero(cand) == 0)
     throw InputError("", "no scalp to treat was found (give the area with --design zones)");
 
+  // Where the treated area ends inside the head (against the forehead, or the client's own
+  // hair) rather than at the silhouette, density fades in over the transition depth too: a patch
+  // cut by the scalp map's edge below the hairline must not end in a straight, full-density edge.
+  if (face && !b.hairline_head.empty()) {
+    cv::Mat head_cells;
+    cv::resize(b.hairline_head, head_cells, ms, 0, 0, cv::INTER_NEAREST);
+    // The rim the dots keep off along the silhouette is not such an edge: away from it only.
+    const int rim = std::max(1, cvRound(8.0 * ppm * s));
+    cv::erode(head_cells > 127, head_cells,
+              cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * rim + 1, 2 * rim + 1)));
+    cv::Mat inside_edge = head_cells & ~cand;  // 255 where the fade starts
+    cv::Mat dist;
+    cv::distanceTransform(~inside_edge, dist, cv::DIST_L2, 3);
+    const float depth = static_cast<float>(transition_px * s);  // in map cells
+    for (int y = cb.y; y < cb.y + cb.height; ++y) {
+      float* r = ramp.ptr<float>(y);
+      const float* dd = dist.ptr<float>(y);
+      const uint8_t* c = cand.ptr<uint8_t>(y);
+      for (int x = cb.x; x < cb.x + cb.width; ++x)
+        if (c[x]) r[x] = std::min(r[x], std::pow(smoothstep(0.0f, depth, dd[x]), 1.5f));
+    }
+  }
   // Density: the target (zones may override), the hairline ramp, and a gentle swirl around
   // an off-centre crown whorl.
   m.density = zone_density.mul(ramp);
