@@ -11,10 +11,17 @@ namespace smp {
 
 namespace {
 
-// The forehead's midline profile: it leaves the glabella leaning back a little and curves back
-// over the frontal bone (a sagittal radius of about 11 cm on an adult skull).
-constexpr double kForeheadRadiusMm = 110;
-constexpr double kForeheadLeanDeg = 10;
+// Per preset (index: HairlinePreset): the mid-frontal height along the forehead, how far the
+// temples sit back (a share of the mid height) and the transition zone's depth.
+struct PresetRule {
+  double mid_mm, temple_recess, transition_mm;
+};
+constexpr PresetRule kPresetRules[] = {
+    {80, 0.18, 8},   // natural
+    {90, 0.24, 9},   // mature
+    {73, 0.10, 6},   // youthful
+    {82, 0.20, 10},  // broken
+};
 
 double deg(double d) {
   return d * M_PI / 180.0;
@@ -63,16 +70,6 @@ const char* to_string(HairlinePreset p) {
   return "natural";
 }
 
-double projected_forehead_mm(double s, double pitch_deg) {
-  const double R = kForeheadRadiusMm, t0 = deg(kForeheadLeanDeg);
-  const double y = R * (std::sin(t0 + s / R) - std::sin(t0));  // up the face
-  const double z = R * (std::cos(t0) - std::cos(t0 + s / R));  // back, away from the camera
-  // Chin down (pitch < 0) turns the top of the head towards the camera: points further back
-  // rise on the photo.
-  const double p = deg(std::clamp(pitch_deg, -35.0, 35.0));
-  return y * std::cos(p) - z * std::sin(p);
-}
-
 Hairline propose_hairline(const Face& face, double px_per_mm, const Pose& pose,
                           const cv::Mat& head_mask, const HairlineOptions& opt) {
   SMP_CHECK(px_per_mm > 0);
@@ -82,30 +79,9 @@ Hairline propose_hairline(const Face& face, double px_per_mm, const Pose& pose,
   // 7-10 cm (higher is more conservative: it suits the client as he ages). The face's own middle
   // third (glabella -> below the nose) nudges it by up to 10 %, since the thirds of a face are
   // about equal.
-  double preset_mm = 80;
-  double temple_recess = 0.18;  // how far the temples sit back, as a share of the mid height
-  switch (opt.preset) {
-    case HairlinePreset::kNatural:
-      preset_mm = 80;
-      temple_recess = 0.18;
-      h.transition_mm = 8;
-      break;
-    case HairlinePreset::kMature:
-      preset_mm = 90;
-      temple_recess = 0.24;
-      h.transition_mm = 9;
-      break;
-    case HairlinePreset::kYouthful:
-      preset_mm = 73;
-      temple_recess = 0.10;
-      h.transition_mm = 6;
-      break;
-    case HairlinePreset::kBroken:
-      preset_mm = 82;
-      temple_recess = 0.20;
-      h.transition_mm = 10;
-      break;
-  }
+  const PresetRule& rule = kPresetRules[static_cast<int>(opt.preset)];
+  const double preset_mm = rule.mid_mm, temple_recess = rule.temple_recess;
+  h.transition_mm = rule.transition_mm;
   cv::Point2d le = face.landmarks[36], re = face.landmarks[45];
   cv::Point2d ex = (re - le) / std::max(1e-9, cv::norm(re - le));
   cv::Point2d up(ex.y, -ex.x);  // perpendicular, pointing up the face

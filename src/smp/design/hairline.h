@@ -1,5 +1,6 @@
 // The hairline an SMP practitioner would draw: the mid-frontal point about a third of the face's
-// height above the glabella (6-8 cm along the forehead's surface; mature higher, youthful lower),
+// height above the glabella (about 8 cm along the forehead's surface, 7-10 cm; mature higher,
+// youthful lower),
 // temporal points on the line of the outer eye corners, a soft transition zone, never straight
 // and never symmetric to the pixel. Heights are measured along the forehead, which curves back,
 // and projected onto the photo with the head's pitch, so a chin-down head shows more forehead.
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "smp/face/face.h"
+#include "smp/scalp/scalp.h"  // projected_forehead_mm
 
 namespace smp {
 
@@ -28,10 +30,6 @@ struct HairlineOptions {
   double mid_frontal_mm = 0;  // 0: from the preset and the face's own thirds
   unsigned seed = 1;
 };
-
-// Height (mm, in the face plane) at which a point `surface_mm` above the glabella along the
-// forehead's midline appears on a photo of a head pitched by `pitch_deg` (> 0 chin up).
-double projected_forehead_mm(double surface_mm, double pitch_deg);
 
 // The head's outline from a head mask (CV_8U): the convex hull of its largest part after an
 // opening of `open_radius_px` (which drops thin things the segmentation joined to the head: an

@@ -100,6 +100,28 @@ cv::Vec3f median_lab(const cv::Mat& lab, const cv::Mat& mask) {
   return out;
 }
 
+// The `k` main colours of `px` (CIELAB), one per row of the result (CV_32F).
+cv::Mat colour_clusters(const std::vector<cv::Vec3f>& px, int k) {
+  cv::Mat labels, centres;
+  // k-means++ seeds from cv::theRNG(): fix it so a photo always gives the same map.
+  cv::theRNG().state = 0x5eed;
+  cv::kmeans(cv::Mat(px).reshape(1), k, labels,
+             cv::TermCriteria(cv::TermCriteria::MAX_ITER + cv::TermCriteria::EPS, 10, 0.5), 1,
+             cv::KMEANS_PP_CENTERS, centres);
+  return centres;
+}
+
+// Squared CIELAB distance from `p` to the nearest row of `centres`.
+float nearest_cluster_sq(const cv::Mat& centres, const cv::Vec3f& p) {
+  float best = 1e9f;
+  for (int j = 0; j < centres.rows; ++j) {
+    const float* cc = centres.ptr<float>(j);
+    float d0 = p[0] - cc[0], d1 = p[1] - cc[1], d2 = p[2] - cc[2];
+    best = std::min(best, d0 * d0 + d1 * d1 + d2 * d2);
+  }
+  return best;
+}
+
 // Per pixel, the CIELAB distance to the nearest of a few colours of the backdrop (k-means of the
 // pixels under `sample`); a large constant when there is too little backdrop to learn from.
 cv::Mat backdrop_distance(const cv::Mat& lab, const cv::Mat& sample) {
@@ -109,26 +131,12 @@ cv::Mat backdrop_distance(const cv::Mat& lab, const cv::Mat& sample) {
       if (sample.at<uint8_t>(y, x)) px.push_back(lab.at<cv::Vec3f>(y, x));
   cv::Mat out(lab.size(), CV_32F, cv::Scalar(60.f));
   if (px.size() < 40) return out;
-  const int k = 5;
-  cv::Mat labels, centres;
-  // k-means++ seeds from cv::theRNG(): fix it so a photo always gives the same map.
-  cv::theRNG().state = 0x5eed;
-  cv::kmeans(cv::Mat(px).reshape(1), k, labels,
-             cv::TermCriteria(cv::TermCriteria::MAX_ITER + cv::TermCriteria::EPS, 10, 0.5), 1,
-             cv::KMEANS_PP_CENTERS, centres);
+  const cv::Mat centres = colour_clusters(px, 5);
   parallel_for(lab.rows, [&](int y0, int y1) {
     for (int y = y0; y < y1; ++y) {
       const cv::Vec3f* p = lab.ptr<cv::Vec3f>(y);
       float* o = out.ptr<float>(y);
-      for (int x = 0; x < lab.cols; ++x) {
-        float best = 1e9f;
-        for (int j = 0; j < k; ++j) {
-          const float* cc = centres.ptr<float>(j);
-          float d0 = p[x][0] - cc[0], d1 = p[x][1] - cc[1], d2 = p[x][2] - cc[2];
-          best = std::min(best, d0 * d0 + d1 * d1 + d2 * d2);
-        }
-        o[x] = std::sqrt(best);
-      }
+      for (int x = 0; x < lab.cols; ++x) o[x] = std::sqrt(nearest_cluster_sq(centres, p[x]));
     }
   });
   return out;
@@ -173,6 +181,29 @@ Canonical to_canonical(const cv::Mat& bgr8, const Face& face) {
   return c;
 }
 
+// A landmark in the canonical frame, at 1/`s` of its resolution.
+cv::Point canonical_point(const Canonical& c, const Face& face, int i, int s = 1) {
+  cv::Vec2d q = c.T * cv::Vec3d(face.landmarks[i].x, face.landmarks[i].y, 1);
+  return cv::Point(cvRound(q[0] / s), cvRound(q[1] / s));
+}
+
+// The face (jaw line and brows, landmarks 0-26) filled into `mask` with `value`.
+void fill_face(cv::Mat& mask, const Canonical& c, const Face& face, int value, int s = 1) {
+  std::vector<cv::Point> pts, hull;
+  for (int i = 0; i <= 26; ++i) pts.push_back(canonical_point(c, face, i, s));
+  cv::convexHull(pts, hull);
+  cv::fillConvexPoly(mask, hull, value);
+}
+
+// The client's own skin: the cheeks beside the nose, from the landmarks, where the photo is.
+cv::Mat cheek_mask(const Canonical& c, const Face& face) {
+  cv::Mat cheek(c.bgr.size(), CV_8U, cv::Scalar(0));
+  auto P = [&](int i) { return canonical_point(c, face, i); };
+  cv::fillConvexPoly(cheek, std::vector<cv::Point>{P(1), P(2), P(3), P(48), P(31), P(39)}, 255);
+  cv::fillConvexPoly(cheek, std::vector<cv::Point>{P(15), P(14), P(13), P(54), P(35), P(42)}, 255);
+  return cheek & c.valid;
+}
+
 cv::Mat canonical_lab(const Canonical& c) {
   cv::Mat f32;
   c.bgr.convertTo(f32, CV_32F, 1.0 / 255);
@@ -186,18 +217,7 @@ std::vector<cv::Mat> canonical_features(const Canonical& c, const Face& face) {
   cv::split(lab, ch);
   const cv::Mat& L = ch[0];
 
-  // The client's own skin: the cheeks and the nose bridge, from the landmarks.
-  cv::Mat cheek(c.bgr.size(), CV_8U, cv::Scalar(0));
-  auto P = [&](int i) {
-    cv::Vec2d q = c.T * cv::Vec3d(face.landmarks[i].x, face.landmarks[i].y, 1);
-    return cv::Point(cvRound(q[0]), cvRound(q[1]));
-  };
-  std::vector<cv::Point> left = {P(1), P(2), P(3), P(48), P(31), P(39)};
-  std::vector<cv::Point> right = {P(15), P(14), P(13), P(54), P(35), P(42)};
-  cv::fillConvexPoly(cheek, left, 255);
-  cv::fillConvexPoly(cheek, right, 255);
-  cheek &= c.valid;
-  cv::Vec3f skin = median_lab(lab, cheek);
+  const cv::Vec3f skin = median_lab(lab, cheek_mask(c, face));
   // The background: the frame's border ring.
   cv::Mat ring(c.bgr.size(), CV_8U, cv::Scalar(255));
   ring(cv::Rect(kMargin + 10, kMargin + 10, kFrame - 20, kFrame - 20)).setTo(0);
@@ -427,25 +447,10 @@ void clean_labels(cv::Mat& labels, cv::Point seed) {
 void own_colour_hair(cv::Mat& probs, const std::vector<cv::Mat>& f, const Canonical& c,
                      const Face& face) {
   cv::Mat inner(probs.size(), CV_8U, cv::Scalar(0));
-  std::vector<cv::Point> pts;
-  for (int i : {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13,
-                14, 15, 16, 26, 25, 24, 23, 22, 21, 20, 19, 18, 17}) {
-    cv::Vec2d q = c.T * cv::Vec3d(face.landmarks[i].x, face.landmarks[i].y, 1);
-    pts.emplace_back(cvRound(q[0]), cvRound(q[1]));
-  }
-  std::vector<cv::Point> hull;
-  cv::convexHull(pts, hull);
-  cv::fillConvexPoly(inner, hull, 255);
+  fill_face(inner, c, face, 255);
   // The client's skin chroma and how much it varies over the cheeks: a colour several of its
   // own standard deviations away is not this skin (grey or blond hair on pink skin).
-  cv::Mat cheek(probs.size(), CV_8U, cv::Scalar(0));
-  auto P = [&](int i) {
-    cv::Vec2d q = c.T * cv::Vec3d(face.landmarks[i].x, face.landmarks[i].y, 1);
-    return cv::Point(cvRound(q[0]), cvRound(q[1]));
-  };
-  cv::fillConvexPoly(cheek, std::vector<cv::Point>{P(1), P(2), P(3), P(48), P(31), P(39)}, 255);
-  cv::fillConvexPoly(cheek, std::vector<cv::Point>{P(15), P(14), P(13), P(54), P(35), P(42)}, 255);
-  cheek &= c.valid;
+  const cv::Mat cheek = cheek_mask(c, face);
   cv::Matx22d icov = cv::Matx22d::zeros();
   cv::Vec2d mu(0, 0);
   {
@@ -524,13 +529,7 @@ void recover_head(cv::Mat& probs, const std::vector<cv::Mat>& f, const Canonical
           probs.at<cv::Vec3f>(y, x)[0] > 0.7f)
         samples.push_back(lab.at<cv::Vec3f>(y, x));
   if (samples.size() < 60) return;
-  const int k = 4;
-  cv::Mat labels, centres;
-  // k-means++ seeds from cv::theRNG(): fix it so a photo always gives the same map.
-  cv::theRNG().state = 0x5eed;
-  cv::kmeans(cv::Mat(samples).reshape(1), k, labels,
-             cv::TermCriteria(cv::TermCriteria::MAX_ITER + cv::TermCriteria::EPS, 10, 0.5), 1,
-             cv::KMEANS_PP_CENTERS, centres);
+  const cv::Mat centres = colour_clusters(samples, 4);
   // Background clusters can be a blur of two colours: a distance of ~20 ΔE*ab from all of them
   // is a colour the backdrop does not have.
   constexpr float kFar = 20.f;
@@ -545,13 +544,7 @@ void recover_head(cv::Mat& probs, const std::vector<cv::Mat>& f, const Canonical
     if (y > kMargin + 170) break;
     for (int x = 0; x < probs.cols; ++x) {
       if (!z[x] || p[x][0] < 0.5f) continue;
-      float best = 1e9f;
-      for (int j = 0; j < k; ++j) {
-        const float* cc = centres.ptr<float>(j);
-        float d0 = L[x][0] - cc[0], d1 = L[x][1] - cc[1], d2 = L[x][2] - cc[2];
-        best = std::min(best, d0 * d0 + d1 * d1 + d2 * d2);
-      }
-      if (best < kFar * kFar) continue;
+      if (nearest_cluster_sq(centres, L[x]) < kFar * kFar) continue;
       // A bald top is lit differently from the cheeks (brighter, paler or more orange): only
       // what is clearly darker than the skin is hair; a missed dome costs a client more than
       // missed blond hair.
@@ -653,14 +646,7 @@ void refine_head_extent(cv::Mat& probs, const std::vector<cv::Mat>& f, const Can
   // ...unless the head runs out of the photo there (a dome cut by the top edge).
   edge &= mask == cv::GC_PR_BGD;
   mask.setTo(cv::GC_BGD, (edge | far) & valid_s);
-  std::vector<cv::Point> pts;
-  for (int i = 0; i <= 26; ++i) {
-    cv::Vec2d q = c.T * cv::Vec3d(face.landmarks[i].x, face.landmarks[i].y, 1);
-    pts.emplace_back(cvRound(q[0] / s), cvRound(q[1] / s));
-  }
-  std::vector<cv::Point> hull;
-  cv::convexHull(pts, hull);
-  cv::fillConvexPoly(mask, hull, cv::GC_FGD);
+  fill_face(mask, c, face, cv::GC_FGD, s);
   prior.setTo(0);
   cv::ellipse(prior, skull, cv::Size(40 / s, 46 / s), 0, 180, 360, 255, cv::FILLED);
   mask.setTo(cv::GC_FGD, prior & valid_s);

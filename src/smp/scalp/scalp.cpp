@@ -10,16 +10,8 @@
 
 namespace smp {
 
-namespace {
-
-constexpr uint8_t kSkin = static_cast<uint8_t>(Part::kSkin);
-constexpr uint8_t kHair = static_cast<uint8_t>(Part::kHair);
-constexpr uint8_t kBg = static_cast<uint8_t>(Part::kBackground);
-
 // The forehead's midline profile: it leaves the glabella leaning back a little and curves back
-// over the frontal bone (a sagittal radius of about 11 cm on an adult skull). Returns the height
-// on the photo of a point `s_mm` along the forehead, for a head pitched by `pitch_deg` (chin up
-// > 0 turns the top of the head away and brings the hairline down on the photo).
+// over the frontal bone (a sagittal radius of about 11 cm on an adult skull).
 double projected_forehead_mm(double s_mm, double pitch_deg) {
   constexpr double R = 110, lean = 10 * M_PI / 180;
   const double y = R * (std::sin(lean + s_mm / R) - std::sin(lean));
@@ -27,6 +19,12 @@ double projected_forehead_mm(double s_mm, double pitch_deg) {
   const double p = std::clamp(pitch_deg, -35.0, 35.0) * M_PI / 180;
   return y * std::cos(p) - z * std::sin(p);
 }
+
+namespace {
+
+constexpr uint8_t kSkin = static_cast<uint8_t>(Part::kSkin);
+constexpr uint8_t kHair = static_cast<uint8_t>(Part::kHair);
+constexpr uint8_t kBg = static_cast<uint8_t>(Part::kBackground);
 
 // The face's own frame: x along the eyes (pupils), `up` perpendicular towards the top of the
 // head (so a rolled head is handled), origin at the glabella.

@@ -51,6 +51,12 @@ struct Scalp {
   double scalp_share = 0;
 };
 
+// Height (mm, in the face plane) at which a point `surface_mm` above the glabella along the
+// forehead's midline appears on a photo of a head pitched by `pitch_deg` (> 0 chin up turns the
+// top of the head away and brings the hairline down on the photo). The scalp's natural hairline
+// and the designed hairline both stand on it.
+double projected_forehead_mm(double surface_mm, double pitch_deg);
+
 struct ScalpOptions {
   // Where a natural hairline sits above the glabella, measured along the forehead (projected
   // with the head's pitch and the forehead's curve): skin below it is forehead, not scalp.
