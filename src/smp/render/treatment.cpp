@@ -396,6 +396,14 @@ TreatmentBase prepare_treatment(const Analysis& a, const cv::Mat* photo, double 
     b.hairline_head = a.scalp.head_mask;
     b.hairline_scale = 1;
   }
+  if (b.has_face) {
+    // The head 8 mm and more inside its silhouette (the rim the dots keep off is not an edge
+    // the density fades in from; see build_treatment_map).
+    cv::resize(b.hairline_head, b.inner_head, ms, 0, 0, cv::INTER_NEAREST);
+    const int rim = std::max(1, cvRound(8.0 * ppm * s));
+    cv::erode(b.inner_head > 127, b.inner_head,
+              cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * rim + 1, 2 * rim + 1)));
+  }
   if (photo && !photo->empty() && b.photo_cells.empty()) b.photo_cells = shrink_area(*photo, ms);
   return b;
 }
@@ -513,20 +521,18 @@ TreatmentMap build_treatment_map(const TreatmentBase& b, const Analysis& a, cons
   // Where the treated area ends inside the head (against the forehead, or the client's own
   // hair) rather than at the silhouette, density fades in over the transition depth too: a patch
   // cut by the scalp map's edge below the hairline must not end in a straight, full-density edge.
-  if (face && !b.hairline_head.empty()) {
-    cv::Mat head_cells;
-    cv::resize(b.hairline_head, head_cells, ms, 0, 0, cv::INTER_NEAREST);
-    // The rim the dots keep off along the silhouette is not such an edge: away from it only.
-    const int rim = std::max(1, cvRound(8.0 * ppm * s));
-    cv::erode(head_cells > 127, head_cells,
-              cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * rim + 1, 2 * rim + 1)));
-    cv::Mat inside_edge = head_cells & ~cand;  // 255 where the fade starts
+  if (face && !b.inner_head.empty()) {
+    const float depth = static_cast<float>(transition_px * s);  // in map cells
+    // Only edges within `depth` of the candidate area matter: the distances on its box, widened.
+    const int pad = static_cast<int>(std::ceil(depth)) + 2;
+    const cv::Rect roi = cv::Rect(cb.x - pad, cb.y - pad, cb.width + 2 * pad, cb.height + 2 * pad) &
+                         cv::Rect(0, 0, ms.width, ms.height);
+    cv::Mat inside_edge = b.inner_head(roi) & ~cand(roi);  // 255 where the fade starts
     cv::Mat dist;
     cv::distanceTransform(~inside_edge, dist, cv::DIST_L2, 3);
-    const float depth = static_cast<float>(transition_px * s);  // in map cells
     for (int y = cb.y; y < cb.y + cb.height; ++y) {
       float* r = ramp.ptr<float>(y);
-      const float* dd = dist.ptr<float>(y);
+      const float* dd = dist.ptr<float>(y - roi.y) - roi.x;
       const uint8_t* c = cand.ptr<uint8_t>(y);
       for (int x = cb.x; x < cb.x + cb.width; ++x)
         if (c[x]) r[x] = std::min(r[x], std::pow(smoothstep(0.0f, depth, dd[x]), 1.5f));

@@ -39,6 +39,7 @@ struct TreatmentBase {
   cv::Mat photo_cells;        // the photo shrunk to the grid (8-bit BGR); empty without a photo
   cv::Mat hairline_head;      // the head mask, shrunk for hairline proposals
   double hairline_scale = 1;  // hairline_head px per photo px
+  cv::Mat inner_head;         // CV_8U on the grid: the head 8 mm and more inside its silhouette
   // Hairlines proposed per preset (index: HairlinePreset) with the face's own mid-frontal
   // height, for proposals_seed; empty until propose_preset_hairlines().
   std::array<std::optional<Hairline>, 4> proposals;
