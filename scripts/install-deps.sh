@@ -10,6 +10,9 @@ PACKAGES=(
   libdlib-dev libdlib-data # face detector + 68-point landmark model
   libdlib19.1              # ships the sample photo bald_guys.jpg (examples/faces)
   libheif-dev              # HEIC/HEIF photos from phones
+  # JPEG / PNG / WebP / TIFF through the codec libraries directly: OpenCV's imgcodecs drags GDAL
+  # and ~230 shared libraries into every `smp` start (~0.27 s)
+  libjpeg62-turbo-dev libpng-dev libwebp-dev libtiff-dev
   liblcms2-dev             # ICC profile -> sRGB conversion
   libexif-dev              # EXIF orientation of photos
   libcairo2-dev            # PDF report

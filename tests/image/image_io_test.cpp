@@ -1,12 +1,20 @@
 // Photo intake: every fixture is made here, in code (OpenCV encoders, hand-built containers,
-// lcms2 profiles, libheif), or with imagemagick when installed (CMYK JPEG; skipped otherwise).
+// libjpeg, lcms2 profiles, libheif), or with imagemagick when installed (CMYK JPEG; skipped
+// otherwise). smp reads and writes through the codec libraries directly; OpenCV's imgcodecs
+// (linked by the tests only) is the reference its pixels are checked against.
 #include "smp/image/image_io.h"
 
 #include <gtest/gtest.h>
+// jpeglib.h needs FILE and size_t declared first.
+// clang-format off
+#include <cstdio>
+#include <jpeglib.h>
+// clang-format on
 #include <lcms2.h>
 #include <libheif/heif.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -15,6 +23,7 @@
 
 #include "smp/core/errors.h"
 #include "smp/core/files.h"
+#include "smp/image/codecs.h"
 #include "test_support.h"
 
 namespace smp {
@@ -260,6 +269,30 @@ TEST(ImageIo, CmykJpegBecomesRgb) {
   cv::Scalar mean = cv::mean(p.bgr);
   // imagemagick's naive RGB->CMYK and the decoder's CMYK->RGB are inverses up to JPEG's loss.
   for (int c = 0; c < 3; ++c) EXPECT_NEAR(mean[c], cv::Scalar(40, 90, 200)[c], 4.0) << c;
+}
+
+TEST(ImageIo, CmykTiffFromImagemagickBecomesRgb) {
+  // Its BitsPerSample (4 values) sits at an offset past 64 KB, after the pixels.
+  if (std::system("command -v convert >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "imagemagick's convert is not installed (SMP_WITH_TEST_TOOLS=1 installs it)";
+  test::TempDir t;
+  cv::Mat m(200, 160, CV_8UC3, cv::Scalar(40, 90, 200));
+  cv::imwrite(t.path("rgb.png"), m);
+  ASSERT_EQ(std::system(("convert " + t.path("rgb.png") + " -colorspace CMYK " + t.path("c.tif") +
+                         " && convert " + t.path("rgb.png") + " -colorspace CMYK -depth 16 " +
+                         t.path("c16.tif"))
+                            .c_str()),
+            0);
+  Photo p = read_photo(t.path("c.tif"));
+  EXPECT_EQ(p.source_channels, 4);
+  cv::Scalar mean = cv::mean(p.bgr);
+  for (int c = 0; c < 3; ++c) EXPECT_NEAR(mean[c], cv::Scalar(40, 90, 200)[c], 2.0) << c;
+  try {
+    read_photo(t.path("c16.tif"));
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(e.reason().find("CMYK TIFF with 16-bit samples"), std::string::npos) << e.reason();
+  }
 }
 
 // ---------------------------------------------------------------------------------- EXIF
@@ -572,6 +605,278 @@ TEST(ImageIo, SimulationMarkerRoundTrips) {
   Bytes jpeg = encode_image(m, "jpg", {.mark_simulated = true});
   EXPECT_EQ(jpeg[3], 0xE0);
   EXPECT_THROW(encode_image(m, "webp", {.mark_simulated = true}), UsageError);
+}
+
+// ------------------------------------------------------------------ our codecs vs OpenCV's
+// smp decodes through libjpeg-turbo, libpng, libwebp and libtiff directly (OpenCV's imgcodecs
+// drags ~230 shared libraries into every start). The same libraries, called with OpenCV's
+// settings, must give OpenCV's pixels: exactly, also for JPEG (same libjpeg, same integer DCT
+// and fancy upsampling) and lossy WebP (same libwebp).
+
+cv::Mat opencv_bgr8(const Bytes& b) {
+  cv::Mat m = cv::imdecode(b, cv::IMREAD_UNCHANGED);
+  if (m.depth() == CV_16U) m.convertTo(m, CV_8U, 1.0 / 257.0);
+  if (m.channels() == 1) cv::cvtColor(m, m, cv::COLOR_GRAY2BGR);
+  return m;
+}
+
+TEST(Codecs, SamplePhotoDecodesToOpenCvsPixels) {
+  Bytes jpeg = read_file_bytes(test::sample_photo());
+  cv::Mat want = cv::imdecode(jpeg, cv::IMREAD_COLOR);
+  ASSERT_FALSE(want.empty());
+  EXPECT_EQ(max_diff(decode_photo(jpeg, "bald_guys.jpg").bgr, want), 0.0) << "JPEG";
+  const std::pair<const char*, std::vector<int>> formats[] = {
+      {".png", {}},
+      {".tif", {}},
+      {".webp", {cv::IMWRITE_WEBP_QUALITY, 90}},
+      {".webp", {cv::IMWRITE_WEBP_QUALITY, 101}},
+      {".jpg", {cv::IMWRITE_JPEG_QUALITY, 75}}};
+  const cv::Mat crop = want(cv::Rect(600, 500, 640, 480));  // a face; keeps OpenCV's encoders quick
+  for (const auto& [ext, params] : formats) {
+    Bytes b = encode(crop, ext, params);
+    EXPECT_EQ(max_diff(decode_photo(b, std::string("s") + ext).bgr, cv::imdecode(b, 1)), 0.0)
+        << ext << (params.empty() ? 0 : params[1]);
+  }
+}
+
+TEST(Codecs, SyntheticLayoutsDecodeToOpenCvsPixels) {
+  cv::Mat bgr(61, 83, CV_8UC3), grey(61, 83, CV_8U), bgra(61, 83, CV_8UC4), deep(61, 83, CV_16UC3),
+      deep_grey(61, 83, CV_16U), deep_bgra(61, 83, CV_16UC4);
+  cv::randu(bgr, 0, 256);
+  cv::GaussianBlur(bgr, bgr, {5, 5}, 1.5);  // photo-like, so JPEG has smooth areas too
+  cv::randu(grey, 0, 256);
+  cv::randu(bgra, 0, 256);
+  cv::randu(deep, 0, 65536);
+  cv::randu(deep_grey, 0, 65536);
+  cv::randu(deep_bgra, 0, 65536);
+  struct Case {
+    const cv::Mat* m;
+    const char* ext;
+  };
+  const Case cases[] = {{&grey, ".png"},      {&grey, ".tif"},      {&grey, ".jpg"},
+                        {&bgr, ".jpg"},       {&bgra, ".png"},      {&bgra, ".tif"},
+                        {&deep, ".png"},      {&deep, ".tif"},      {&deep_grey, ".png"},
+                        {&deep_grey, ".tif"}, {&deep_bgra, ".png"}, {&deep_bgra, ".tif"}};
+  for (const Case& c : cases) {
+    Bytes b = encode(*c.m, c.ext);
+    const std::string what = std::string(c.ext) + " type " + std::to_string(c.m->type());
+    Photo p = decode_photo(b, "x" + std::string(c.ext));
+    if (c.m->channels() == 4) {
+      // Alpha: compare the stored samples (before compositing) with OpenCV's.
+      cv::Mat raw =
+          std::string(c.ext) == ".png" ? codec::decode_png(b, "x") : codec::decode_tiff(b, "x");
+      EXPECT_EQ(max_diff(raw, cv::imdecode(b, cv::IMREAD_UNCHANGED)), 0.0) << what;
+      EXPECT_EQ(p.source_channels, 4) << what;
+    } else {
+      EXPECT_EQ(max_diff(p.bgr, opencv_bgr8(b)), 0.0) << what;
+    }
+    EXPECT_EQ(p.source_bit_depth, c.m->depth() == CV_16U ? 16 : 8) << what;
+  }
+  // Lossy and lossless WebP with alpha.
+  for (int q : {80, 101}) {
+    Bytes b = encode(bgra, ".webp", {cv::IMWRITE_WEBP_QUALITY, q});
+    EXPECT_EQ(max_diff(codec::decode_webp(b, "x"), cv::imdecode(b, cv::IMREAD_UNCHANGED)), 0.0)
+        << "WebP q" << q;
+  }
+}
+
+// A palette PNG written by hand (OpenCV's encoder never writes one): 2 x 2 pixels of a 3-colour
+// palette, the third colour half transparent (tRNS).
+TEST(Codecs, PalettePngExpands) {
+  Bytes png = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+  Bytes ihdr;
+  put_be32(ihdr, 16);
+  put_be32(ihdr, 16);
+  ihdr.insert(ihdr.end(), {8, 3, 0, 0, 0});  // 8-bit indices, palette
+  Bytes raw;
+  for (int y = 0; y < 16; ++y) {
+    raw.push_back(0);  // filter: none
+    for (int x = 0; x < 16; ++x) raw.push_back(y < 8 ? (x < 8 ? 0 : 1) : (x < 8 ? 1 : 2));
+  }
+  uLongf zn = compressBound(raw.size());
+  Bytes z(zn);
+  ASSERT_EQ(compress(z.data(), &zn, raw.data(), raw.size()), Z_OK);
+  z.resize(zn);
+  Bytes plte = {200, 10, 10, 10, 200, 10, 10, 10, 200};  // RGB: red, green, blue
+  for (const Bytes& c :
+       {png_chunk("IHDR", ihdr), png_chunk("PLTE", plte), png_chunk("tRNS", {255, 255, 128}),
+        png_chunk("IDAT", z), png_chunk("IEND", {})})
+    png.insert(png.end(), c.begin(), c.end());
+  cv::Mat raw_px = codec::decode_png(png, "pal.png");
+  ASSERT_EQ(raw_px.type(), CV_8UC4);
+  EXPECT_EQ(max_diff(raw_px, cv::imdecode(png, cv::IMREAD_UNCHANGED)), 0.0);
+  EXPECT_EQ(raw_px.at<cv::Vec4b>(0, 0), cv::Vec4b(10, 10, 200, 255));    // red, opaque
+  EXPECT_EQ(raw_px.at<cv::Vec4b>(0, 12), cv::Vec4b(10, 200, 10, 255));   // green
+  EXPECT_EQ(raw_px.at<cv::Vec4b>(12, 12), cv::Vec4b(200, 10, 10, 128));  // blue, half
+  Photo p = decode_photo(png, "pal.png");
+  EXPECT_EQ(p.bgr.at<cv::Vec3b>(0, 0), cv::Vec3b(10, 10, 200));
+  EXPECT_NEAR(p.bgr.at<cv::Vec3b>(12, 12)[1], (10 * 128 + 255 * 127) / 255.0, 1);  // over white
+}
+
+// A CMYK JPEG written with libjpeg itself; `adobe` as Photoshop does (APP14 marker, inverted
+// samples: 255 = no ink), otherwise plain ink amounts.
+Bytes cmyk_jpeg(int w, int h, const cv::Vec4b& ink, bool adobe) {
+  jpeg_compress_struct c{};
+  jpeg_error_mgr err;
+  c.err = jpeg_std_error(&err);
+  jpeg_create_compress(&c);
+  unsigned char* buf = nullptr;
+  unsigned long size = 0;
+  jpeg_mem_dest(&c, &buf, &size);
+  c.image_width = w;
+  c.image_height = h;
+  c.input_components = 4;
+  c.in_color_space = JCS_CMYK;
+  jpeg_set_defaults(&c);
+  jpeg_set_colorspace(&c, JCS_CMYK);
+  c.write_Adobe_marker = adobe;
+  jpeg_set_quality(&c, 100, TRUE);
+  jpeg_start_compress(&c, TRUE);
+  std::vector<uint8_t> row(size_t(w) * 4);
+  for (int x = 0; x < w; ++x)
+    for (int k = 0; k < 4; ++k) row[x * 4 + k] = adobe ? 255 - ink[k] : ink[k];
+  while (c.next_scanline < c.image_height) {
+    JSAMPROW r = row.data();
+    jpeg_write_scanlines(&c, &r, 1);
+  }
+  jpeg_finish_compress(&c);
+  Bytes out(buf, buf + size);
+  jpeg_destroy_compress(&c);
+  std::free(buf);
+  return out;
+}
+
+TEST(Codecs, CmykJpegsBecomeRgb) {
+  // 60 % cyan, 20 % magenta, 10 % black: R = 255 (1 - .6)(1 - .1) = 92, G = 184, B = 230.
+  const cv::Vec4b ink(153, 51, 0, 26);
+  for (bool adobe : {true, false}) {
+    Bytes b = cmyk_jpeg(32, 24, ink, adobe);
+    Photo p = decode_photo(b, "cmyk.jpg");
+    EXPECT_EQ(p.source_channels, 4);
+    cv::Vec3b got = p.bgr.at<cv::Vec3b>(12, 16);
+    // OpenCV's integer formula (>> 8 for / 255) and quality-100 rounding: 2 codes.
+    EXPECT_NEAR(got[2], 92, 2) << adobe;
+    EXPECT_NEAR(got[1], 184, 2) << adobe;
+    EXPECT_NEAR(got[0], 230, 2) << adobe;
+    // Adobe's inverted CMYK is what OpenCV assumes: the same pixels. (A CMYK JPEG without the
+    // Adobe marker stores ink amounts; OpenCV reads it as inverted, we do not.)
+    if (adobe) EXPECT_EQ(max_diff(p.bgr, cv::imdecode(b, cv::IMREAD_COLOR)), 0.0);
+  }
+}
+
+TEST(Codecs, JpegEncodeMatchesOpenCvs) {
+  const cv::Mat& photo = test::bald_guys();
+  for (int q : {95, 80}) {
+    Bytes ours = encode_image(photo, "jpg", {.jpeg_quality = q});
+    Bytes theirs = encode(photo, ".jpg", {cv::IMWRITE_JPEG_QUALITY, q});
+    cv::Mat a = cv::imdecode(ours, cv::IMREAD_COLOR), b = cv::imdecode(theirs, cv::IMREAD_COLOR);
+    ASSERT_EQ(a.size(), photo.size());
+    // Same libjpeg and settings (JFIF, 4:2:0, integer DCT, standard tables): the same bytes
+    // here; asserted on pixels with one code of room in case a libjpeg build rounds otherwise.
+    EXPECT_LE(max_diff(a, b), 1.0) << "q" << q;
+    EXPECT_LE(std::abs(double(ours.size()) - double(theirs.size())) / theirs.size(), 0.01);
+    // Baseline (SOF0), not progressive.
+    const uint8_t sof0[] = {0xFF, 0xC0};
+    EXPECT_NE(std::search(ours.begin(), ours.end(), std::begin(sof0), std::end(sof0)), ours.end());
+  }
+}
+
+TEST(Codecs, WritersRoundTripThroughOpenCv) {
+  cv::Mat bgr(45, 70, CV_8UC3), grey(45, 70, CV_8U), bgra(45, 70, CV_8UC4), deep(45, 70, CV_16UC3),
+      ga(45, 70, CV_8UC2);
+  cv::randu(bgr, 0, 256);
+  cv::randu(grey, 0, 256);
+  cv::randu(bgra, 0, 256);
+  cv::randu(deep, 0, 65536);
+  cv::randu(ga, 0, 256);
+  for (const cv::Mat* m : {&bgr, &grey, &bgra, &deep}) {
+    for (const char* ext : {"tif", "png"}) {
+      Bytes b = encode_image(*m, ext);
+      // OpenCV reads an alpha TIFF through libtiff's RGBA reader, which premultiplies the
+      // (correctly tagged) unassociated alpha: that one is read back by our decoder.
+      cv::Mat back = m->channels() == 4 && std::string(ext) == "tif"
+                         ? codec::decode_tiff(b, "x.tif")
+                         : cv::imdecode(b, cv::IMREAD_UNCHANGED);
+      ASSERT_EQ(back.type(), m->type()) << ext;
+      EXPECT_EQ(max_diff(back, *m), 0.0) << ext << " type " << m->type();
+    }
+  }
+  // Grey + alpha PNG (libpng path): OpenCV reads it as BGRA.
+  cv::Mat back = cv::imdecode(encode_image(ga, "png"), cv::IMREAD_UNCHANGED), g2;
+  ASSERT_EQ(back.type(), CV_8UC4);
+  cv::extractChannel(back, g2, 3);
+  std::vector<cv::Mat> ch;
+  cv::split(ga, ch);
+  EXPECT_EQ(max_diff(g2, ch[1]), 0.0);
+  // WebP: lossless above quality 100; lossy within JPEG-like error.
+  Bytes lossless = encode_image(bgr, "webp", {.jpeg_quality = 101});
+  EXPECT_EQ(max_diff(cv::imdecode(lossless, cv::IMREAD_COLOR), bgr), 0.0);
+  const cv::Mat& photo = test::bald_guys();
+  Bytes lossy = encode_image(photo, "webp");
+  EXPECT_LT(cv::norm(cv::imdecode(lossy, cv::IMREAD_COLOR), photo, cv::NORM_L1) / photo.total() / 3,
+            3.0);
+  // 16-bit to JPEG: scaled to 8 bits, not saturated.
+  Photo p = decode_photo(encode_image(deep, "jpg"), "deep.jpg");
+  cv::Mat deep8;
+  deep.convertTo(deep8, CV_8U, 1.0 / 257.0);
+  EXPECT_NEAR(cv::mean(p.bgr)[0], cv::mean(deep8)[0], 3.0);
+}
+
+TEST(Codecs, DamagedFilesGiveOneClearErrorAndPrintNothing) {
+  Bytes jpeg = read_file_bytes(test::sample_photo());
+  testing::internal::CaptureStderr();
+  // Cut in the middle of the scan: the header walk and libjpeg's end-of-data warning agree.
+  Bytes cut(jpeg.begin(), jpeg.begin() + jpeg.size() * 6 / 10);
+  EXPECT_NE(error_of(cut).find("truncated"), std::string::npos);
+  try {
+    codec::decode_jpeg(cut, "cut.jpg");
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(e.reason().find("truncated"), std::string::npos) << e.reason();
+  }
+  // Cut, then an end marker glued on (a broken copy): only libjpeg can tell.
+  Bytes glued = cut;
+  glued.insert(glued.end(), {0xFF, 0xD9});
+  EXPECT_NE(error_of(glued).find("truncated"), std::string::npos) << error_of(glued);
+  // A JPEG signature, then garbage, then an end marker.
+  Bytes garbage = {0xFF, 0xD8, 0xFF, 0xE0, 0, 4, 1, 2, 0xFF, 0xDB, 0, 3, 7, 0xFF, 0xD9};
+  std::string why = error_of(garbage);
+  EXPECT_NE(why.find("JPEG"), std::string::npos) << why;
+  // PNG, WebP, TIFF signatures followed by noise.
+  cv::Mat noise(1, 400, CV_8U);
+  cv::randu(noise, 0, 256);
+  const Bytes tails[] = {{0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'},
+                         {'R', 'I', 'F', 'F', 200, 1, 0, 0, 'W', 'E', 'B', 'P'},
+                         {'I', 'I', 42, 0, 8, 0, 0, 0}};
+  for (Bytes b : tails) {
+    b.insert(b.end(), noise.data, noise.data + noise.total());
+    EXPECT_FALSE(error_of(b).empty()) << sniff_format(b);
+  }
+  EXPECT_THROW(codec::decode_png(tails[0], "x.png"), InputError);
+  EXPECT_THROW(codec::decode_webp(tails[1], "x.webp"), InputError);
+  EXPECT_THROW(codec::decode_tiff(tails[2], "x.tif"), InputError);
+  // A PNG whose pixel data is damaged (CRC of the IDAT chunk broken).
+  Bytes png = encode(test_card(), ".png");
+  png[png.size() - 20] ^= 0x55;
+  EXPECT_FALSE(error_of(png).empty());
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
+}
+
+TEST(Codecs, HugeImagesAreRefusedByTheDecodersToo) {
+  // The container walk checks the size first; the decoders check again from their own header
+  // (a JPEG whose SOF claims 20000 x 10000).
+  Bytes jpeg = encode(test_card(), ".jpg");
+  size_t sof = 2;
+  while (sof + 4 < jpeg.size() && !(jpeg[sof] == 0xFF && jpeg[sof + 1] == 0xC0))
+    sof += 2 + ((jpeg[sof + 2] << 8) | jpeg[sof + 3]);
+  jpeg[sof + 5] = 10000 >> 8, jpeg[sof + 6] = 10000 & 0xFF;
+  jpeg[sof + 7] = 20000 >> 8, jpeg[sof + 8] = 20000 & 0xFF;
+  try {
+    codec::decode_jpeg(jpeg, "big.jpg");
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(e.reason().find("200 megapixels"), std::string::npos) << e.reason();
+  }
 }
 
 }  // namespace

@@ -7,16 +7,14 @@
 
 #include <algorithm>
 #include <cstring>
-#include <iostream>
 #include <memory>
-#include <mutex>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <optional>
 
 #include "smp/core/errors.h"
 #include "smp/core/files.h"
 #include "smp/core/parallel.h"
+#include "smp/image/codecs.h"
 
 namespace smp {
 namespace {
@@ -92,9 +90,16 @@ Header parse_jpeg(const std::vector<uint8_t>& b) {
     }
     i += 2 + len;
     if (m == 0xDA) {  // start of scan: entropy data follows until the next marker
-      while (i + 1 < n &&
-             !(b[i] == 0xFF && b[i + 1] != 0x00 && !(b[i + 1] >= 0xD0 && b[i + 1] <= 0xD7)))
+      while (i + 1 < n) {
+        const void* ff = std::memchr(&b[i], 0xFF, n - 1 - i);
+        if (!ff) {
+          i = n;
+          break;
+        }
+        i = static_cast<const uint8_t*>(ff) - b.data();
+        if (b[i + 1] != 0x00 && !(b[i + 1] >= 0xD0 && b[i + 1] <= 0xD7)) break;
         ++i;
+      }
     }
   }
   std::sort(icc_chunks.begin(), icc_chunks.end(),
@@ -208,7 +213,8 @@ Header parse_tiff(const std::vector<uint8_t>& b) {
     uint32_t val = type == 3 ? u16(e + 8) : u32(e + 8);
     if (tag == 256) h.width = val;
     if (tag == 257) h.height = val;
-    if (tag == 258) h.bits = cnt == 1 ? val : (cnt * 2 <= 4 ? u16(e + 8) : u16(val));
+    // BitsPerSample: one SHORT per sample, in place when two fit, else at an offset (LONG).
+    if (tag == 258) h.bits = cnt == 1 ? val : (cnt * 2 <= 4 ? u16(e + 8) : u16(u32(e + 8)));
     if (tag == 262) h.cmyk = val == 5;
     if (tag == 274) h.orientation = static_cast<int>(val);
     if (tag == 34675 && val + size_t(cnt) <= b.size())
@@ -297,11 +303,7 @@ bool convert_icc_to_srgb(cv::Mat& bgr, const std::vector<uint8_t>& icc) {
 }
 
 void check_size(const std::string& name, int64_t w, int64_t h) {
-  if (w <= 0 || h <= 0) return;  // unknown from the header: the decoder decides
-  if (w * h > kMaxPhotoPixels)
-    throw InputError(name, "image is " + std::to_string(w) + "x" + std::to_string(h) + " (" +
-                               std::to_string(w * h / 1000000) +
-                               " megapixels), more than the 100 megapixels we accept");
+  codec::check_pixel_count(name, w, h);
 }
 
 // Any depth and channel count -> BGR of 8 or 16 bits (16 kept so the ICC conversion works on
@@ -339,35 +341,6 @@ cv::Mat to_bgr(const cv::Mat& in) {
   }
   return out;
 }
-
-// OpenCV's decoders print to std::cerr on a damaged file (imdecode_(...): can't read data); we
-// throw a clear error instead, so their output is muted while decoding. Counted, so concurrent
-// decodes restore the stream only when the last one ends.
-class QuietCerr {
- public:
-  QuietCerr() {
-    std::lock_guard<std::mutex> lock(mutex());
-    if (depth()++ == 0) saved() = std::cerr.rdbuf(nullptr);
-  }
-  ~QuietCerr() {
-    std::lock_guard<std::mutex> lock(mutex());
-    if (--depth() == 0) std::cerr.rdbuf(saved());
-  }
-
- private:
-  static std::mutex& mutex() {
-    static std::mutex m;
-    return m;
-  }
-  static int& depth() {
-    static int d = 0;
-    return d;
-  }
-  static std::streambuf*& saved() {
-    static std::streambuf* s = nullptr;
-    return s;
-  }
-};
 
 cv::Mat decode_heif(const std::vector<uint8_t>& b, const std::string& name, Header& h) {
   heif_context* ctx = heif_context_alloc();
@@ -442,13 +415,18 @@ Photo decode_photo(const std::vector<uint8_t>& bytes, const std::string& name) {
     if (h.cmyk && h.bits != 8)
       throw InputError(name, "CMYK TIFF with " + std::to_string(h.bits) +
                                  "-bit samples is not supported (save it as 8-bit or RGB)");
-    // UNCHANGED keeps 16 bits and alpha and ignores orientation (applied below, from EXIF).
-    // OpenCV already turns CMYK (JPEG, TIFF) into BGR(A).
-    try {
-      QuietCerr quiet;
-      raw = cv::imdecode(bytes, cv::IMREAD_UNCHANGED);
-    } catch (const cv::Exception& e) {
-      throw InputError(name, "image cannot be decoded (damaged file)");
+    // Pixels as stored: 16 bits and alpha kept, orientation applied below (from EXIF);
+    // CMYK (JPEG, TIFF) already turned into BGR.
+    if (photo.format == "jpeg") {
+      codec::JpegInfo info;
+      raw = codec::decode_jpeg(bytes, name, &info);
+      h.cmyk = info.components == 4;
+    } else if (photo.format == "png") {
+      raw = codec::decode_png(bytes, name);
+    } else if (photo.format == "webp") {
+      raw = codec::decode_webp(bytes, name);
+    } else {
+      raw = codec::decode_tiff(bytes, name);
     }
     if (raw.empty())
       throw InputError(name, "image cannot be decoded (damaged or unsupported file)");
@@ -596,54 +574,30 @@ std::vector<uint8_t> encode_image(const cv::Mat& bgr8, const std::string& path_o
   SMP_CHECK(!bgr8.empty());
   std::string ext = file_extension(path_or_ext);
   if (ext.empty()) ext = path_or_ext;
-  std::vector<int> params;
-  std::string cvext;
-  if (ext == "jpg" || ext == "jpeg") {
-    cvext = ".jpg";
-    params = {cv::IMWRITE_JPEG_QUALITY, opt.jpeg_quality};
-  } else if (ext == "png") {
-    cvext = ".png";
-    params = {cv::IMWRITE_PNG_COMPRESSION, 3};
-  } else if (ext == "webp") {
-    cvext = ".webp";
-    params = {cv::IMWRITE_WEBP_QUALITY, opt.jpeg_quality};
-  } else if (ext == "tif" || ext == "tiff") {
-    cvext = ".tif";
-  } else {
+  if (ext == "jpeg") ext = "jpg";
+  if (ext == "tif") ext = "tiff";
+  if (ext != "jpg" && ext != "png" && ext != "webp" && ext != "tiff")
     throw UsageError("cannot write '" + path_or_ext +
                      "': use a .jpg, .png, .webp or .tif file name");
-  }
-  if (opt.mark_simulated && cvext != ".jpg" && cvext != ".png")
+  if (opt.mark_simulated && ext != "jpg" && ext != "png")
     throw UsageError("cannot write '" + path_or_ext +
                      "': a simulated result is written as .jpg or .png so it carries its marker");
   const std::string note = "Simulated result (SMP Studio), not a photograph";
-  if (cvext == ".png" && bgr8.depth() == CV_8U && bgr8.channels() != 2) {
+  const cv::Mat m = bgr8.isContinuous() ? bgr8 : bgr8.clone();
+  if (ext == "png") {
     std::vector<std::string> texts;
     if (opt.mark_simulated) texts.push_back(std::string(kMarker) + std::string(1, '\0') + note);
-    return encode_png(bgr8.isContinuous() ? bgr8 : bgr8.clone(), texts);
+    if (m.depth() == CV_8U && m.channels() != 2) return encode_png(m, texts);
+    return codec::encode_png_libpng(m, texts);  // 16 bits, grey + alpha
   }
-  std::vector<uint8_t> out;
-  if (!cv::imencode(cvext, bgr8, out, params))
-    throw InternalError("encoder failed for " + path_or_ext);
-  if (opt.mark_simulated) {
-    if (cvext == ".png") {  // 16-bit: tEXt chunk right after IHDR (8 + 25 bytes)
-      std::string text = std::string(kMarker) + std::string(1, '\0') + note;
-      std::vector<uint8_t> chunk;
-      append_png_chunk(chunk, "tEXt", reinterpret_cast<const uint8_t*>(text.data()), text.size());
-      out.insert(out.begin() + 33, chunk.begin(), chunk.end());
-    } else {  // COM segment after SOI and the JFIF APP0 (which must come first)
-      std::string com = std::string(kMarker) + " " + note;
-      std::vector<uint8_t> seg = {0xFF, 0xFE, 0, 0};
-      uint16_t len = static_cast<uint16_t>(com.size() + 2);
-      seg[2] = len >> 8;
-      seg[3] = len & 0xFF;
-      seg.insert(seg.end(), com.begin(), com.end());
-      size_t at = 2;
-      if (out.size() > 6 && out[2] == 0xFF && out[3] == 0xE0) at = 4 + be16(&out[4]);
-      out.insert(out.begin() + at, seg.begin(), seg.end());
-    }
-  }
-  return out;
+  if (ext == "tiff") return codec::encode_tiff(m);
+  // JPEG and WebP hold 8 bits.
+  cv::Mat m8 = m;
+  if (m.depth() == CV_16U) m.convertTo(m8, CV_8U, 1.0 / 257.0);
+  if (ext == "webp") return codec::encode_webp(m8, opt.jpeg_quality);
+  // The marker as a COM segment right after the JFIF APP0 (which must come first).
+  return codec::encode_jpeg(m8, opt.jpeg_quality,
+                            opt.mark_simulated ? std::string(kMarker) + " " + note : "");
 }
 
 void write_image(const std::string& path, const cv::Mat& bgr8, const EncodeOptions& opt) {

@@ -23,8 +23,9 @@ struct Photo {
   bool simulated = false;      // carries `smp simulate`'s marker
 };
 
-// Reads and decodes a photo; throws InputError naming the file and the reason (not an image,
-// truncated, too large, unsupported format).
+// Reads and decodes a photo (libjpeg-turbo, libpng, libwebp, libtiff, libheif; the same pixels
+// as OpenCV's decoders); throws InputError naming the file and the reason (not an image,
+// truncated, too large, unsupported format). Nothing is printed.
 Photo read_photo(const std::string& path);
 Photo decode_photo(const std::vector<uint8_t>& bytes, const std::string& name);
 
@@ -38,8 +39,9 @@ struct EncodeOptions {
   bool mark_simulated = false;
 };
 
-// Encodes by the extension of `path_or_ext` (jpg, jpeg, png, webp, tif, tiff). No EXIF, no GPS:
-// OpenCV's encoders write none, and we never copy the input's metadata.
+// Encodes by the extension of `path_or_ext` (jpg, jpeg, png, webp, tif, tiff) with the codec
+// libraries themselves (smp/image/codecs.h; JPEG exactly as OpenCV's imencode writes it). No
+// EXIF, no GPS: our encoders write none, and we never copy the input's metadata.
 std::vector<uint8_t> encode_image(const cv::Mat& bgr8, const std::string& path_or_ext,
                                   const EncodeOptions& opt = {});
 // encode_image + write_file_atomic.

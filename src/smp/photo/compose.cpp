@@ -2,15 +2,14 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
-#include <opencv2/videoio.hpp>
 #include <random>
 
 #include "smp/core/errors.h"
 #include "smp/core/files.h"
 #include "smp/core/text.h"
 #include "smp/image/image_io.h"
+#include "smp/image/video_writer.h"
 #include "smp/photo/compare.h"
 
 namespace smp {
@@ -290,10 +289,9 @@ void write_wipe_video(const std::string& path, const cv::Mat& before, const cv::
   std::string ext = file_extension(path);
   std::vector<int> fourccs;
   if (ext == "webm")
-    fourccs = {cv::VideoWriter::fourcc('V', 'P', '8', '0')};
+    fourccs = {VideoWriter::fourcc('V', 'P', '8', '0')};
   else if (ext == "mp4")
-    fourccs = {cv::VideoWriter::fourcc('a', 'v', 'c', '1'),
-               cv::VideoWriter::fourcc('m', 'p', '4', 'v')};
+    fourccs = {VideoWriter::fourcc('a', 'v', 'c', '1'), VideoWriter::fourcc('m', 'p', '4', 'v')};
   else
     throw UsageError("--video " + path + ": expected a .webm or .mp4 file name");
   SMP_CHECK(before.size() == after.size());
@@ -305,9 +303,9 @@ void write_wipe_video(const std::string& path, const cv::Mat& before, const cv::
   std::filesystem::path p(path);
   std::random_device rd;
   std::string tmp = (p.parent_path() / (".smp-tmp-" + std::to_string(rd()) + "." + ext)).string();
-  cv::VideoWriter vw;
+  VideoWriter vw;
   for (int cc : fourccs) {
-    if (vw.open(tmp, cv::CAP_FFMPEG, cc, fps, b.size(), true)) break;
+    if (vw.open(tmp, cc, fps, b.size())) break;
   }
   if (!vw.isOpened()) {
     std::error_code ec;
