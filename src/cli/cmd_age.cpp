@@ -22,7 +22,8 @@ struct AgeArgs {
   std::string photo;
   DesignArgs d;  // simulate's options, with simulate's meaning and defaults
   // ageing
-  std::string years = "0,1,2,4,6,8", sun = "moderate", skin_type = "III";
+  std::string years = "0,1,2,4,6,8", sun = "moderate";
+  std::string skin_type;  // empty: from the photo (III without one)
   bool scar = false, model_only = false;
   double threshold = 0.70;
   std::vector<double> touch_ups;
@@ -41,7 +42,10 @@ void run(const AgeArgs& a) {
   AgeOptions opt;
   opt.years = parse_years(a.years);
   opt.conditions.sun = parse_sun_exposure(a.sun);
-  opt.conditions.skin_type = parse_skin_type(a.skin_type);
+  // Checked now; with a photo and no --skin-type the photo's own tone decides it below.
+  SkinTypeChoice skin = choose_skin_type(a.skin_type, nullptr);
+  opt.conditions.skin_type = skin.type;
+  opt.skin_type_source = skin.source;
   opt.conditions.scar = a.scar;
   opt.conditions.touch_ups = a.touch_ups;
   std::sort(opt.conditions.touch_ups.begin(), opt.conditions.touch_ups.end());
@@ -79,6 +83,9 @@ void run(const AgeArgs& a) {
     const Analysis& an = in.analysis;
     // The same call `smp simulate` makes, so the impressions are the same ones (same seed).
     SimulateResult sim = simulate_photo(in, a.photo, design, so);
+    skin = choose_skin_type(a.skin_type, &an);
+    opt.conditions.skin_type = skin.type;
+    opt.skin_type_source = skin.source;
     for (auto& [k, v] : sim.timings) t["simulate_" + k] = v;
     try {
       r = age_simulation(photo.bgr, sim, scar_flags(sim.impressions, design), opt,
@@ -93,9 +100,10 @@ void run(const AgeArgs& a) {
                        {"height", photo.bgr.rows}};
     extra["view"] = to_string(an.view);
     extra["simulate"] = sim.report;
-    extra["skin_type_from_photo"] = {
-        {"ita", an.scalp.skin_tone.ita},
-        {"suggested", skin_type_roman(skin_type_from_ita(an.scalp.skin_tone.ita))}};
+    if (skin.photo_ita)
+      extra["skin_type_from_photo"] = {
+          {"ita", *skin.photo_ita},
+          {"suggested", skin_type_roman(skin_type_from_ita(*skin.photo_ita))}};
     EncodeOptions eo;
     eo.mark_simulated = true;  // frames and strip are simulations, like simulate's output
     if (!a.frames.empty()) {
@@ -141,8 +149,9 @@ Register reg("age", 25, [](CLI::App& app) {
   sub->add_option("--years", args->years, "years to render, comma-separated (0-30)")
       ->capture_default_str();
   sub->add_option("--sun", args->sun, "sun exposure: low, moderate or high")->capture_default_str();
-  sub->add_option("--skin-type", args->skin_type, "Fitzpatrick skin type I-VI")
-      ->capture_default_str();
+  sub->add_option("--skin-type", args->skin_type,
+                  "Fitzpatrick skin type I-VI (default: from the photo's skin tone; III with "
+                  "--model-only)");
   sub->add_flag("--scar", args->scar,
                 "the whole treated area is scar tissue (design scar zones always are)");
   sub->add_option("--threshold", args->threshold,

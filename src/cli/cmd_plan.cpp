@@ -24,7 +24,7 @@ struct PlanArgs {
   std::string area, pricebook, experience = "senior", start, client, json, html, pdf, after;
   std::string hairline = "natural", top_forehead = "down", design, sun = "moderate", skin_type;
   double mid_frontal_mm = 0, ipd_mm = 63, px_per_mm = 0, marker_mm = 0;
-  int norwood = 0;
+  int norwood = 0, face = -1;
   bool alopecia = false, very_light_skin = false, no_simulate = false;
 };
 
@@ -109,10 +109,11 @@ void run(const PlanArgs& a) {
   if (!a.design.empty()) design = read_design(a.design);
   AgeOptions age_opt;
   age_opt.conditions.sun = parse_sun_exposure(a.sun);
-  if (!a.skin_type.empty()) age_opt.conditions.skin_type = parse_skin_type(a.skin_type);
+  choose_skin_type(a.skin_type, nullptr);  // a bad --skin-type fails before the photos
 
   AnalyzeOptions aopt;
   aopt.ipd_mm = a.ipd_mm;
+  aopt.face_index = a.face;
   if (a.px_per_mm > 0) aopt.px_per_mm = a.px_per_mm;
   if (a.marker_mm > 0) aopt.marker_mm = a.marker_mm;
   aopt.hairline.preset = design.preset.value_or(parse_hairline_preset(a.hairline));
@@ -179,24 +180,47 @@ void run(const PlanArgs& a) {
         a.photos.empty() ? "" : a.photos.front(),
         "no bald scalp to treat was found in the photos; give the area with --area-cm2");
 
-  // Touch-up: `smp age`'s fading model for this client's skin, sun and scars (the model's
-  // reference area: no rendering needed). Beyond its horizon: the clinics' 4-6 years.
+  // The photo the report shows and the fading is fitted on: the front photo, else the first.
+  const Shot* main = nullptr;
+  for (const auto& s : shots)
+    if (!main || (s.analysis.view == View::kFront && main->analysis.view != View::kFront))
+      main = &s;
+  // The finished treatment as `smp simulate` and `smp age` render it with the same options: the
+  // design's sessions (else 3, the full target density: a plan's session count only splits the
+  // same impressions differently) at the price book's density.
+  std::optional<SimulateResult> sim;
+  if (main) {
+    ScopedTiming st(t, "simulate");
+    SimulateOptions so;
+    so.density_per_cm2 = std::clamp(book.impressions_per_cm2, 40.0, 200.0);
+    so.label = false;  // the report labels its crop, so the label is never cut off
+    try {
+      sim = simulate(main->photo.bgr, main->analysis, design, so);
+    } catch (const InputError& e) {
+      in.warnings.push_back("no simulated result (the fading model uses a reference scalp): " +
+                            e.reason());
+    }
+  }
+
+  // Touch-up: `smp age`'s forecast for this client: the photo's skin type unless --skin-type,
+  // fitted on the simulated photo (the reference scalp when there is none). Beyond its horizon:
+  // the clinics' 4-6 years.
   FadingCurve fading = generic_fading_curve(5.0);
+  nlohmann::json fading_json;
   {
     ScopedTiming st(t, "fading_model");
-    if (a.skin_type.empty()) {
-      for (const auto& s : shots)
-        if (s.analysis.face()) {
-          age_opt.conditions.skin_type = skin_type_from_ita(s.analysis.scalp.skin_tone.ita);
-          break;
-        }
-    }
+    SkinTypeChoice skin = choose_skin_type(a.skin_type, main ? &main->analysis : nullptr);
+    age_opt.conditions.skin_type = skin.type;
+    age_opt.skin_type_source = skin.source;
     for (const auto& z : in.zones) age_opt.conditions.scar |= z.zone == Zone::kScar;
+    age_opt.years = {0};
     check_age_options(age_opt);
-    AgeResult age = age_reference(age_opt);
-    std::string conditions = std::string(to_string(age_opt.conditions.sun)) + " sun, Fitzpatrick " +
-                             skin_type_roman(age_opt.conditions.skin_type) +
-                             (age_opt.conditions.scar ? ", scar tissue" : "");
+    AgeResult age =
+        sim ? forecast_fading(main->photo.bgr, *sim, scar_flags(sim->impressions, design), age_opt)
+            : age_reference(age_opt);
+    fading_json = forecast_json(age, age_opt);
+    if (sim) fading_json["photo"] = std::filesystem::path(main->photo.source).filename().string();
+    const std::string conditions = describe_conditions(age_opt);
     if (age.touch_up_year) {
       // The model gives a year; a clinic books a season: half a year either side.
       double y = *age.touch_up_year;
@@ -206,11 +230,12 @@ void run(const PlanArgs& a) {
       for (const auto& p : age.curve)
         if (p.x <= 10.0 + 1e-9) fading.points.push_back(p);
       fading.threshold = age_opt.threshold;
-      char buf[160];
-      std::snprintf(
-          buf, sizeof buf,
-          "Fading model of smp age (%s): the contrast falls below %d %% after about %.1f years",
-          conditions.c_str(), static_cast<int>(std::lround(age_opt.threshold * 100)), y);
+      char buf[240];
+      std::snprintf(buf, sizeof buf,
+                    "Fading model of smp age %s; %s. The visible contrast falls below "
+                    "%d\u00a0%% after about %.1f\u00a0years",  // no break inside a figure
+                    sim ? "fitted to your simulated photo" : "on a reference scalp",
+                    conditions.c_str(), static_cast<int>(std::lround(age_opt.threshold * 100)), y);
       fading.source = buf;
     } else {
       in.warnings.push_back("fading model: " + age.message + "; the touch-up date uses 4-6 years");
@@ -222,48 +247,31 @@ void run(const PlanArgs& a) {
     plan = make_plan(in, book);
   }
 
-  // Report pictures: the front photo (else the first), cropped to the head.
+  // Report pictures: the main photo, cropped to the head.
   ReportImages images;
-  if (!a.html.empty() || !a.pdf.empty()) {
+  if ((!a.html.empty() || !a.pdf.empty()) && main) {
     ScopedTiming st(t, "report_images");
-    const Shot* main = nullptr;
-    for (const auto& s : shots)
-      if (!main || (s.analysis.view == View::kFront && main->analysis.view != View::kFront))
-        main = &s;
-    if (main) {
-      cv::Rect crop = report_crop(main->analysis);
-      images.before = main->photo.bgr(crop).clone();
-      images.overlay =
-          draw_zone_overlay(main->photo.bgr, main->measured, main->analysis)(crop).clone();
-      // The simulated after: an image made earlier by `smp simulate` (--after), else simulated
-      // here from the front photo with the same analysis and design.
-      if (a.after.empty() && !a.no_simulate && main->analysis.face()) {
-        ScopedTiming st2(t, "simulate");
-        SimulateOptions so;
-        so.density_per_cm2 = std::clamp(book.impressions_per_cm2, 40.0, 200.0);
-        so.sessions = std::min(4, static_cast<int>(plan.sessions.sessions.size()));
-        so.label = false;  // labelled below, after the crop, so the label is never cut off
-        try {
-          SimulateResult sim = simulate(main->photo.bgr, main->analysis, design, so);
-          images.after = sim.image(crop).clone();
-        } catch (const InputError& e) {
-          plan.warnings.push_back("no simulated result: " + e.reason());
-        }
-      }
-      if (!a.after.empty()) {
-        auto bytes = read_file_bytes(a.after);
-        Photo after = decode_photo(bytes, a.after);
-        if (!has_simulation_marker(bytes))
-          plan.warnings.push_back(a.after + ": not marked as made by smp simulate");
-        images.after =
-            after.bgr.size() == main->photo.bgr.size() ? after.bgr(crop).clone() : after.bgr;
-      }
-    } else if (!a.after.empty()) {
-      images.after = read_photo(a.after).bgr;
+    cv::Rect crop = report_crop(main->analysis);
+    images.before = main->photo.bgr(crop).clone();
+    images.overlay =
+        draw_zone_overlay(main->photo.bgr, main->measured, main->analysis)(crop).clone();
+    // The simulated after: an image made earlier by `smp simulate` (--after), else the
+    // simulation above (front views with a face: a top view's simulation is not shown).
+    if (a.after.empty() && !a.no_simulate && sim && main->analysis.face())
+      images.after = sim->image(crop).clone();
+    if (!a.after.empty()) {
+      auto bytes = read_file_bytes(a.after);
+      Photo after = decode_photo(bytes, a.after);
+      if (!has_simulation_marker(bytes))
+        plan.warnings.push_back(a.after + ": not marked as made by smp simulate");
+      images.after =
+          after.bgr.size() == main->photo.bgr.size() ? after.bgr(crop).clone() : after.bgr;
     }
-    // Every simulated picture handed to a client carries the label, whatever was cropped.
-    if (!images.after.empty()) draw_simulation_label(images.after);
+  } else if ((!a.html.empty() || !a.pdf.empty()) && !a.after.empty()) {
+    images.after = read_photo(a.after).bgr;
   }
+  // Every simulated picture handed to a client carries the label, whatever was cropped.
+  if (!images.after.empty()) draw_simulation_label(images.after);
   std::string html;
   std::vector<uint8_t> pdf;
   if (!a.html.empty()) {
@@ -295,6 +303,7 @@ void run(const PlanArgs& a) {
       photo["hair_share_above_brows"] = std::round(s.measured.hair_share_above_brows * 100) / 100;
     j["photos"].push_back(photo);
   }
+  j["fading"] = fading_json;
   j["timings_ms"] = t;
   // Every output is computed before the first is written: an error leaves no partial set.
   if (!a.html.empty()) write_file_atomic(a.html, html);
@@ -326,14 +335,18 @@ Register reg("plan", 40, [](CLI::App& app) {
   sub->add_flag("--very-light-skin", args->very_light_skin,
                 "very light skin: one more, lighter session (also detected from a front photo)");
   sub->add_option("--after", args->after, "simulated result from `smp simulate` for the report");
-  sub->add_flag("--no-simulate", args->no_simulate, "no simulated after image in the report");
+  sub->add_flag("--no-simulate", args->no_simulate,
+                "no simulated after image in the report (the touch-up is still fitted on it)");
+  sub->add_option("--face", args->face, "which face to treat in each photo (0 = largest)")
+      ->check(CLI::NonNegativeNumber);
   sub->add_option("--design", args->design,
                   "DESIGN.json (as for smp simulate): hairline, density, shade");
   sub->add_option("--sun", args->sun, "sun exposure for the fading model: low, moderate, high")
       ->capture_default_str();
   sub->add_option(
       "--skin-type", args->skin_type,
-      "Fitzpatrick skin type I-VI for the fading model (default: from the front photo)");
+      "Fitzpatrick skin type I-VI for the fading model (default: from the photo's skin tone, "
+      "as smp age)");
   sub->add_option("--hairline", args->hairline,
                   "hairline preset: natural, mature, youthful, broken")
       ->capture_default_str();

@@ -44,9 +44,11 @@ TEST(AgeCli, YearZeroIsSimulatesOutputPixelForPixel) {
               json = c.dir.path("age.json");
   auto s = run_smp("simulate " + c.photo + " --design " + c.design + " --seed 5 -o " + sim);
   ASSERT_EQ(s.exit_code, 0) << s.err;
-  auto a =
-      run_smp("age " + c.photo + " --design " + c.design + " --seed 5 --years 0,2,5,8 --frames " +
-              frames + " --frames-format png -o " + strip + " --plot " + plot + " --json " + json);
+  // Type III given: the model's calibration (4-6 years at moderate sun) is for that type; left
+  // out, the photo's own type is used (checked in plan_cli_test against `smp plan`).
+  auto a = run_smp("age " + c.photo + " --design " + c.design +
+                   " --seed 5 --skin-type III --years 0,2,5,8 --frames " + frames +
+                   " --frames-format png -o " + strip + " --plot " + plot + " --json " + json);
   ASSERT_EQ(a.exit_code, 0) << a.err;
   cv::Mat want = cv::imread(sim), got = cv::imread(frames + "/year_0.png");
   ASSERT_FALSE(want.empty());
@@ -67,6 +69,7 @@ TEST(AgeCli, YearZeroIsSimulatesOutputPixelForPixel) {
   EXPECT_DOUBLE_EQ(j["years"][0]["contrast_share"].get<double>(), 1.0);
   EXPECT_LT(j["years"][3]["contrast_share"].get<double>(),
             j["years"][1]["contrast_share"].get<double>());
+  EXPECT_EQ(j["conditions"]["skin_type_source"], "user");
   ASSERT_TRUE(j["touch_up_year"].is_number()) << j.dump(2);
   EXPECT_GE(j["touch_up_year"].get<double>(), 4.0);
   EXPECT_LE(j["touch_up_year"].get<double>(), 6.0);
@@ -78,6 +81,8 @@ TEST(AgeCli, ModelOnlyReportsTheTouchUpYear) {
   auto d = run_smp("age --model-only");
   ASSERT_EQ(d.exit_code, 0) << d.err;
   auto j = nlohmann::json::parse(d.out);
+  EXPECT_EQ(j["conditions"]["skin_type_source"], "default");  // no photo: type III
+  EXPECT_EQ(j["conditions"]["skin_type"], "III");
   double base = j["touch_up_year"].get<double>();
   EXPECT_GE(base, 4.0);
   EXPECT_LE(base, 6.0);

@@ -147,6 +147,40 @@ TEST(PlanCli, FrontPhotoOfABaldHeadQuotesTheWholeScalpAndFlagsTheEstimate) {
   EXPECT_EQ(run_smp("plan '" + test::sample_photo() + "' --norwood 9").exit_code, 2);
 }
 
+TEST(PlanCli, TouchUpYearIsSmpAgesToTheBit) {
+  // A clinic shows both to the client: one photo and the same options give one touch-up year,
+  // the same number in both reports (one fit, one crossing search, one JSON writer). With no
+  // --skin-type both take the photo's; with one, both take the user's.
+  TempDir t;
+  const std::string photo = "'" + test::sample_photo() + "'";
+  for (const std::string opts :
+       {std::string(), std::string(" --face 1 --skin-type ii --sun high")}) {
+    auto age = run_smp("age " + photo + opts + " --json " + t.path("a.json"));
+    ASSERT_EQ(age.exit_code, 0) << opts << ": " << age.err;
+    auto plan = run_smp("plan " + photo + opts + " --start 2026-03-02 --json " + t.path("p.json"));
+    ASSERT_EQ(plan.exit_code, 0) << opts << ": " << plan.err;
+    auto a = nlohmann::json::parse(slurp(t.path("a.json")));
+    auto p = nlohmann::json::parse(slurp(t.path("p.json")))["fading"];
+    ASSERT_TRUE(a["touch_up_year"].is_number()) << opts << ": " << a.dump(2);
+    EXPECT_EQ(a["touch_up_year"], p["touch_up_year"]) << opts;  // exact, not near
+    EXPECT_EQ(a["conditions"], p["conditions"]) << opts;
+    EXPECT_EQ(p["fitted_on"], "simulated photo") << opts;
+    if (opts.empty()) {
+      EXPECT_EQ(a["conditions"]["skin_type_source"], "photo");
+      EXPECT_EQ(a["conditions"]["skin_type"], a["skin_type_from_photo"]["suggested"]);
+    } else {
+      EXPECT_EQ(a["conditions"]["skin_type_source"], "user");
+      EXPECT_EQ(a["conditions"]["skin_type"], "II");
+    }
+    // The quote books that year, half a year either side, and says where it comes from.
+    std::string source =
+        nlohmann::json::parse(slurp(t.path("p.json")))["schedule"]["touch_up"]["source"];
+    EXPECT_NE(source.find("skin type " + a["conditions"]["skin_type"].get<std::string>()),
+              std::string::npos)
+        << source;
+  }
+}
+
 TEST(PlanCli, MalformedPriceBookNamesTheFieldAndWritesNothing) {
   TempDir t;
   test::write_bytes(t.path("book.json"),

@@ -209,46 +209,99 @@ std::vector<uint8_t> scar_flags(const std::vector<Impression>& impressions, cons
   return flags;
 }
 
-AgeResult age_simulation(const cv::Mat& bgr8, const SimulateResult& sim,
-                         const std::vector<uint8_t>& scar, const AgeOptions& opt,
-                         const StripFraming& framing) {
-  check_age_options(opt);
+SkinTypeChoice choose_skin_type(const std::string& user, const Analysis* photo) {
+  SkinTypeChoice c;
+  // The tone is measured only when the photo shows skin (scalp.cpp leaves the category empty).
+  if (photo && !photo->scalp.skin_tone.category.empty()) c.photo_ita = photo->scalp.skin_tone.ita;
+  if (!user.empty()) {
+    c.type = parse_skin_type(user);
+    c.source = "user";
+  } else if (c.photo_ita) {
+    c.type = skin_type_from_ita(*c.photo_ita);
+    c.source = "photo";
+  }
+  return c;
+}
+
+FadingFit fit_fading(const cv::Mat& bgr8, const SimulateResult& sim,
+                     const std::vector<uint8_t>& scar, const FadingConditions& conditions,
+                     const FadingParams& params) {
+  validate(conditions);
   SMP_CHECK(scar.empty() || scar.size() == sim.impressions.size());
-  AgeResult r;
-  r.scar_impressions = static_cast<size_t>(std::count(scar.begin(), scar.end(), 1));
+  Timings t;
   cv::Mat mask = nonempty_mask(sim);
   if (mask.empty()) throw InputError("treated area", "the simulation treated no pixel");
-  // Year 0 is always rendered: it is the denominator of every share.
-  cv::Mat year0;
+  cv::Mat year0, cal;
   {
-    ScopedTiming st(r.timings, "render");
+    ScopedTiming st(t, "render");
     year0 = render_impressions(bgr8, sim.impressions, sim.render);
   }
   AreaContrast c0;
   {
-    ScopedTiming st(r.timings, "measure");
+    ScopedTiming st(t, "measure");
     c0 = measure_contrast(bgr8, year0, mask);
   }
-  r.delta_e0 = c0.delta_e;
-  auto render_year = [&](double y, const FadingConditions& c) {
-    ScopedTiming st(r.timings, "render");
-    return render_impressions(
-        bgr8, age_impressions(sim.impressions, scar, y, c, sim.render.pigment, opt.params),
-        sim.render);
-  };
+  // How much the dots' darkening overlaps depends on the renderer's halos and the density: fitted
+  // on a frame at kCalibrationYears without touch-ups, so the touch-up year depends neither on
+  // the --years a report shows nor on which command asks.
+  FadingConditions plain = conditions;
+  plain.touch_ups.clear();
+  double measured = -1;
+  if (c0.delta_e > 0) {
+    {
+      ScopedTiming st(t, "render");
+      cal = render_impressions(bgr8,
+                               age_impressions(sim.impressions, scar, kCalibrationYears, plain,
+                                               sim.render.pigment, params),
+                               sim.render);
+    }
+    ScopedTiming st(t, "measure");
+    measured = measure_contrast(bgr8, cal, mask).delta_e / c0.delta_e;
+  }
+  Stopwatch sw;
+  ContrastModel fit(sim.impressions, scar, plain, sim.render, c0.bare_linear, c0.treated_linear,
+                    params);
+  const double overlap = fit_overlap(fit, kCalibrationYears, measured);
+  ContrastModel model(sim.impressions, scar, conditions, sim.render, c0.bare_linear,
+                      c0.treated_linear, params);
+  model.set_overlap(overlap);
+  t["model"] += sw.elapsed_ms();
+  return FadingFit{mask, year0, cal, c0, measured > 0 ? measured : 1.0, std::move(model), t};
+}
+
+AgeResult age_simulation(const cv::Mat& bgr8, const SimulateResult& sim,
+                         const std::vector<uint8_t>& scar, const AgeOptions& opt,
+                         const StripFraming& framing) {
+  check_age_options(opt);
+  AgeResult r;
+  r.scar_impressions = static_cast<size_t>(std::count(scar.begin(), scar.end(), 1));
+  FadingFit fit = fit_fading(bgr8, sim, scar, opt.conditions, opt.params);
+  r.timings = fit.timings;
+  r.delta_e0 = fit.contrast0.delta_e;
+  r.overlap = fit.model.overlap();
+  const bool reuse_calibration = opt.conditions.touch_ups.empty() && !fit.calibration.empty();
   for (double y : sorted_years(opt.years)) {
     AgeFrame f;
     f.year = y;
     f.state = age_at(y, opt.conditions, opt.params);
     if (y == 0) {
-      f.unlabelled = year0;
-      f.measured = c0;
+      f.unlabelled = fit.year0;
+      f.measured = fit.contrast0;
     } else {
-      f.unlabelled = render_year(y, opt.conditions);
+      if (reuse_calibration && std::abs(y - kCalibrationYears) < 1e-9) {
+        f.unlabelled = fit.calibration;
+      } else {
+        ScopedTiming st(r.timings, "render");
+        f.unlabelled = render_impressions(bgr8,
+                                          age_impressions(sim.impressions, scar, y, opt.conditions,
+                                                          sim.render.pigment, opt.params),
+                                          sim.render);
+      }
       ScopedTiming st(r.timings, "measure");
-      f.measured = measure_contrast(bgr8, f.unlabelled, mask);
+      f.measured = measure_contrast(bgr8, f.unlabelled, fit.mask);
     }
-    f.share = c0.delta_e > 0 ? f.measured.delta_e / c0.delta_e : 0.0;
+    f.share = r.delta_e0 > 0 ? f.measured.delta_e / r.delta_e0 : 0.0;
+    f.share_model = fit.model.share(y);
     f.image = f.unlabelled.clone();
     if (opt.label) {
       ScopedTiming st(r.timings, "label");
@@ -256,36 +309,24 @@ AgeResult age_simulation(const cv::Mat& bgr8, const SimulateResult& sim,
     }
     r.frames.push_back(std::move(f));
   }
-  // How much the dots' darkening overlaps (contrast.h) depends on the renderer's halos and the
-  // density: fitted on a frame at kCalibrationYears without touch-ups, rendered for this purpose
-  // unless it was asked for, so the touch-up year does not depend on the --years chosen.
-  ContrastModel model(sim.impressions, scar, opt.conditions, sim.render, c0.bare_linear,
-                      c0.treated_linear, opt.params);
-  {
-    FadingConditions plain = opt.conditions;
-    plain.touch_ups.clear();
-    double measured = -1;
-    for (const AgeFrame& f : r.frames)
-      if (std::abs(f.year - kCalibrationYears) < 1e-9 && opt.conditions.touch_ups.empty() &&
-          c0.delta_e > 0)
-        measured = f.share;
-    if (measured < 0 && c0.delta_e > 0) {
-      cv::Mat cal = render_year(kCalibrationYears, plain);
-      ScopedTiming st(r.timings, "measure");
-      measured = measure_contrast(bgr8, cal, mask).delta_e / c0.delta_e;
-    }
-    ScopedTiming st(r.timings, "model");
-    ContrastModel fit(sim.impressions, scar, plain, sim.render, c0.bare_linear, c0.treated_linear,
-                      opt.params);
-    r.overlap = fit_overlap(fit, kCalibrationYears, measured);
-    model.set_overlap(r.overlap);
-  }
-  for (AgeFrame& f : r.frames) f.share_model = model.share(f.year);
   {
     ScopedTiming st(r.timings, "framing");
-    frame_for_strip(r, bgr8, mask, framing, sim.map.px_per_mm);
+    frame_for_strip(r, bgr8, fit.mask, framing, sim.map.px_per_mm);
   }
-  finish(r, model, opt);
+  finish(r, fit.model, opt);
+  return r;
+}
+
+AgeResult forecast_fading(const cv::Mat& bgr8, const SimulateResult& sim,
+                          const std::vector<uint8_t>& scar, const AgeOptions& opt) {
+  check_age_options(opt);
+  AgeResult r;
+  r.scar_impressions = static_cast<size_t>(std::count(scar.begin(), scar.end(), 1));
+  FadingFit fit = fit_fading(bgr8, sim, scar, opt.conditions, opt.params);
+  r.timings = fit.timings;
+  r.delta_e0 = fit.contrast0.delta_e;
+  r.overlap = fit.model.overlap();
+  finish(r, fit.model, opt);
   return r;
 }
 
@@ -327,12 +368,26 @@ StripFraming strip_framing(const Analysis& a) {
   return f;
 }
 
+std::string describe_conditions(const AgeOptions& opt) {
+  const FadingConditions& c = opt.conditions;
+  // No brackets: the quote quotes this line inside its own.
+  const std::string from = opt.skin_type_source == "photo"  ? " from the photo"
+                           : opt.skin_type_source == "user" ? ""
+                                                            : " assumed";
+  return std::string(to_string(c.sun)) + " sun, skin type " + skin_type_roman(c.skin_type) + from +
+         (c.scar ? ", scar tissue" : "");
+}
+
 std::optional<double> touch_up_year(const FadingConditions& conditions, double threshold,
                                     double horizon_years, const FadingParams& params) {
-  validate(conditions);
   SMP_CHECK(threshold > 0 && threshold < 1);
-  ContrastModel model = reference_contrast_model(conditions, params);
-  return first_crossing([&](double t) { return model.share(t); }, threshold, horizon_years);
+  AgeOptions opt;
+  opt.years = {0};
+  opt.conditions = conditions;
+  opt.threshold = threshold;
+  opt.horizon_years = horizon_years;
+  opt.params = params;
+  return age_reference(opt).touch_up_year;
 }
 
 namespace {
@@ -405,8 +460,7 @@ cv::Mat make_age_strip(const AgeResult& r, const AgeOptions& opt) {
   cv::Mat strip(title + col_h + caption, width, CV_8UC3, cv::Scalar(255, 255, 255));
 
   const FadingConditions& c = opt.conditions;
-  std::string cond = std::string(to_string(c.sun)) + " sun, skin type " +
-                     skin_type_roman(c.skin_type) + (c.scar ? ", scar tissue" : "");
+  std::string cond = describe_conditions(opt);
   for (size_t i = 0; i < c.touch_ups.size(); ++i)
     cond += (i == 0 ? ", touch-up at year " : ", ") + fmt("%g", c.touch_ups[i]);
   const cv::Scalar ink(30, 30, 30), grey(80, 80, 80), due(30, 30, 200), redone(40, 130, 40);
@@ -466,9 +520,7 @@ ContrastPlot make_age_plot(const AgeResult& r, const AgeOptions& opt) {
   ContrastPlot p;
   p.title = r.model_only ? "How SMP fades (reference scalp)" : "How this SMP fades";
   const FadingConditions& c = opt.conditions;
-  p.subtitle = std::string(to_string(c.sun)) + " sun, Fitzpatrick " + skin_type_roman(c.skin_type) +
-               (c.scar ? ", scar tissue" : "") +
-               (r.scar_impressions ? ", scar zones in the design" : "");
+  p.subtitle = describe_conditions(opt) + (r.scar_impressions ? ", scar zones in the design" : "");
   for (size_t i = 0; i < c.touch_ups.size(); ++i)
     p.subtitle += (i == 0 ? "; touch-ups planned at " : ", ") + fmt("%g", c.touch_ups[i]) +
                   (i + 1 == c.touch_ups.size() ? " y" : "");
@@ -505,9 +557,36 @@ nlohmann::json to_json(const FadingParams& p) {
           {"drift_tau_years", p.drift_tau_years}};
 }
 
+namespace {
+double r4(double v) {
+  return std::round(v * 1e4) / 1e4;
+}
+}  // namespace
+
+nlohmann::json forecast_json(const AgeResult& r, const AgeOptions& opt) {
+  using nlohmann::json;
+  const FadingConditions& c = opt.conditions;
+  json due = json::array();
+  for (double t : r.touch_up_due) due.push_back(r4(t));
+  return {{"conditions",
+           {{"sun", to_string(c.sun)},
+            {"skin_type", skin_type_roman(c.skin_type)},
+            {"skin_type_source", opt.skin_type_source},
+            {"scar", c.scar},
+            {"scar_zone_impressions", r.scar_impressions},
+            {"touch_ups_at", c.touch_ups},
+            {"decay_rate_per_year", r4(decay_rate_per_year(c, opt.params))},
+            {"healing_loss", r4(healing_loss(c, opt.params))}}},
+          {"fitted_on", r.model_only ? "reference scalp" : "simulated photo"},
+          {"threshold", opt.threshold},
+          {"horizon_years", opt.horizon_years},
+          {"touch_up_year", r.touch_up_year ? json(r4(*r.touch_up_year)) : json(nullptr)},
+          {"touch_up_due", due},
+          {"message", r.message}};
+}
+
 nlohmann::json to_json(const AgeResult& r, const AgeOptions& opt) {
   using nlohmann::json;
-  auto r4 = [](double v) { return std::round(v * 1e4) / 1e4; };
   auto lab = [&](const Lab& l) { return json::array({r4(l.L), r4(l.a), r4(l.b)}); };
   json years = json::array();
   for (const AgeFrame& f : r.frames) {
@@ -525,28 +604,14 @@ nlohmann::json to_json(const AgeResult& r, const AgeOptions& opt) {
               {"years_since_touch_up", r4(f.state.since_touch_up)}};
     years.push_back(y);
   }
-  const FadingConditions& c = opt.conditions;
-  json j = {{"model_only", r.model_only},
-            {"conditions",
-             {{"sun", to_string(c.sun)},
-              {"skin_type", skin_type_roman(c.skin_type)},
-              {"scar", c.scar},
-              {"scar_zone_impressions", r.scar_impressions},
-              {"touch_ups_at", c.touch_ups},
-              {"decay_rate_per_year", r4(decay_rate_per_year(c, opt.params))},
-              {"healing_loss", r4(healing_loss(c, opt.params))}}},
-            {"contrast_model_overlap", r4(r.overlap)},
-            {"threshold", opt.threshold},
-            {"horizon_years", opt.horizon_years},
-            {"delta_e2000_year0", r4(r.delta_e0)},
-            {"years", years},
-            {"touch_up_year", r.touch_up_year ? json(r4(*r.touch_up_year)) : json(nullptr)},
-            {"touch_up_due", json::array()},
-            {"message", r.message},
-            {"model_check", {{"max_share_error", r4(r.max_model_error)}}},
-            {"model", to_json(opt.params)},
-            {"timings_ms", r.timings}};
-  for (double t : r.touch_up_due) j["touch_up_due"].push_back(r4(t));
+  json j = forecast_json(r, opt);
+  j["model_only"] = r.model_only;
+  j["contrast_model_overlap"] = r4(r.overlap);
+  j["delta_e2000_year0"] = r4(r.delta_e0);
+  j["years"] = years;
+  j["model_check"] = {{"max_share_error", r4(r.max_model_error)}};
+  j["model"] = to_json(opt.params);
+  j["timings_ms"] = r.timings;
   return j;
 }
 

@@ -24,12 +24,25 @@ inline constexpr double kMaxAgeYears = 30;
 // The contrast model's overlap is fitted on a frame rendered at this year (no touch-ups).
 inline constexpr double kCalibrationYears = 6;
 
+// Which Fitzpatrick type the fading model uses and where it came from, so a report can say so:
+// the user's --skin-type ("user"), else the skin tone measured on the photo ("photo", ITA° ->
+// skin_type_from_ita), else type III ("default": no photo, or no skin measured on it).
+struct SkinTypeChoice {
+  int type = 3;
+  std::string source = "default";
+  std::optional<double> photo_ita;  // the photo's ITA° when it was measured (also with "user")
+};
+// `user`: "I".."VI" / "1".."6" or empty (UsageError naming --skin-type when bad). `photo`: the
+// analysis of the photo the fading is fitted on, or null.
+SkinTypeChoice choose_skin_type(const std::string& user, const Analysis* photo);
+
 struct AgeOptions {
   std::vector<double> years{0, 1, 2, 4, 6, 8};  // frames to render (any order, deduplicated)
   FadingConditions conditions;
-  double threshold = 0.70;    // touch-up when the contrast share falls below this
-  double horizon_years = 15;  // no touch-up year beyond this: null + message
-  bool label = true;          // "Simulated result" on every frame, as `smp simulate` does
+  std::string skin_type_source = "default";  // SkinTypeChoice::source, for the reports
+  double threshold = 0.70;                   // touch-up when the contrast share falls below this
+  double horizon_years = 15;                 // no touch-up year beyond this: null + message
+  bool label = true;  // "Simulated result" on every frame, as `smp simulate` does
   FadingParams params;
 };
 
@@ -80,20 +93,48 @@ StripFraming strip_framing(const Analysis& a);
 // Impressions inside the design's scar zones (1) or not (0), in the impressions' order.
 std::vector<uint8_t> scar_flags(const std::vector<Impression>& impressions, const Design& design);
 
-// Ages simulate()'s impressions on the same photo. `framing`: the head to frame in the strip
-// (strip_framing(); empty: the treated area alone). Throws InputError when no pixel is treated.
+// The fading model fitted to one simulated photo: the single fit behind the touch-up year of both
+// `smp age` and `smp plan`. Year 0 and a frame at kCalibrationYears (no touch-ups) are rendered
+// from simulate()'s impressions and measured on the treated area; the contrast model's overlap
+// (contrast.h) is fitted so that its share at kCalibrationYears is the frame's. The model then
+// carries `conditions` as given (touch-ups included). Throws InputError when no pixel is treated.
+struct FadingFit {
+  cv::Mat mask;                  // the treated area (any size, nearest-scaled to the photo)
+  cv::Mat year0, calibration;    // the two rendered frames, unlabelled
+  AreaContrast contrast0;        // year 0 on the treated area
+  double calibration_share = 1;  // measured ΔE2000 at kCalibrationYears / year 0
+  ContrastModel model;
+  Timings timings;  // render, measure, model
+};
+FadingFit fit_fading(const cv::Mat& bgr8, const SimulateResult& sim,
+                     const std::vector<uint8_t>& scar, const FadingConditions& conditions,
+                     const FadingParams& params = {});
+
+// Ages simulate()'s impressions on the same photo: fit_fading(), then one frame per requested
+// year. `framing`: the head to frame in the strip (strip_framing(); empty: the treated area
+// alone). Throws InputError when no pixel is treated.
 AgeResult age_simulation(const cv::Mat& bgr8, const SimulateResult& sim,
                          const std::vector<uint8_t>& scar, const AgeOptions& opt,
                          const StripFraming& framing = {});
 
-// The same figures for the reference area of contrast.h (no photo, no frames).
+// The forecast alone (touch-up year, curve, message; no frames beyond the fit's): what
+// `smp plan` schedules the touch-up with. Same photo, simulation and options as `smp age` give
+// the same touch_up_year, to the bit: both come from fit_fading() and the same crossing search.
+AgeResult forecast_fading(const cv::Mat& bgr8, const SimulateResult& sim,
+                          const std::vector<uint8_t>& scar, const AgeOptions& opt);
+
+// The same figures for the reference area of contrast.h (no photo, no frames): `smp age
+// --model-only`, and `smp plan` when it has no photo to fit on.
 AgeResult age_reference(const AgeOptions& opt);
 
-// When a touch-up is due (years, first time the visible contrast falls below `threshold` of year
-// 0) under these conditions, on the reference scalp of contrast.h: no photo needed. nullopt when
-// not within `horizon_years`. This is the figure `smp plan` schedules the touch-up with.
+// age_reference()'s touch-up year under these conditions: no photo needed. nullopt when not
+// within `horizon_years`.
 std::optional<double> touch_up_year(const FadingConditions& conditions, double threshold = 0.70,
                                     double horizon_years = 15, const FadingParams& params = {});
+
+// "moderate sun, skin type V from the photo, scar tissue": the conditions in a client's words,
+// the same line under the strip's title, the plot's and the quote's fading plot.
+std::string describe_conditions(const AgeOptions& opt);
 
 // A title line, then one column per frame after the client's own photo ("Before"): the head
 // (scalp and face), under it a close-up of the treated scalp, under that the year, the contrast
@@ -102,8 +143,12 @@ cv::Mat make_age_strip(const AgeResult& r, const AgeOptions& opt);
 
 ContrastPlot make_age_plot(const AgeResult& r, const AgeOptions& opt);
 
-// Per-year figures, touch_up_year (null + message when not reached), conditions and the model's
-// parameters.
+// The forecast as both reports give it: touch_up_year (null when not reached), touch_up_due,
+// message, threshold, horizon and the conditions (sun, skin type and its source, scar, touch-ups,
+// rates). `smp age` and `smp plan` write exactly this object, so their figures cannot differ.
+nlohmann::json forecast_json(const AgeResult& r, const AgeOptions& opt);
+
+// Per-year figures, forecast_json()'s fields and the model's parameters.
 nlohmann::json to_json(const AgeResult& r, const AgeOptions& opt);
 nlohmann::json to_json(const FadingParams& p);
 
