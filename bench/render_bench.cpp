@@ -8,6 +8,8 @@
 //   also given against one copyTo of the 1600-px image. `sample`: Debian's bald_guys.jpg
 //   upscaled 2x (12.3 MP, front view, real analysis); `top_dense`: a synthetic bald top view
 //   of 12 MP with ~20 k impressions at preview size (the heaviest render).
+// - design_12mp/sample: the CLI's `design` stage on the sample upscaled 2x (prepare_treatment
+//   and build_treatment_map), split into prepare_ms and map_ms.
 #include <benchmark/benchmark.h>
 
 #include <chrono>
@@ -20,6 +22,7 @@
 #include "smp/image/image_io.h"
 #include "smp/render/render.h"
 #include "smp/render/simulate.h"
+#include "smp/render/treatment.h"
 
 namespace {
 
@@ -155,8 +158,35 @@ void preview_1600(benchmark::State& st, const Scene& (*scene)()) {
   for (const auto& [k, v] : stages) st.counters[k + "_ms"] = v / n;
 }
 
+// The CLI's `design` stage on the 12 MP sample: the map's base (masks shrunk to the map grid,
+// scalp area, head model) and the design's map, as simulate() runs them.
+void design_12mp(benchmark::State& st) {
+  const Scene& s = sample_scene();
+  double prepare_ms = 0, map_ms = 0;
+  for (auto _ : st) {
+    auto t0 = clk::now();
+    smp::TreatmentBase base =
+        smp::prepare_treatment(s.analysis, &s.photo, smp::TreatmentOptions{}.cell_mm, 1);
+    prepare_ms += ms_since(t0);
+    auto t1 = clk::now();
+    smp::TreatmentMap m = smp::build_treatment_map(base, s.analysis, smp::Design{}, {});
+    map_ms += ms_since(t1);
+    benchmark::DoNotOptimize(m.density.data);
+  }
+  const double n = static_cast<double>(st.iterations());
+  st.counters["prepare_ms"] = prepare_ms / n;
+  st.counters["map_ms"] = map_ms / n;
+  st.counters["megapixels"] = s.photo.total() / 1e6;
+}
+
 }  // namespace
 
+BENCHMARK(design_12mp)
+    ->Name("design_12mp/sample")
+    ->Unit(benchmark::kMillisecond)
+    ->Repetitions(15)
+    ->ReportAggregatesOnly(true)
+    ->Iterations(1);
 BENCHMARK(render_vs_copy)
     ->Name("render_vs_copy/photo_12mp")
     ->Unit(benchmark::kMillisecond)

@@ -148,6 +148,36 @@ TEST(Placement, DeterministicForSeed) {
   EXPECT_TRUE(c.size() != a.size() || c[0].pos_px != a[0].pos_px);
 }
 
+// Placement runs on tiles in parallel: the dots must not depend on how many threads (CI has
+// another core count than a workstation), nor on which thread finishes first.
+TEST(Placement, SameImpressionsWhateverTheThreadCount) {
+  // Large enough that every session runs on threads (80 cm² at 200/cm²: 4500 dots and more
+  // per session), with a ramp and a foreshortened band, so tiles differ in radius and work.
+  TreatmentMap m = flat_map({500, 400}, 5, 200);
+  for (int y = 0; y < 400; ++y)
+    for (int x = 0; x < 500; ++x) {
+      m.ramp.at<float>(y, x) = std::min(1.0f, x / 60.0f);
+      m.density.at<float>(y, x) = static_cast<float>(200.0 * m.ramp.at<float>(y, x));
+      m.foreshortening.at<float>(y, x) = y < 60 ? 0.5f : 1.0f;
+    }
+  PlacementOptions po;
+  po.sessions = 4;
+  po.seed = 7;
+  po.nthreads = 1;
+  const std::vector<Impression> one = place_impressions(m, po);
+  ASSERT_GT(one.size(), 1000u);
+  for (int threads : {2, 3, 8}) {
+    po.nthreads = threads;
+    const std::vector<Impression> many = place_impressions(m, po);
+    ASSERT_EQ(many.size(), one.size()) << threads << " threads";
+    for (size_t i = 0; i < one.size(); ++i) {
+      ASSERT_EQ(many[i].pos_px, one[i].pos_px) << "dot " << i << ", " << threads << " threads";
+      ASSERT_EQ(many[i].session, one[i].session);
+      ASSERT_EQ(many[i].diameter_mm, one[i].diameter_mm);
+    }
+  }
+}
+
 TEST(Placement, ImpressionsAreFollicleSized) {
   TreatmentMap m = flat_map({200, 150}, 4, 100);
   for (const auto& i : place_impressions(m, {})) {
@@ -418,9 +448,10 @@ TEST(Preview, MatchesTheFullRenderShrunkToItsSize) {
     for (int x = 0; x < size.width; ++x) {
       int mx = std::min(m.treated.cols - 1, static_cast<int>((x + 0.5) * m.scale));
       int my = std::min(m.treated.rows - 1, static_cast<int>((y + 0.5) * m.scale));
-      if (!m.treated.at<uint8_t>(my, mx))
+      if (!m.treated.at<uint8_t>(my, mx)) {
         ASSERT_EQ(prev.image.at<cv::Vec3b>(y, x), scene.preview.at<cv::Vec3b>(y, x))
             << "pixel " << x << "," << y;
+      }
     }
 }
 

@@ -93,10 +93,11 @@ struct PlacementOptions {
   // Pigment concentration per session: the first session is more diluted.
   double session_concentration[4] = {0.55, 0.85, 1.00, 1.00};
   double concentration = 1.0;  // the client's shade (diluted for light hair / skin), 0..1
+  int nthreads = 0;            // 0: all cores; the impressions do not depend on it
 };
 
 // Blue-noise (Poisson-disk) placement whose radius follows the density map; each session fills
-// in between the previous ones. Deterministic for a given seed.
+// in between the previous ones. Deterministic for a given seed, whatever the thread count.
 std::vector<Impression> place_impressions(const TreatmentMap& map, const PlacementOptions& opt);
 
 }  // namespace smp

@@ -273,6 +273,7 @@ void simulate_core(const cv::Mat& photo, double f, const TreatmentBase& base, co
   PlacementOptions po;
   po.sessions = r.sessions;
   po.seed = opt.seed;
+  po.nthreads = opt.nthreads;
   po.concentration = r.shade.concentration;
   {
     ScopedTiming t(r.timings, "place");

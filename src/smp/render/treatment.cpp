@@ -1,9 +1,11 @@
 #include "smp/render/treatment.h"
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <opencv2/imgproc.hpp>
 #include <random>
+#include <thread>
 
 #include "smp/core/errors.h"
 #include "smp/core/parallel.h"
@@ -49,9 +51,113 @@ cv::Mat shrink_area(const cv::Mat& m, cv::Size size) {
   return out;
 }
 
-cv::Mat shrink_mask(const cv::Mat& m, cv::Size size) {
-  if (m.empty()) return cv::Mat::zeros(size, CV_8U);
-  return shrink_area(m, size) > 127;
+// One weight of cv::resize's INTER_AREA at a non-integer factor: destination index d takes
+// alpha * source index s (OpenCV's computeResizeAreaTab, for destinations [d0, d1) only).
+struct AreaTap {
+  int d, s;
+  float alpha;
+};
+std::vector<AreaTap> area_taps(int ssize, int d0, int d1, double scale) {
+  std::vector<AreaTap> tab;
+  for (int d = d0; d < d1; ++d) {
+    const double f1 = d * scale, f2 = f1 + scale;
+    const double cell = std::min(scale, ssize - f1);
+    int s1 = cvCeil(f1), s2 = cvFloor(f2);
+    s2 = std::min(s2, ssize - 1);
+    s1 = std::min(s1, s2);
+    if (s1 - f1 > 1e-3) tab.push_back({d, s1 - 1, static_cast<float>((s1 - f1) / cell)});
+    for (int x = s1; x < s2; ++x) tab.push_back({d, x, static_cast<float>(1.0 / cell)});
+    if (f2 - s2 > 1e-3)
+      tab.push_back({d, s2, static_cast<float>(std::min(std::min(f2 - s2, 1.0), cell) / cell)});
+  }
+  return tab;
+}
+
+// shrink_area(m, size) on the cells of `roi` only (the rest of `out`, of `size`, is left alone):
+// the halvings on the part of `m` those cells read, then OpenCV's non-integer area weights
+// summed in OpenCV's order, so every cell is bit-identical to the whole image's resize (the
+// treated head is a few per cent of a portrait: this is most of the design stage's saving).
+// CV_8U, 1 or 3 channels.
+void shrink_area_roi(const cv::Mat& m, cv::Size size, const cv::Rect& roi, cv::Mat& out) {
+  SMP_CHECK(out.size() == size && out.type() == m.type() && m.depth() == CV_8U);
+  if (roi.empty()) return;
+  int k = 0;  // halvings, as shrink_area makes them
+  while ((m.cols >> (k + 1)) >= size.width && (m.rows >> (k + 1)) >= size.height) ++k;
+  const cv::Size ls(m.cols >> k, m.rows >> k);  // the halved image's size
+  const double sx = 1.0 / (static_cast<double>(size.width) / ls.width);
+  const double sy = 1.0 / (static_cast<double>(size.height) / ls.height);
+  const bool generic = ls != size && (std::abs(sx - cvRound(sx)) >= DBL_EPSILON ||
+                                      std::abs(sy - cvRound(sy)) >= DBL_EPSILON);
+  if (!generic) {  // OpenCV's integer (or no) resize: a whole shrink, rare
+    shrink_area(m, size)(roi).copyTo(out(roi));
+    return;
+  }
+  const std::vector<AreaTap> xt = area_taps(ls.width, roi.x, roi.x + roi.width, sx);
+  const std::vector<AreaTap> yt = area_taps(ls.height, roi.y, roi.y + roi.height, sy);
+  // The halved image's part the taps read, aligned so that its halvings are the whole image's.
+  auto span = [](const std::vector<AreaTap>& t, int lim, int k) {
+    int lo = lim, hi = 0;
+    for (const AreaTap& a : t) lo = std::min(lo, a.s), hi = std::max(hi, a.s + 1);
+    return std::pair{lo << k, hi << k};
+  };
+  const auto [x0, x1] = span(xt, ls.width, k);
+  const auto [y0, y1] = span(yt, ls.height, k);
+  cv::Mat cur = m(cv::Rect(x0, y0, x1 - x0, y1 - y0));
+  for (int i = 0; i < k; ++i) {
+    cv::Mat half;
+    cv::resize(cur, half, cv::Size(cur.cols / 2, cur.rows / 2), 0, 0, cv::INTER_AREA);
+    cur = half;
+  }
+  const int cn = m.channels(), ox = x0 >> k, oy = y0 >> k;
+  // Rows of cells are independent: one tap range per row of `roi`.
+  std::vector<size_t> row_start(roi.height + 1, yt.size());
+  for (size_t j = yt.size(); j-- > 0;) row_start[yt[j].d - roi.y] = j;
+  for (int r = roi.height - 1; r >= 0; --r) row_start[r] = std::min(row_start[r], row_start[r + 1]);
+  parallel_for(
+      roi.height,
+      [&](int r0, int r1) {
+        std::vector<float> buf(static_cast<size_t>(roi.width) * cn), sum(buf.size());
+        for (int r = r0; r < r1; ++r) {
+          std::fill(sum.begin(), sum.end(), 0.0f);
+          for (size_t j = row_start[r]; j < row_start[r + 1]; ++j) {
+            const uint8_t* src = cur.ptr<uint8_t>(yt[j].s - oy);
+            std::fill(buf.begin(), buf.end(), 0.0f);
+            for (const AreaTap& t : xt) {
+              float* b = &buf[static_cast<size_t>(t.d - roi.x) * cn];
+              const uint8_t* v = src + static_cast<size_t>(t.s - ox) * cn;
+              for (int c = 0; c < cn; ++c) b[c] = b[c] + v[c] * t.alpha;
+            }
+            const float beta = yt[j].alpha;
+            for (size_t i = 0; i < sum.size(); ++i) sum[i] += beta * buf[i];
+          }
+          uint8_t* d = out.ptr<uint8_t>(roi.y + r) + static_cast<size_t>(roi.x) * cn;
+          for (size_t i = 0; i < sum.size(); ++i) d[i] = cv::saturate_cast<uint8_t>(sum[i]);
+        }
+      },
+      0, 8);
+}
+
+// The cells of a map of `size` (scale s: cells per photo px) that can see any pixel of the
+// photo rectangle `r`, with a margin for the halvings' and weights' rounding.
+cv::Rect cells_of(const cv::Rect& r, double s, cv::Size size) {
+  if (r.empty()) return {};
+  const int m = 3;
+  cv::Rect c(cvFloor(r.x * s) - m, cvFloor(r.y * s) - m, 0, 0);
+  c.width = cvCeil((r.x + r.width) * s) + m - c.x;
+  c.height = cvCeil((r.y + r.height) * s) + m - c.y;
+  return c & cv::Rect(0, 0, size.width, size.height);
+}
+
+// A mask shrunk to `size` (0/255) where only the cells that can see its non-zero pixels are
+// computed: all others are 0 in the whole shrink too.
+cv::Mat shrink_mask_box(const cv::Mat& m, cv::Size size, double s) {
+  cv::Mat out = cv::Mat::zeros(size, CV_8U);
+  if (m.empty()) return out;
+  const cv::Rect roi = cells_of(cv::boundingRect(m), s, size);
+  if (roi.empty()) return out;
+  shrink_area_roi(m, size, roi, out);
+  out(roi) = out(roi) > 127;
+  return out;
 }
 
 void fill_polygon(cv::Mat& mask, const std::vector<cv::Point2d>& poly, double s, uint8_t value) {
@@ -109,6 +215,39 @@ cv::Mat skull_outline(const cv::Mat& head8, cv::Point2d glabella, cv::Point2d up
       if ((cv::Point2d(x, y) - glabella).dot(up) < 0) o[x] = h[x];
   }
   return out & hull;
+}
+
+// The photo shrunk to the map's grid (8-bit BGR): shrink_area's cells on `box`; elsewhere (read
+// only for a design zone drawn off the head) the nearest pixel, which is cheap.
+cv::Mat photo_cells(const cv::Mat& photo, cv::Size size, const cv::Rect& box) {
+  if (box == cv::Rect(0, 0, size.width, size.height)) return shrink_area(photo, size);
+  cv::Mat out;
+  cv::resize(photo, out, size, 0, 0, cv::INTER_NEAREST);
+  shrink_area_roi(photo, size, box, out);
+  return out;
+}
+
+// The head model on the cells of `box`: an ellipsoid fitted to the head's outline (`e`, map
+// cells); the surface tilts away towards the silhouette (cos of the tilt = sqrt(1 - rho²)).
+void head_model(const cv::RotatedRect& e, const cv::Rect& box, cv::Mat& fore, cv::Mat& axis) {
+  const double ang = e.angle * M_PI / 180.0;
+  const cv::Point2d e1(std::cos(ang), std::sin(ang)), e2(-std::sin(ang), std::cos(ang));
+  const double ra = std::max(2.0, e.size.width / 2.0), rb = std::max(2.0, e.size.height / 2.0);
+  const cv::Point2d c = e.center;
+  parallel_for(box.height, [&](int y0, int y1) {
+    for (int y = box.y + y0; y < box.y + y1; ++y) {
+      float* f = fore.ptr<float>(y);
+      float* ax = axis.ptr<float>(y);
+      for (int x = box.x; x < box.x + box.width; ++x) {
+        cv::Point2d d(x - c.x, y - c.y);
+        double p1 = d.dot(e1) / ra, p2 = d.dot(e2) / rb;
+        double rho2 = p1 * p1 + p2 * p2;
+        f[x] = static_cast<float>(std::clamp(std::sqrt(std::max(0.0, 1.0 - rho2)), 0.25, 1.0));
+        cv::Point2d g = e1 * (p1 / ra) + e2 * (p2 / rb);
+        ax[x] = static_cast<float>(std::atan2(g.y, g.x));
+      }
+    }
+  });
 }
 
 // Fills the holes of `mask` (regions it encloses): highlights, moles, specks. Hair enclosed by
@@ -222,9 +361,15 @@ TreatmentBase prepare_treatment(const Analysis& a, const cv::Mat* photo, double 
   cv::Size ms(std::max(1, cvRound(a.size.width * s)), std::max(1, cvRound(a.size.height * s)));
   b.size = ms;
   const double mm_per_cell = 1.0 / (s * ppm);
+  // The hairline's noise (two cubic resizes of the whole grid) meanwhile, on another thread.
+  TreatmentBase noise;
+  noise.size = ms;
+  noise.scale = s;
+  noise.px_per_mm = ppm;
+  std::jthread noise_job([&noise, seed] { make_noise(noise, seed); });
 
-  cv::Mat bald = shrink_mask(a.scalp.bald_mask, ms);
-  cv::Mat head = shrink_mask(a.scalp.head_mask, ms);
+  cv::Mat bald = shrink_mask_box(a.scalp.bald_mask, ms, s);
+  cv::Mat head = shrink_mask_box(a.scalp.head_mask, ms, s);
   cv::Mat parts;
   if (!a.parts.empty())
     cv::resize(a.parts, parts, ms, 0, 0, cv::INTER_NEAREST);
@@ -233,6 +378,17 @@ TreatmentBase prepare_treatment(const Analysis& a, const cv::Mat* photo, double 
   cv::Mat skin = parts == static_cast<uint8_t>(Part::kSkin);
   cv::Mat hair = parts == static_cast<uint8_t>(Part::kHair);
   if (cv::countNonZero(head) == 0) head = parts != static_cast<uint8_t>(Part::kBackground);
+  // Everything that can be treated is on the head: the per-cell work stays on its box, with a
+  // margin wider than every neighbourhood read below (the 8 mm rim, morphology), so each cell
+  // there is what a whole-map computation gives and every cell outside is untreated anyway.
+  const int rim = std::max(1, cvRound(8.0 / mm_per_cell));
+  const cv::Rect whole(0, 0, ms.width, ms.height);
+  cv::Rect hb = cv::boundingRect(head);
+  const int pad = rim + 6;
+  const cv::Rect wb =
+      hb.empty()
+          ? whole
+          : cv::Rect(hb.x - pad, hb.y - pad, hb.width + 2 * pad, hb.height + 2 * pad) & whole;
 
   // The design frame: origin at the glabella and "up the face" from the eye line; without a
   // face (top views), the scalp's centre and image up.
@@ -253,7 +409,6 @@ TreatmentBase prepare_treatment(const Analysis& a, const cv::Mat* photo, double 
   b.up = up;
   b.ex = ex;
   b.has_face = face != nullptr;
-  make_noise(b, seed);
 
   // Candidate area before the hairline cut: bald / skin scalp plus a blending rim into the
   // thinning hair around it.
@@ -268,7 +423,7 @@ TreatmentBase prepare_treatment(const Analysis& a, const cv::Mat* photo, double 
     if (photo && !photo->empty()) {
       // What the outline adds to the head: only highlights (brighter than the skin and no more
       // colourful), not the background in a notch of the outline.
-      b.photo_cells = shrink_area(*photo, ms);
+      b.photo_cells = photo_cells(*photo, ms, wb);
       // Lab only in the outline's box (all that is read below), and not with cv::cvtColor,
       // whose Lab tables cost 0.2-0.45 s on a process's first call.
       const cv::Rect ob = cv::boundingRect(outline);
@@ -294,8 +449,11 @@ TreatmentBase prepare_treatment(const Analysis& a, const cv::Mat* photo, double 
             sh[x] = 0;
         }
       }
-      cv::morphologyEx(skin_hair, skin_hair, cv::MORPH_OPEN,
+      cv::Mat opened;
+      cv::morphologyEx(skin_hair(wb), opened, cv::MORPH_OPEN,
                        cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(5, 5)));
+      skin_hair = cv::Mat::zeros(ms, CV_8U);
+      opened.copyTo(skin_hair(wb));
       scalp |= added | skin_hair;
       hair &= ~skin_hair;
     }
@@ -303,16 +461,19 @@ TreatmentBase prepare_treatment(const Analysis& a, const cv::Mat* photo, double 
   } else {
     scalp = (cv::countNonZero(bald) == 0 ? (bald | skin) : bald) & head;
   }
-  scalp = fill_holes(scalp, hair, 1.0 / (mm_per_cell * mm_per_cell) * 100.0);
-  int rim = std::max(1, cvRound(8.0 / mm_per_cell));
+  fill_holes(scalp(wb), hair(wb), 1.0 / (mm_per_cell * mm_per_cell) * 100.0).copyTo(scalp(wb));
   cv::Mat near;
-  cv::dilate(scalp, near,
+  cv::dilate(scalp(wb), near,
              cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * rim + 1, 2 * rim + 1)));
-  cv::Mat cand = scalp | (near & hair & head);
-  // A cell on the scalp's edge can be neither mostly bald nor labelled hair (the masks are
-  // shrunk differently): such one-cell seams would show as a pale line through the dots.
-  cv::morphologyEx(cand, cand, cv::MORPH_CLOSE,
-                   cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3)));
+  cv::Mat cand = cv::Mat::zeros(ms, CV_8U);
+  {
+    cv::Mat c = scalp(wb) | (near & hair(wb) & head(wb));
+    // A cell on the scalp's edge can be neither mostly bald nor labelled hair (the masks are
+    // shrunk differently): such one-cell seams would show as a pale line through the dots.
+    cv::morphologyEx(c, c, cv::MORPH_CLOSE,
+                     cv::getStructuringElement(cv::MORPH_RECT, cv::Size(3, 3)));
+    c.copyTo(cand(wb));
+  }
   cand &= head;
   if (face) {
     // Only this client's head: within an adult head's reach of the glabella (other people in
@@ -331,9 +492,9 @@ TreatmentBase prepare_treatment(const Analysis& a, const cv::Mat* photo, double 
     for (double sm = 0; sm <= 260; sm += 5)
       top_mm = std::max(top_mm, projected_forehead_mm(sm, a.pose.pitch));
     const double cap_px = 1.2 * top_mm * ppm;
-    for (int y = 0; y < ms.height; ++y) {
+    for (int y = wb.y; y < wb.y + wb.height; ++y) {
       uint8_t* rr = reach.ptr<uint8_t>(y);
-      for (int x = 0; x < ms.width; ++x) {
+      for (int x = wb.x; x < wb.x + wb.width; ++x) {
         cv::Point2d p((x + 0.5) / s - 0.5, (y + 0.5) / s - 0.5);
         if ((p - origin).dot(up) > cap_px) rr[x] = 0;
       }
@@ -355,30 +516,17 @@ TreatmentBase prepare_treatment(const Analysis& a, const cv::Mat* photo, double 
   b.axis_rad = cv::Mat(ms, CV_32F, cv::Scalar(0));
   {
     std::vector<std::vector<cv::Point>> contours;
-    cv::findContours(head.clone(), contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_NONE);
+    // On the work box (the head is all inside it): the same contours, offset.
+    cv::findContours(head(wb).clone(), contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_NONE, wb.tl());
     size_t best = 0;
     for (size_t i = 1; i < contours.size(); ++i)
       if (cv::contourArea(contours[i]) > cv::contourArea(contours[best])) best = i;
     if (!contours.empty() && contours[best].size() >= 5) {
-      cv::RotatedRect e = cv::fitEllipse(contours[best]);
-      double ang = e.angle * M_PI / 180.0;
-      cv::Point2d e1(std::cos(ang), std::sin(ang)), e2(-std::sin(ang), std::cos(ang));
-      double ra = std::max(2.0, e.size.width / 2.0), rb = std::max(2.0, e.size.height / 2.0);
-      cv::Point2d c = e.center;
-      parallel_for(ms.height, [&](int y0, int y1) {
-        for (int y = y0; y < y1; ++y) {
-          float* f = b.foreshortening.ptr<float>(y);
-          float* ax = b.axis_rad.ptr<float>(y);
-          for (int x = 0; x < ms.width; ++x) {
-            cv::Point2d d(x - c.x, y - c.y);
-            double p1 = d.dot(e1) / ra, p2 = d.dot(e2) / rb;
-            double rho2 = p1 * p1 + p2 * p2;
-            f[x] = static_cast<float>(std::clamp(std::sqrt(std::max(0.0, 1.0 - rho2)), 0.25, 1.0));
-            cv::Point2d g = e1 * (p1 / ra) + e2 * (p2 / rb);
-            ax[x] = static_cast<float>(std::atan2(g.y, g.x));
-          }
-        }
-      });
+      b.head_ellipse = cv::fitEllipse(contours[best]);
+      // Read only where dots go: on the candidate area's box (build_treatment_map adds a zone
+      // drawn outside it).
+      b.box = cv::boundingRect(cand);
+      head_model(*b.head_ellipse, b.box, b.foreshortening, b.axis_rad);
     }
   }
 
@@ -401,10 +549,19 @@ TreatmentBase prepare_treatment(const Analysis& a, const cv::Mat* photo, double 
     // the density fades in from; see build_treatment_map).
     cv::resize(b.hairline_head, b.inner_head, ms, 0, 0, cv::INTER_NEAREST);
     const int rim = std::max(1, cvRound(8.0 * ppm * s));
-    cv::erode(b.inner_head > 127, b.inner_head,
+    cv::Mat inner;
+    cv::erode(b.inner_head(wb) > 127, inner,
               cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * rim + 1, 2 * rim + 1)));
+    b.inner_head = cv::Mat::zeros(ms, CV_8U);
+    inner.copyTo(b.inner_head(wb));
   }
-  if (photo && !photo->empty() && b.photo_cells.empty()) b.photo_cells = shrink_area(*photo, ms);
+  if (photo && !photo->empty() && b.photo_cells.empty())
+    b.photo_cells = photo_cells(*photo, ms, wb);
+  b.box = cv::boundingRect(cand);
+  noise_job.join();
+  b.noise1 = noise.noise1;
+  b.noise2 = noise.noise2;
+  b.noise_seed = noise.noise_seed;
   return b;
 }
 
@@ -571,6 +728,13 @@ TreatmentMap build_treatment_map(const TreatmentBase& b, const Analysis& a, cons
   m.front = front;
   m.foreshortening = b.foreshortening;
   m.axis_rad = b.axis_rad;
+  const cv::Rect tb = cv::boundingRect(cand);
+  if (b.head_ellipse && (tb & b.box) != tb) {
+    // A zone drawn off the head (the base's model stops at its box): the model for this map.
+    m.foreshortening = b.foreshortening.clone();
+    m.axis_rad = b.axis_rad.clone();
+    head_model(*b.head_ellipse, tb, m.foreshortening, m.axis_rad);
+  }
   return m;
 }
 

@@ -46,6 +46,11 @@ struct TreatmentBase {
   unsigned proposals_seed = 0;
   unsigned noise_seed = 0;
   cv::Mat noise1, noise2;  // CV_32F smooth noise of the hairline's front for noise_seed
+  // The candidate area's box: the head model (foreshortening, axis_rad) is computed there only
+  // and photo_cells are exact there and around (a design zone drawn outside gets its head model
+  // from head_ellipse; photo_cells far off the head are the nearest photo pixel).
+  cv::Rect box;
+  std::optional<cv::RotatedRect> head_ellipse;  // the head model's ellipse, map cells
 };
 // `photo` (8-bit BGR, may be null) tells highlights on the scalp from background.
 TreatmentBase prepare_treatment(const Analysis& a, const cv::Mat* photo, double cell_mm = 0.25,
