@@ -174,6 +174,56 @@ cv::Mat drop_thin(const cv::Mat& mask, double px_per_mm, double mm) {
   return mask & (big > 0);
 }
 
+// A high forehead is not a bald scalp: skin above the natural hairline that ends in hair a
+// little higher up, along most of its upper edge, is a forehead (or a shallow recession at the
+// temples: Norwood 1-2), and only skin that runs on to the head's outline or far past the line
+// is bare scalp. `up` is the face's up direction (unit, image coordinates).
+cv::Mat drop_hair_capped(const cv::Mat& bald, const cv::Mat& hair, cv::Point2d up,
+                         double px_per_mm) {
+  cv::Mat cc, stats, cent;
+  int n = cv::connectedComponentsWithStats(bald, cc, stats, cent, 8, CV_32S);
+  if (n <= 1) return bald;
+  // Hair within 4 mm above a pixel: the hair mask dilated, then moved down along `up`.
+  const double reach = 4 * px_per_mm;
+  cv::Mat hair_near;
+  const int r = std::max(1, static_cast<int>(std::lround(reach / 2)));
+  cv::dilate(hair, hair_near, cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * r + 1, 2 * r + 1}));
+  const cv::Matx23d down(1, 0, -up.x * reach / 2, 0, 1, -up.y * reach / 2);
+  cv::warpAffine(hair_near, hair_near, down, hair.size(), cv::INTER_NEAREST);
+  // The upper edge: pixels whose neighbour one step up is not in the mask.
+  const cv::Point step(static_cast<int>(std::lround(up.x * 1.5)),
+                       static_cast<int>(std::lround(up.y * 1.5)));
+  std::vector<int> edge(n, 0), capped(n, 0);
+  for (int y = 0; y < cc.rows; ++y) {
+    const int* c = cc.ptr<int>(y);
+    for (int x = 0; x < cc.cols; ++x) {
+      if (!c[x]) continue;
+      int ux = x + step.x, uy = y + step.y;
+      bool inside =
+          ux >= 0 && uy >= 0 && ux < cc.cols && uy < cc.rows && cc.at<int>(uy, ux) == c[x];
+      if (inside) continue;
+      ++edge[c[x]];
+      if (hair_near.at<uint8_t>(y, x)) ++capped[c[x]];
+    }
+  }
+  constexpr double kForeheadMm = 15;  // deeper than this past the natural line: receded
+  constexpr double kCapped = 0.6;     // share of the upper edge that meets hair
+  std::vector<uint8_t> keep(n, 255);
+  keep[0] = 0;
+  for (int i = 1; i < n; ++i) {
+    if (!edge[i]) continue;
+    double thickness_mm = stats.at<int>(i, cv::CC_STAT_AREA) / double(edge[i]) / px_per_mm;
+    if (capped[i] >= kCapped * edge[i] && thickness_mm < kForeheadMm) keep[i] = 0;
+  }
+  cv::Mat out(bald.size(), CV_8U);
+  for (int y = 0; y < bald.rows; ++y) {
+    const int* c = cc.ptr<int>(y);
+    uint8_t* o = out.ptr<uint8_t>(y);
+    for (int x = 0; x < bald.cols; ++x) o[x] = keep[c[x]];
+  }
+  return out;
+}
+
 // Mean colour of the middle of the L* distribution under a mask: highlights and deep shadows
 // are lighting, not the hair's or the skin's own colour.
 Lab robust_mean_lab(const cv::Mat& bgr8_full, const cv::Mat& mask_full) {
@@ -292,6 +342,7 @@ Scalp analyze_scalp_in(const ScalpInput& in, double pitch) {
     cv::Mat dome(skin.size(), CV_8U, cv::Scalar(0));
     cv::circle(dome, dome_c, static_cast<int>(std::lround(1.08 * dome_r)), 255, cv::FILLED);
     s.bald_mask = drop_small(drop_thin(skin & above & dome, in.px_per_mm, o.min_strip_mm), min_px);
+    s.bald_mask = drop_hair_capped(s.bald_mask, hair, FaceFrame(f).up, in.px_per_mm);
     scalp_px = cv::countNonZero(s.head_mask & above & dome);
     // Face skin: the cheeks and nose from the landmarks.
     face_skin = cv::Mat::zeros(skin.size(), CV_8U);
