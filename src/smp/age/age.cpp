@@ -269,16 +269,24 @@ FadingFit fit_fading(const cv::Mat& bgr8, const SimulateResult& sim,
   return FadingFit{mask, year0, cal, c0, measured > 0 ? measured : 1.0, std::move(model), t};
 }
 
+namespace {
+// What the fading fit decides in a result, for the strip and the quote alike.
+AgeResult result_of(const FadingFit& fit, const std::vector<uint8_t>& scar) {
+  AgeResult r;
+  r.scar_impressions = static_cast<size_t>(std::count(scar.begin(), scar.end(), 1));
+  r.timings = fit.timings;
+  r.delta_e0 = fit.contrast0.delta_e;
+  r.overlap = fit.model.overlap();
+  return r;
+}
+}  // namespace
+
 AgeResult age_simulation(const cv::Mat& bgr8, const SimulateResult& sim,
                          const std::vector<uint8_t>& scar, const AgeOptions& opt,
                          const StripFraming& framing) {
   check_age_options(opt);
-  AgeResult r;
-  r.scar_impressions = static_cast<size_t>(std::count(scar.begin(), scar.end(), 1));
-  FadingFit fit = fit_fading(bgr8, sim, scar, opt.conditions, opt.params);
-  r.timings = fit.timings;
-  r.delta_e0 = fit.contrast0.delta_e;
-  r.overlap = fit.model.overlap();
+  const FadingFit fit = fit_fading(bgr8, sim, scar, opt.conditions, opt.params);
+  AgeResult r = result_of(fit, scar);
   const bool reuse_calibration = opt.conditions.touch_ups.empty() && !fit.calibration.empty();
   for (double y : sorted_years(opt.years)) {
     AgeFrame f;
@@ -320,12 +328,8 @@ AgeResult age_simulation(const cv::Mat& bgr8, const SimulateResult& sim,
 AgeResult forecast_fading(const cv::Mat& bgr8, const SimulateResult& sim,
                           const std::vector<uint8_t>& scar, const AgeOptions& opt) {
   check_age_options(opt);
-  AgeResult r;
-  r.scar_impressions = static_cast<size_t>(std::count(scar.begin(), scar.end(), 1));
-  FadingFit fit = fit_fading(bgr8, sim, scar, opt.conditions, opt.params);
-  r.timings = fit.timings;
-  r.delta_e0 = fit.contrast0.delta_e;
-  r.overlap = fit.model.overlap();
+  const FadingFit fit = fit_fading(bgr8, sim, scar, opt.conditions, opt.params);
+  AgeResult r = result_of(fit, scar);
   finish(r, fit.model, opt);
   return r;
 }
