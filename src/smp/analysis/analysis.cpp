@@ -1,9 +1,11 @@
 #include "smp/analysis/analysis.h"
 
 #include <cmath>
+#include <cstring>
 #include <opencv2/imgproc.hpp>
 
 #include "smp/core/errors.h"
+#include "smp/core/parallel.h"
 #include "smp/image/colour.h"
 
 namespace smp {
@@ -164,7 +166,7 @@ Analysis analyze(const cv::Mat& bgr8, const FaceModel& model, const AnalyzeOptio
   cv::Rect head_box;
   if (!face) {
     ScopedTiming t(a.timings, "eyes");
-    head_box = cv::boundingRect(a.parts != static_cast<uint8_t>(Part::kBackground));
+    head_box = smp::head_box(a.parts);
     for (const std::string& path : opt.eye_cascades) {
       if (const EyeDetector* d = shared_eye_detector(path)) eyes = d->find_pair(bgr8, head_box);
       if (eyes) break;
@@ -205,15 +207,20 @@ Analysis analyze(const cv::Mat& bgr8, const FaceModel& model, const AnalyzeOptio
     if (!face) {
       // Without a face, a head shows scalp skin, or hair of a colour hair can have (black, brown,
       // blond, red, grey: never blue or green, which is sky, water or grass).
+      // Counted on the head's box: there is no skin or head outside it.
       const double area = a.size.area();
-      bool skin = cv::countNonZero(a.parts == static_cast<uint8_t>(Part::kSkin)) >= 0.01 * area;
+      const cv::Rect box = head_box;  // of the parts map, found above
+      bool skin =
+          box.area() > 0 &&
+          cv::countNonZero(a.parts(box) == static_cast<uint8_t>(Part::kSkin)) >= 0.01 * area;
       bool hair = false;
       if (a.scalp.hair_shade.found) {
         const cv::Vec3b& rgb = a.scalp.hair_shade.srgb;
         Lab lab = srgb8_to_lab(cv::Vec3b(rgb[2], rgb[1], rgb[0]));
         hair = lab.b >= -6 && lab.a >= -8;
       }
-      if (cv::countNonZero(a.scalp.head_mask) < 0.01 * area || (!skin && !hair))
+      if (box.area() == 0 || cv::countNonZero(a.scalp.head_mask(box)) < 0.01 * area ||
+          (!skin && !hair))
         throw InputError(name, "no head found in the photo");
     }
     if (eyes) {
@@ -318,11 +325,16 @@ cv::Mat draw_overlay(const cv::Mat& bgr8, const Analysis& a) {
       blended.copyTo(roi, a.scalp.bald_mask(r));
     }
   }
-  // Parts boundaries.
+  // Parts boundaries, traced on the head's box with a pixel of background around it (so the
+  // contours are those of the whole map): a 12 MP photo is mostly not head.
+  const cv::Rect full(0, 0, a.parts.cols, a.parts.rows);
+  cv::Rect box = smp::head_box(a.parts);
+  box = cv::Rect(box.x - 1, box.y - 1, box.width + 2, box.height + 2) & full;
+  if (box.area() == 0) box = full;
   for (uint8_t part : {static_cast<uint8_t>(Part::kHair), static_cast<uint8_t>(Part::kSkin)}) {
-    cv::Mat m = a.parts == part;
+    cv::Mat m = a.parts(box) == part;
     std::vector<std::vector<cv::Point>> contours;
-    cv::findContours(m, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+    cv::findContours(m, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE, box.tl());
     cv::Scalar col = part == static_cast<uint8_t>(Part::kHair) ? cv::Scalar(40, 40, 230)
                                                                : cv::Scalar(60, 200, 60);
     cv::drawContours(out, contours, -1, col, thick, cv::LINE_AA);

@@ -78,6 +78,9 @@ struct ScalpInput {
 
 Scalp analyze_scalp(const ScalpInput& in);
 
+// The bounding box of a parts map's head (every label but background); empty when there is none.
+cv::Rect head_box(const cv::Mat& parts);
+
 // Norwood stage from a front view's bare scalp area (cm² on the dome), from a front view's area
 // and bare share of the scalp above the natural hairline, and from a top view's bare share.
 NorwoodEstimate norwood_from_front_area(double bald_area_cm2);
