@@ -105,6 +105,32 @@ TEST(Scalp, FullHairFrontViewHasNoBaldArea) {
   EXPECT_EQ(s.norwood.stage, 1);
 }
 
+// A high forehead: skin up to 78 mm above the glabella, a little past the natural hairline, with
+// hair above it all along. That is a forehead (or a Norwood 1-2 hairline), not a bald scalp; the
+// same skin with nothing above it (a bald dome's outline) is scalp.
+cv::Mat high_forehead_parts(uint8_t above) {
+  cv::Mat parts(250, 250, CV_8U, cv::Scalar(kBg));
+  cv::ellipse(parts, {125, 120}, {70, 110}, 0, 0, 360, kHair, cv::FILLED);
+  cv::Mat skin(parts.size(), CV_8U, cv::Scalar(0));
+  cv::ellipse(skin, {125, 125}, {55, 115}, 0, 0, 360, 255, cv::FILLED);
+  // The glabella sits at y = 100 and 0.79 px/mm: 78 mm above it is y = 38.
+  skin.rowRange(0, 38).setTo(0);
+  parts.setTo(kSkin, skin);
+  if (above != kHair) parts.rowRange(0, 38).setTo(above);
+  return parts;
+}
+
+TEST(Scalp, HighForeheadCappedByHairIsNotBald) {
+  Face f = synthetic_face();
+  const double px_per_mm = f.interpupillary_px() / 63.0;
+  cv::Mat bgr(250, 250, CV_8UC3, cv::Scalar(90, 120, 170));
+  Scalp capped = analyze_scalp({bgr, high_forehead_parts(kHair), &f, px_per_mm, View::kFront});
+  EXPECT_LT(capped.bald_area_cm2, 0.5);
+  EXPECT_LE(capped.norwood.stage, 2);
+  Scalp open = analyze_scalp({bgr, high_forehead_parts(kBg), &f, px_per_mm, View::kFront});
+  EXPECT_GT(open.bald_area_cm2, 20);
+}
+
 TEST(Scalp, BaldDomeFrontViewHasBaldArea) {
   Face f = synthetic_face();
   cv::Mat parts(250, 250, CV_8U, cv::Scalar(kBg));
