@@ -760,7 +760,9 @@ TEST(Codecs, CmykJpegsBecomeRgb) {
     EXPECT_NEAR(got[0], 230, 2) << adobe;
     // Adobe's inverted CMYK is what OpenCV assumes: the same pixels. (A CMYK JPEG without the
     // Adobe marker stores ink amounts; OpenCV reads it as inverted, we do not.)
-    if (adobe) EXPECT_EQ(max_diff(p.bgr, cv::imdecode(b, cv::IMREAD_COLOR)), 0.0);
+    if (adobe) {
+      EXPECT_EQ(max_diff(p.bgr, cv::imdecode(b, cv::IMREAD_COLOR)), 0.0);
+    }
   }
 }
 

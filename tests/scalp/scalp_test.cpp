@@ -89,15 +89,24 @@ TEST(Scalp, BaldAreaOfKnownDiskTopView) {
   EXPECT_NEAR(cv::countNonZero(s.bald_mask), M_PI * r * r, 0.01 * M_PI * r * r);
 }
 
-TEST(Scalp, FullHairFrontViewHasNoBaldArea) {
-  Face f = synthetic_face();
+// A front view's parts map for synthetic_face(): a head of hair, and skin (face and forehead)
+// inside the ellipse `skin_centre` ± `skin_axes` below row `top`; rows above `top` are `above`
+// when that is not hair.
+cv::Mat front_parts(cv::Point skin_centre, cv::Size skin_axes, int top, uint8_t above = kHair) {
   cv::Mat parts(250, 250, CV_8U, cv::Scalar(kBg));
   cv::ellipse(parts, {125, 120}, {70, 110}, 0, 0, 360, kHair, cv::FILLED);
+  cv::Mat skin(parts.size(), CV_8U, cv::Scalar(0));
+  cv::ellipse(skin, skin_centre, skin_axes, 0, 0, 360, 255, cv::FILLED);
+  skin.rowRange(0, top).setTo(0);
+  parts.setTo(kSkin, skin);
+  if (above != kHair) parts.rowRange(0, top).setTo(above);
+  return parts;
+}
+
+TEST(Scalp, FullHairFrontViewHasNoBaldArea) {
+  Face f = synthetic_face();
   // Face and a high forehead are skin up to 40 px above the brows (~50 mm at this scale).
-  cv::Mat face_region(parts.size(), CV_8U, cv::Scalar(0));
-  cv::ellipse(face_region, {125, 150}, {55, 90}, 0, 0, 360, 255, cv::FILLED);
-  face_region.rowRange(0, 60).setTo(0);
-  parts.setTo(kSkin, face_region);
+  cv::Mat parts = front_parts({125, 150}, {55, 90}, 60);
   cv::Mat bgr(parts.size(), CV_8UC3, cv::Scalar(90, 120, 170));
   double px_per_mm = f.interpupillary_px() / 63.0;
   Scalp s = analyze_scalp({bgr, parts, &f, px_per_mm, View::kFront});
@@ -109,15 +118,8 @@ TEST(Scalp, FullHairFrontViewHasNoBaldArea) {
 // hair above it all along. That is a forehead (or a Norwood 1-2 hairline), not a bald scalp; the
 // same skin with nothing above it (a bald dome's outline) is scalp.
 cv::Mat high_forehead_parts(uint8_t above) {
-  cv::Mat parts(250, 250, CV_8U, cv::Scalar(kBg));
-  cv::ellipse(parts, {125, 120}, {70, 110}, 0, 0, 360, kHair, cv::FILLED);
-  cv::Mat skin(parts.size(), CV_8U, cv::Scalar(0));
-  cv::ellipse(skin, {125, 125}, {55, 115}, 0, 0, 360, 255, cv::FILLED);
   // The glabella sits at y = 100 and 0.79 px/mm: 78 mm above it is y = 38.
-  skin.rowRange(0, 38).setTo(0);
-  parts.setTo(kSkin, skin);
-  if (above != kHair) parts.rowRange(0, 38).setTo(above);
-  return parts;
+  return front_parts({125, 125}, {55, 115}, 38, above);
 }
 
 TEST(Scalp, HighForeheadCappedByHairIsNotBald) {

@@ -32,6 +32,15 @@ void check_pixel_count(const std::string& name, int64_t w, int64_t h) {
                                " megapixels), more than the 100 megapixels we accept");
 }
 
+void rgb_order(const cv::Mat& bgr, cv::Mat& out) {
+  if (bgr.channels() == 3)
+    cv::cvtColor(bgr, out, cv::COLOR_BGR2RGB);
+  else if (bgr.channels() == 4)
+    cv::cvtColor(bgr, out, cv::COLOR_BGRA2RGBA);
+  else
+    bgr.copyTo(out);
+}
+
 namespace {
 
 // ------------------------------------------------------------------------------------ JPEG
@@ -600,12 +609,7 @@ std::vector<uint8_t> encode_tiff(const cv::Mat& img) {
     TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, TIFFDefaultStripSize(t, 0));
     cv::Mat row;
     for (int y = 0; y < img.rows; ++y) {
-      if (ch == 3)
-        cv::cvtColor(img.row(y), row, cv::COLOR_BGR2RGB);
-      else if (ch == 4)
-        cv::cvtColor(img.row(y), row, cv::COLOR_BGRA2RGBA);
-      else
-        img.row(y).copyTo(row);
+      rgb_order(img.row(y), row);
       if (TIFFWriteScanline(t, row.data, static_cast<uint32_t>(y), 0) < 0)
         throw InternalError("TIFF encoder failed: " + mem.error);
     }

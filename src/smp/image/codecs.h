@@ -18,6 +18,9 @@ namespace smp::codec {
 // pixel buffer is allocated). Unknown sizes (0) pass.
 void check_pixel_count(const std::string& name, int64_t w, int64_t h);
 
+// Pixels in the file formats' channel order (RGB / RGBA; grey as is), vectorised by OpenCV.
+void rgb_order(const cv::Mat& bgr, cv::Mat& out);
+
 struct JpegInfo {
   int components = 3;  // 1 grey, 3 YCbCr / RGB, 4 CMYK / YCCK
   bool adobe = false;  // an Adobe APP14 marker: CMYK samples are stored inverted

@@ -302,10 +302,6 @@ bool convert_icc_to_srgb(cv::Mat& bgr, const std::vector<uint8_t>& icc) {
   return true;
 }
 
-void check_size(const std::string& name, int64_t w, int64_t h) {
-  codec::check_pixel_count(name, w, h);
-}
-
 // Any depth and channel count -> BGR of 8 or 16 bits (16 kept so the ICC conversion works on
 // the full precision). Alpha is composited over white (a cut-out photo on a transparent
 // background reads as a studio backdrop, not black).
@@ -356,7 +352,7 @@ cv::Mat decode_heif(const std::vector<uint8_t>& b, const std::string& name, Head
       handle, heif_image_handle_release);
   h.width = heif_image_handle_get_width(handle);
   h.height = heif_image_handle_get_height(handle);
-  check_size(name, h.width, h.height);
+  codec::check_pixel_count(name, h.width, h.height);
   size_t icc_size = heif_image_handle_get_raw_color_profile_size(handle);
   if (icc_size > 0) {
     h.icc.resize(icc_size);
@@ -410,7 +406,7 @@ Photo decode_photo(const std::vector<uint8_t>& bytes, const std::string& name) {
       h = parse_webp(bytes);
     else
       h = parse_tiff(bytes);
-    check_size(name, h.width, h.height);
+    codec::check_pixel_count(name, h.width, h.height);
     if (!h.complete) throw InputError(name, "image file is truncated (its end is missing)");
     if (h.cmyk && h.bits != 8)
       throw InputError(name, "CMYK TIFF with " + std::to_string(h.bits) +
@@ -497,14 +493,7 @@ std::vector<uint8_t> encode_png(const cv::Mat& m, const std::vector<std::string>
         // Rows in PNG's channel order (RGB), converted by OpenCV's vectorised code; the filter
         // is then a plain byte difference the compiler vectorises too.
         cv::Mat cur(1, w, m.type()), prev(1, w, m.type());
-        auto png_order = [&](int y, cv::Mat& row) {
-          if (ch == 3)
-            cv::cvtColor(m.row(y), row, cv::COLOR_BGR2RGB);
-          else if (ch == 4)
-            cv::cvtColor(m.row(y), row, cv::COLOR_BGRA2RGBA);
-          else
-            m.row(y).copyTo(row);
-        };
+        auto png_order = [&](int y, cv::Mat& row) { codec::rgb_order(m.row(y), row); };
         for (int b = b0; b < b1; ++b) {
           const int y0 = start[b], y1 = start[b + 1];
           raw.resize(row_bytes * (y1 - y0));
