@@ -238,6 +238,46 @@ TEST(TiltedFace, HaarPairMatchesDlibPupils) {
   EXPECT_NEAR(eyes->distance_px(), ipd, 0.2 * ipd);
 }
 
+// The biggest portrait cut just below its eyes: dlib finds no face without the nose and mouth,
+// as with a head tilted chin-down for a hairline photo.
+cv::Mat forehead_view() {
+  return bald_guys()(cv::Rect(1370, 0, 480, 235)).clone();
+}
+
+TEST(TiltedFace, HairlineOfAChinDownHeadSitsBetweenItsEyesAndItsTop) {
+  auto faces = model().detect(bald_guys(), {});
+  ASSERT_FALSE(faces.empty());
+  const cv::Point2d shift(1370, 0);
+  const double ipd = faces[0].interpupillary_px();
+  const cv::Point2d pupils = 0.5 * (faces[0].left_pupil() + faces[0].right_pupil()) - shift;
+  for (const bool cascades : {true, false}) {
+    if (cascades && !shared_eye_detector(kDefaultEyeCascade)) continue;  // no opencv-data
+    AnalyzeOptions opt;
+    if (!cascades) opt.eye_cascades.clear();
+    const Analysis a = analyze(forehead_view(), model(), opt);
+    SCOPED_TRACE(cascades ? "cascades" : "dark lines only");
+    ASSERT_EQ(a.face(), nullptr);
+    ASSERT_TRUE(a.tilted_face);
+    const TiltedFace& tf = *a.tilted_face;
+    EXPECT_EQ(tf.eyes_from, cascades ? "cascade" : "dark_lines");
+    // Lid creases and brows sit above the pupils: within half the pupils' distance of them.
+    EXPECT_LT(cv::norm(0.5 * (tf.eyes.left + tf.eyes.right) - pupils), 0.5 * ipd);
+    EXPECT_NEAR(tf.eyes.distance_px(), ipd, 0.25 * ipd);
+    // The line's middle: about 0.56 of the way from the glabella to the head's top (an adult
+    // head seen 25 degrees chin-down), whatever the scale's estimate.
+    ASSERT_TRUE(a.hairline);
+    const cv::Point2d mid = a.hairline->points[a.hairline->points.size() / 2];
+    const int col = cvRound(tf.frame.glabella.x);
+    int top = 0;
+    while (top < a.scalp.head_mask.rows && !a.scalp.head_mask.at<uint8_t>(top, col)) ++top;
+    const double share = (tf.frame.glabella.y - mid.y) / (tf.frame.glabella.y - top);
+    EXPECT_GT(share, 0.4);
+    EXPECT_LT(share, 0.75);
+    EXPECT_FALSE(to_json(a)["hairline"].is_null());
+    EXPECT_EQ(to_json(a)["tilted_face"]["eyes_from"], tf.eyes_from);
+  }
+}
+
 TEST(TiltedFace, CrownWithoutEyesKeepsHeadWidthScale) {
   Analysis a = analyze(crown_view(), model());
   EXPECT_EQ(a.view, View::kTop);

@@ -153,7 +153,7 @@ TEST(PlanCli, TouchUpYearIsSmpAgesToTheBit) {
   // --skin-type both take the photo's; with one, both take the user's.
   TempDir t;
   const std::string photo = "'" + test::sample_photo() + "'";
-  for (const std::string opts :
+  for (const std::string& opts :
        {std::string(), std::string(" --face 1 --skin-type ii --sun high")}) {
     auto age = run_smp("age " + photo + opts + " --json " + t.path("a.json"));
     ASSERT_EQ(age.exit_code, 0) << opts << ": " << age.err;

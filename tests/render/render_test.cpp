@@ -370,6 +370,54 @@ TEST(Simulate, SessionsBuildUpDarker) {
   }
 }
 
+// A top view that shows the eyes of a chin-down head low in the photo: the hairline drawn from
+// them keeps the forehead bare; without them the whole bald skin island would be treated.
+TEST(Simulate, ChinDownHeadFoundByItsEyesKeepsTheForeheadBare) {
+  const cv::Size size(320, 320);
+  const double ppm = 1.2;  // a 288-px head: 240 mm across, a big head seen from close
+  Analysis a = synthetic_analysis(size, ppm);
+  TiltedFace tf;
+  tf.eyes.left = {120, 250};
+  tf.eyes.right = {200, 250};
+  tf.up = {0, -1};
+  tf.cut_a = {0, 214};  // 30 mm above the eyes
+  tf.cut_b = {320, 214};
+  tf.frame = {{103, 250}, {217, 250}, {160, 234}, std::nullopt};
+  tf.pose.pitch = -25;
+  a.tilted_face = tf;
+  a.hairline =
+      propose_hairline(*a.face_frame(), a.design_px_per_mm(), a.design_pose(), a.scalp.head_mask);
+  const Hairline& hl = *a.hairline;
+  const cv::Point2d g = tf.frame.glabella;
+  // Between the temples the line is a height above the glabella; beyond them it comes down the
+  // sides by design (a bald side is treated too).
+  const double u0 = hl.points.front().x, u1 = hl.points.back().x;
+  double lowest = 1e9;
+  for (const auto& p : hl.points) lowest = std::min(lowest, g.y - p.y);
+  ASSERT_GT(lowest, 20);
+  TreatmentOptions to;
+  const TreatmentMap m = build_treatment_map(a, Design{}, to);
+  // The line's soft front reaches a quarter of the transition zone (deepened at the temples)
+  // and its noise below it: some 10 mm at most.
+  int treated = 0, below = 0;
+  for (int y = 0; y < m.treated.rows; ++y)
+    for (int x = 0; x < m.treated.cols; ++x) {
+      if (!m.treated.at<uint8_t>(y, x)) continue;
+      ++treated;
+      const cv::Point2d p((x + 0.5) / m.scale - 0.5, (y + 0.5) / m.scale - 0.5);
+      if (p.x > u0 && p.x < u1 && g.y - p.y < lowest - 10 * ppm) ++below;
+    }
+  EXPECT_GT(treated, 1000);
+  EXPECT_EQ(below, 0);
+  // The same photo read as a plain top view (no eyes) treats the forehead there.
+  Analysis plain = synthetic_analysis(size, ppm);
+  const TreatmentMap pm = build_treatment_map(plain, Design{}, to);
+  const int row = cvRound((g.y - (lowest - 12 * ppm)) * pm.scale);
+  const cv::Range mid(cvRound((g.x - 30) * pm.scale), cvRound((g.x + 30) * pm.scale));
+  EXPECT_GT(cv::countNonZero(pm.treated.row(row).colRange(mid)), 0);
+  EXPECT_EQ(cv::countNonZero(m.treated.row(row).colRange(mid)), 0);
+}
+
 // The studio's preview (prepare_scene once, render_preview per design) is simulate() itself: at
 // the photo's own size, pixel for pixel, also for a seed other than the one prepared for.
 TEST(Preview, AtFullSizeIsSimulatePixelForPixel) {

@@ -12,6 +12,31 @@ namespace smp {
 
 namespace {
 
+// A chin-down head seen from the front: px per mm up its face, from the glabella to the top of
+// its outline, which an adult head model (projected_forehead_mm) puts a known height above the
+// glabella at this pitch. 0 when the top is out of the photo.
+double forehead_scale(const cv::Mat& head_mask, cv::Point2d glabella, cv::Point2d up,
+                      double pitch_deg) {
+  if (head_mask.empty()) return 0;
+  // The outline at ~300 px across is plenty for a height.
+  const double k = std::min(1.0, 300.0 / std::max(head_mask.cols, head_mask.rows));
+  cv::Mat small;
+  cv::resize(head_mask, small, cv::Size(), k, k, cv::INTER_AREA);
+  const cv::Mat outline = head_outline(small > 127);
+  cv::Point2d p = glabella * k;
+  double px = 0;
+  for (;; px += 1) {
+    const cv::Point2d q = p + up * px;
+    const int x = cvRound(q.x), y = cvRound(q.y);
+    if (x < 0 || y < 0 || x >= outline.cols || y >= outline.rows) return 0;
+    if (!outline.at<uint8_t>(y, x)) break;
+  }
+  double top_mm = 0;
+  for (double s_mm = 0; s_mm <= 260; s_mm += 2)
+    top_mm = std::max(top_mm, projected_forehead_mm(s_mm, pitch_deg));
+  return px > 10 ? px / k / top_mm : 0;
+}
+
 // Mean colour inside a disc of radius 0.6 r and in a ring 1.2-1.5 r around it, both in Lab;
 // returns the contrast between them and the inner disc's noise (sum of the channels' std-devs).
 struct DiscStats {
@@ -163,6 +188,7 @@ Analysis analyze(const cv::Mat& bgr8, const FaceModel& model, const AnalyzeOptio
   }
   // No dlib face: a head tilted chin-down for a hairline photo may still show its eyes.
   std::optional<EyePair> eyes;
+  std::string eyes_from;
   cv::Rect head_box;
   if (!face) {
     ScopedTiming t(a.timings, "eyes");
@@ -170,6 +196,13 @@ Analysis analyze(const cv::Mat& bgr8, const FaceModel& model, const AnalyzeOptio
     for (const std::string& path : opt.eye_cascades) {
       if (const EyeDetector* d = shared_eye_detector(path)) eyes = d->find_pair(bgr8, head_box);
       if (eyes) break;
+    }
+    if (eyes) {
+      eyes_from = "cascade";
+    } else if (opt.eyes_from_dark_lines) {
+      eyes =
+          find_eyes_from_dark_lines(bgr8, a.parts == static_cast<uint8_t>(Part::kSkin), head_box);
+      if (eyes) eyes_from = "dark_lines";
     }
   }
   {
@@ -187,14 +220,15 @@ Analysis analyze(const cv::Mat& bgr8, const FaceModel& model, const AnalyzeOptio
       double cos_yaw = std::max(0.3, std::cos(a.pose.yaw * M_PI / 180.0));
       a.px_per_mm = face->interpupillary_px() / cos_yaw / opt.ipd_mm;
       a.scale_source = "ipd";
-    } else if (eyes) {
+    } else if (eyes && eyes_from == "cascade") {
       // A chin-down head: the eyes' distance is foreshortened little by pitch; still the Haar
       // boxes' centres are only near the pupils, so it stays an estimate.
       a.px_per_mm = eyes->distance_px() / opt.ipd_mm;
       a.scale_source = "eyes_estimate";
       a.scale_is_estimate = true;
     } else {
-      // Top view without a marker: an adult head is about 150 mm wide.
+      // Top view without a marker: an adult head is about 150 mm wide. (Eyes told by dark lines
+      // are too rough for a scale: a lens's centre, a crease above the pupil.)
       if (head_box.width < 8) throw InputError(name, "no head found in the photo");
       a.px_per_mm = head_box.width / 150.0;
       a.scale_source = "head_width_estimate";
@@ -228,6 +262,7 @@ Analysis analyze(const cv::Mat& bgr8, const FaceModel& model, const AnalyzeOptio
       // (the brows are ~20 mm above them, a hairline 50-80 mm).
       TiltedFace tf;
       tf.eyes = *eyes;
+      tf.eyes_from = eyes_from;
       cv::Point2d ex = (eyes->right - eyes->left) / std::max(1e-9, eyes->distance_px());
       tf.up = cv::Point2d(ex.y, -ex.x);
       tf.cut_mm = opt.above_eyes_mm;
@@ -244,14 +279,41 @@ Analysis analyze(const cv::Mat& bgr8, const FaceModel& model, const AnalyzeOptio
         cv::fillConvexPoly(s.bald_mask, face_side, cv::Scalar(0));
         if (before > 0) s.bald_area_cm2 *= cv::countNonZero(s.bald_mask) / before;
       }
+      // An adult's outer eye corners sit ~0.21 of the pupils' distance beyond them, the glabella
+      // ~0.2 of it above their line.
+      const double d = eyes->distance_px();
+      tf.frame.outer_eye_left = eyes->left - ex * (0.21 * d);
+      tf.frame.outer_eye_right = eyes->right + ex * (0.21 * d);
+      tf.frame.glabella = 0.5 * (eyes->left + eyes->right) + tf.up * (0.2 * d);
+      tf.pose.pitch = opt.tilted_pitch_deg;
+      tf.pose.roll = std::atan2(ex.y, ex.x) * 180 / M_PI;
+      tf.forehead_px_per_mm =
+          forehead_scale(a.scalp.head_mask, tf.frame.glabella, tf.up, tf.pose.pitch);
       a.tilted_face = tf;
     }
   }
-  if (face) {
+  if (const auto frame = a.face_frame()) {
     ScopedTiming t(a.timings, "hairline");
-    a.hairline = propose_hairline(*face, a.px_per_mm, a.pose, a.scalp.head_mask, opt.hairline);
+    a.hairline = propose_hairline(*frame, a.design_px_per_mm(), a.design_pose(), a.scalp.head_mask,
+                                  opt.hairline);
   }
   return a;
+}
+
+double Analysis::design_px_per_mm() const {
+  return !face() && tilted_face && tilted_face->forehead_px_per_mm > 0
+             ? tilted_face->forehead_px_per_mm
+             : px_per_mm;
+}
+
+std::optional<FaceFrame> Analysis::face_frame() const {
+  if (const Face* f = face()) return smp::face_frame(*f);
+  if (tilted_face) return tilted_face->frame;
+  return std::nullopt;
+}
+
+Pose Analysis::design_pose() const {
+  return face() || !tilted_face ? pose : tilted_face->pose;
 }
 
 nlohmann::json to_json(const Analysis& a) {
@@ -301,7 +363,8 @@ nlohmann::json to_json(const Analysis& a) {
     auto pt = [](cv::Point2d p) {
       return json{std::round(p.x * 10) / 10, std::round(p.y * 10) / 10};
     };
-    tilted = {{"left_eye", pt(tf->eyes.left)},
+    tilted = {{"eyes_from", tf->eyes_from},
+              {"left_eye", pt(tf->eyes.left)},
               {"right_eye", pt(tf->eyes.right)},
               {"eye_distance_px", std::round(tf->eyes.distance_px() * 10) / 10},
               {"cut_above_eyes_mm", tf->cut_mm}};

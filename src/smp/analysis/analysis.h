@@ -29,15 +29,27 @@ struct AnalyzeOptions {
   // Without a dlib face, look for the eyes of a chin-down head with these Haar cascades, in turn;
   // empty: never. A missing file is skipped (as before: no eyes), not an error.
   std::vector<std::string> eye_cascades = {kDefaultEyeCascade, kPlainEyeCascade};
-  double above_eyes_mm = 30;  // the face/forehead below this line is never scalp
+  // When the cascades find none: lid creases, brows or glasses (find_eyes_from_dark_lines).
+  bool eyes_from_dark_lines = true;
+  double above_eyes_mm = 30;      // the face/forehead below this line is never scalp
+  double tilted_pitch_deg = -25;  // assumed pitch of a chin-down head found by its eyes only
 };
 
 // A "top" view that shows a chin-down face: its eyes, and the line above which the scalp may be.
 struct TiltedFace {
   EyePair eyes;
+  std::string eyes_from;     // "cascade" or "dark_lines"
   cv::Point2d cut_a, cut_b;  // the cut line through the photo (above_eyes_mm above the eyes)
   cv::Point2d up;            // unit vector from the eyes towards the crown
   double cut_mm = 0;
+  // For the hairline: outer eye corners and glabella placed from the eyes by an adult face's
+  // proportions, and a chin-down pitch (no landmarks to measure it; more forehead shows, so the
+  // line sits higher: the conservative side).
+  FaceFrame frame;
+  Pose pose;
+  // Px per mm up the face for the hairline: the head-width estimate of a top view does not hold
+  // along a face seen this steeply; the head's own height above the glabella does. 0: unknown.
+  double forehead_px_per_mm = 0;
   // Signed distance (px) of p above the cut line; < 0 is face.
   double above_cut_px(cv::Point2d p) const { return (p - cut_a).dot(up); }
 };
@@ -58,6 +70,11 @@ struct Analysis {
   Timings timings;
 
   const Face* face() const { return face_index >= 0 ? &faces[face_index] : nullptr; }
+  // What a hairline is designed from: the analysed face, else a tilted face's eyes; none for a
+  // top view without eyes. The pose to project it with goes along.
+  std::optional<FaceFrame> face_frame() const;
+  Pose design_pose() const;
+  double design_px_per_mm() const;  // the scale along the face the hairline is drawn with
 };
 
 // Throws InputError("no head found") when the photo shows no head at all.

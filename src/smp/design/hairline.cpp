@@ -70,7 +70,16 @@ const char* to_string(HairlinePreset p) {
   return "natural";
 }
 
+FaceFrame face_frame(const Face& face) {
+  return {face.landmarks[36], face.landmarks[45], face.glabella(), face.landmarks[33]};
+}
+
 Hairline propose_hairline(const Face& face, double px_per_mm, const Pose& pose,
+                          const cv::Mat& head_mask, const HairlineOptions& opt) {
+  return propose_hairline(face_frame(face), px_per_mm, pose, head_mask, opt);
+}
+
+Hairline propose_hairline(const FaceFrame& face, double px_per_mm, const Pose& pose,
                           const cv::Mat& head_mask, const HairlineOptions& opt) {
   SMP_CHECK(px_per_mm > 0);
   Hairline h;
@@ -82,13 +91,14 @@ Hairline propose_hairline(const Face& face, double px_per_mm, const Pose& pose,
   const PresetRule& rule = kPresetRules[static_cast<int>(opt.preset)];
   const double preset_mm = rule.mid_mm, temple_recess = rule.temple_recess;
   h.transition_mm = rule.transition_mm;
-  cv::Point2d le = face.landmarks[36], re = face.landmarks[45];
+  cv::Point2d le = face.outer_eye_left, re = face.outer_eye_right;
   cv::Point2d ex = (re - le) / std::max(1e-9, cv::norm(re - le));
   cv::Point2d up(ex.y, -ex.x);  // perpendicular, pointing up the face
-  cv::Point2d g = face.glabella();
+  cv::Point2d g = face.glabella;
   double mid_mm = preset_mm;
   const double cos_p = std::cos(deg(std::clamp(pose.pitch, -35.0, 35.0)));
-  const double middle_third_mm = (g - face.landmarks[33]).dot(-up) / px_per_mm / cos_p;
+  const double middle_third_mm =
+      face.nose_tip ? (g - *face.nose_tip).dot(-up) / px_per_mm / cos_p : 0;
   // A typical adult middle third is about 65 mm.
   if (middle_third_mm > 35 && middle_third_mm < 90)
     mid_mm = std::clamp(preset_mm * std::clamp(middle_third_mm / 65.0, 0.9, 1.1), 70.0, 100.0);
@@ -131,8 +141,10 @@ Hairline propose_hairline(const Face& face, double px_per_mm, const Pose& pose,
       // The middle of the line: the temples of a turned head sit near its silhouette anyway.
       for (int i = n / 4; i < n - n / 4; ++i) {
         cv::Point2d p = (g + ex * (us[i] - gx) + up * (hs[i] * f)) * sc;
-        int x = static_cast<int>(std::lround(p.x)), y = static_cast<int>(std::lround(p.y));
-        if (x < 0 || y < 0 || x >= inner.cols || y >= inner.rows) continue;
+        // Past the photo's edge: as inside as the edge is (a head the frame cuts off goes on;
+        // a line above a head whose top shows is too high).
+        int x = std::clamp(static_cast<int>(std::lround(p.x)), 0, inner.cols - 1);
+        int y = std::clamp(static_cast<int>(std::lround(p.y)), 0, inner.rows - 1);
         if (!inner.at<uint8_t>(y, x)) return false;
       }
       return true;

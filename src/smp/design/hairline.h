@@ -6,6 +6,7 @@
 // and projected onto the photo with the head's pitch, so a chin-down head shows more forehead.
 #pragma once
 #include <opencv2/core.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,20 @@ struct HairlineOptions {
 // head.
 cv::Mat head_outline(const cv::Mat& head8, int open_radius_px = 0);
 
+// What the hairline is designed from: the eye line's outer corners and the glabella, and the tip
+// of the nose when known (the face's middle third nudges the height). From 68 landmarks, or from
+// the eyes of a chin-down head that dlib does not find as a face.
+struct FaceFrame {
+  cv::Point2d outer_eye_left, outer_eye_right;  // screen left / right
+  cv::Point2d glabella;
+  std::optional<cv::Point2d> nose_tip;
+};
+FaceFrame face_frame(const Face& face);
+
+// From a face frame, the scale, the head's pose and its outline (CV_8U, photo size, may be
+// empty): the line is kept inside the head, below its top.
+Hairline propose_hairline(const FaceFrame& face, double px_per_mm, const Pose& pose,
+                          const cv::Mat& head_mask, const HairlineOptions& opt = {});
 // From a face (landmarks), the scale, the head's pose and its outline (CV_8U, photo size, may be
 // empty): the line is kept inside the head, below its top.
 Hairline propose_hairline(const Face& face, double px_per_mm, const Pose& pose,

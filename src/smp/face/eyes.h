@@ -36,6 +36,15 @@ class EyeDetector {
   std::unique_ptr<Impl> impl_;
 };
 
+// Where the cascades find no eyes (lids looking down, half closed, behind glasses): the eyes of a
+// chin-down head from what they leave dark on the skin. Either a level pair of short dark lines
+// (upper-lid creases or brows) mirrored about the head's middle, each with forehead skin just
+// above it, or the two lenses of a pair of glasses (the holes of one wide dark frame). Searched
+// in the head's lower 60 %; `skin8` is the parts map's skin (CV_8U, photo size). None when no
+// pair fits; the centres are then near the pupils (creases sit a few mm above them).
+std::optional<EyePair> find_eyes_from_dark_lines(const cv::Mat& bgr8, const cv::Mat& skin8,
+                                                 const cv::Rect& head);
+
 // One detector per cascade path for the whole process, loaded on first use; nullptr when the
 // file is missing or unreadable (callers then carry on without eyes).
 const EyeDetector* shared_eye_detector(const std::string& cascade_path);

@@ -304,7 +304,8 @@ std::optional<Hairline> effective_hairline(const Analysis& a, const Design& d,
   if (!d.hairline.empty()) return hairline_from_points(d.hairline, d.transition_mm.value_or(8));
   std::optional<HairlinePreset> preset = opt.preset ? opt.preset : d.preset;
   std::optional<Hairline> h = a.hairline;
-  if (a.face() && (preset || d.mid_frontal_mm || !h)) {
+  const std::optional<FaceFrame> frame = a.face_frame();
+  if (frame && (preset || d.mid_frontal_mm || !h)) {
     HairlineOptions ho;
     ho.preset = preset.value_or(a.hairline ? a.hairline->preset : HairlinePreset::kNatural);
     ho.mid_frontal_mm = d.mid_frontal_mm.value_or(0);
@@ -316,13 +317,14 @@ std::optional<Hairline> effective_hairline(const Analysis& a, const Design& d,
       if (h && d.transition_mm) h->transition_mm = *d.transition_mm;
       return h;
     }
-    Face face = *a.face();
+    FaceFrame f = *frame;
     if (g != 1) {
-      face.box =
-          cv::Rect2d(face.box.x * g, face.box.y * g, face.box.width * g, face.box.height * g);
-      for (auto& p : face.landmarks) p *= g;
+      f.outer_eye_left *= g;
+      f.outer_eye_right *= g;
+      f.glabella *= g;
+      if (f.nose_tip) *f.nose_tip *= g;
     }
-    h = propose_hairline(face, a.px_per_mm * g, a.pose, head, ho);
+    h = propose_hairline(f, a.design_px_per_mm() * g, a.design_pose(), head, ho);
     if (g != 1)
       for (auto& p : h->points) p *= 1.0 / g;
   }
@@ -392,18 +394,22 @@ TreatmentBase prepare_treatment(const Analysis& a, const cv::Mat* photo, double 
 
   // The design frame: origin at the glabella and "up the face" from the eye line; without a
   // face (top views), the scalp's centre and image up.
+  // A chin-down head found by its eyes alone has the frame but keeps a top view's scalp.
   const Face* face = a.face();
   cv::Point2d ex(1, 0), up(0, -1), origin;
-  if (face) {
-    cv::Point2d le = face->landmarks[36], re = face->landmarks[45];
-    ex = (re - le) / std::max(1e-9, cv::norm(re - le));
-    up = cv::Point2d(ex.y, -ex.x);
-    origin = face->glabella();
-  } else {
+  {
     cv::Moments mo = cv::moments(bald | (skin & head), true);
     if (mo.m00 < 1) mo = cv::moments(head, true);
-    origin = mo.m00 > 0 ? cv::Point2d(mo.m10 / mo.m00 / s, mo.m01 / mo.m00 / s)
-                        : cv::Point2d(a.size.width / 2.0, a.size.height / 2.0);
+    b.scalp_centre_px = mo.m00 > 0 ? cv::Point2d(mo.m10 / mo.m00 / s, mo.m01 / mo.m00 / s)
+                                   : cv::Point2d(a.size.width / 2.0, a.size.height / 2.0);
+  }
+  if (const auto frame = a.face_frame()) {
+    const cv::Point2d le = frame->outer_eye_left, re = frame->outer_eye_right;
+    ex = (re - le) / std::max(1e-9, cv::norm(re - le));
+    up = cv::Point2d(ex.y, -ex.x);
+    origin = frame->glabella;
+  } else {
+    origin = b.scalp_centre_px;
   }
   b.origin_px = origin;
   b.up = up;
@@ -702,7 +708,7 @@ TreatmentMap build_treatment_map(const TreatmentBase& b, const Analysis& a, cons
   if (!whorl && !face) {
     cv::Moments mo = cv::moments(cand, true);
     double rad = std::sqrt(mo.m00 / M_PI) / s;
-    whorl = origin + cv::Point2d(0.18 * rad, 0.12 * rad);
+    whorl = b.scalp_centre_px + cv::Point2d(0.18 * rad, 0.12 * rad);
   }
   if (whorl) {
     cv::Point2d wc = *whorl * s;
@@ -747,7 +753,7 @@ TreatmentMap build_treatment_map(const Analysis& a, const Design& design,
 void propose_preset_hairlines(TreatmentBase& b, const Analysis& a, unsigned seed) {
   b.proposals = {};
   b.proposals_seed = seed;
-  if (!a.face()) return;
+  if (!a.face_frame()) return;
   for (HairlinePreset p : {HairlinePreset::kNatural, HairlinePreset::kMature,
                            HairlinePreset::kYouthful, HairlinePreset::kBroken}) {
     Design d;

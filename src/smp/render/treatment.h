@@ -32,6 +32,7 @@ struct TreatmentBase {
   double px_per_mm = 1;                        // photo scale
   cv::Size size;                               // the map's grid
   cv::Point2d origin_px, up{0, -1}, ex{1, 0};  // design frame on the photo
+  cv::Point2d scalp_centre_px;  // centre of the bald / skin scalp (a top view's frame origin)
   bool has_face = false;
   cv::Mat candidate;          // CV_8U 0/255: what may be treated before the hairline and zones
   cv::Mat foreshortening;     // CV_32F, as TreatmentMap
