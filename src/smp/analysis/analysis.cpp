@@ -258,15 +258,34 @@ Analysis analyze(const cv::Mat& bgr8, const FaceModel& model, const AnalyzeOptio
         throw InputError(name, "no head found in the photo");
     }
     if (eyes) {
-      // Forehead, eyes and nose are not scalp: cut the bald scalp off some 30 mm above the eyes
-      // (the brows are ~20 mm above them, a hairline 50-80 mm).
       TiltedFace tf;
       tf.eyes = *eyes;
       tf.eyes_from = eyes_from;
-      cv::Point2d ex = (eyes->right - eyes->left) / std::max(1e-9, eyes->distance_px());
+      const cv::Point2d ex = (eyes->right - eyes->left) / std::max(1e-9, eyes->distance_px());
+      const cv::Point2d eye_mid = 0.5 * (eyes->left + eyes->right);
       tf.up = cv::Point2d(ex.y, -ex.x);
-      tf.cut_mm = opt.above_eyes_mm;
-      const cv::Point2d mid = 0.5 * (eyes->left + eyes->right) + tf.up * (tf.cut_mm * a.px_per_mm);
+      // An adult's outer eye corners sit ~0.21 of the pupils' distance beyond them, the glabella
+      // ~0.2 of it above their line.
+      const double d = eyes->distance_px();
+      tf.frame.outer_eye_left = eyes->left - ex * (0.21 * d);
+      tf.frame.outer_eye_right = eyes->right + ex * (0.21 * d);
+      tf.frame.glabella = eye_mid + tf.up * (0.2 * d);
+      tf.pose.pitch = opt.tilted_pitch_deg;
+      tf.pose.roll = std::atan2(ex.y, ex.x) * 180 / M_PI;
+      tf.forehead_px_per_mm =
+          forehead_scale(a.scalp.head_mask, tf.frame.glabella, tf.up, tf.pose.pitch);
+      // Forehead, eyes and nose are not scalp: the bald scalp starts at a natural hairline (as a
+      // front view's), and never lower than some 30 mm above the eyes (the brows are ~20 mm
+      // above them, a hairline 50-80 mm).
+      double cut_px = opt.above_eyes_mm * a.px_per_mm;
+      if (tf.forehead_px_per_mm > 0) {
+        const double natural =
+            projected_forehead_mm(ScalpOptions{}.natural_hairline_mm, tf.pose.pitch) *
+            tf.forehead_px_per_mm;
+        cut_px = std::max(cut_px, (tf.frame.glabella - eye_mid).dot(tf.up) + natural);
+      }
+      tf.cut_mm = cut_px / a.px_per_mm;
+      const cv::Point2d mid = eye_mid + tf.up * cut_px;
       const double reach = 2.0 * std::max(a.size.width, a.size.height);
       tf.cut_a = mid - ex * reach;
       tf.cut_b = mid + ex * reach;
@@ -279,16 +298,6 @@ Analysis analyze(const cv::Mat& bgr8, const FaceModel& model, const AnalyzeOptio
         cv::fillConvexPoly(s.bald_mask, face_side, cv::Scalar(0));
         if (before > 0) s.bald_area_cm2 *= cv::countNonZero(s.bald_mask) / before;
       }
-      // An adult's outer eye corners sit ~0.21 of the pupils' distance beyond them, the glabella
-      // ~0.2 of it above their line.
-      const double d = eyes->distance_px();
-      tf.frame.outer_eye_left = eyes->left - ex * (0.21 * d);
-      tf.frame.outer_eye_right = eyes->right + ex * (0.21 * d);
-      tf.frame.glabella = 0.5 * (eyes->left + eyes->right) + tf.up * (0.2 * d);
-      tf.pose.pitch = opt.tilted_pitch_deg;
-      tf.pose.roll = std::atan2(ex.y, ex.x) * 180 / M_PI;
-      tf.forehead_px_per_mm =
-          forehead_scale(a.scalp.head_mask, tf.frame.glabella, tf.up, tf.pose.pitch);
       a.tilted_face = tf;
     }
   }

@@ -38,10 +38,12 @@ struct AnalyzeOptions {
 // A "top" view that shows a chin-down face: its eyes, and the line above which the scalp may be.
 struct TiltedFace {
   EyePair eyes;
-  std::string eyes_from;     // "cascade" or "dark_lines"
-  cv::Point2d cut_a, cut_b;  // the cut line through the photo (above_eyes_mm above the eyes)
-  cv::Point2d up;            // unit vector from the eyes towards the crown
-  double cut_mm = 0;
+  std::string eyes_from;  // "cascade" or "dark_lines"
+  // The cut line through the photo: a natural hairline above the glabella (projected as the
+  // hairline is), and no lower than above_eyes_mm above the eyes.
+  cv::Point2d cut_a, cut_b;
+  cv::Point2d up;     // unit vector from the eyes towards the crown
+  double cut_mm = 0;  // the cut's height above the eyes at px_per_mm
   // For the hairline: outer eye corners and glabella placed from the eyes by an adult face's
   // proportions, and a chin-down pitch (no landmarks to measure it; more forehead shows, so the
   // line sits higher: the conservative side).
