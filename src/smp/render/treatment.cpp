@@ -550,7 +550,7 @@ TreatmentBase prepare_treatment(const Analysis& a, const cv::Mat* photo, double 
     b.hairline_head = a.scalp.head_mask;
     b.hairline_scale = 1;
   }
-  if (b.has_face) {
+  {
     // The head 8 mm and more inside its silhouette (the rim the dots keep off is not an edge
     // the density fades in from; see build_treatment_map).
     cv::resize(b.hairline_head, b.inner_head, ms, 0, 0, cv::INTER_NEAREST);
@@ -684,7 +684,7 @@ TreatmentMap build_treatment_map(const TreatmentBase& b, const Analysis& a, cons
   // Where the treated area ends inside the head (against the forehead, or the client's own
   // hair) rather than at the silhouette, density fades in over the transition depth too: a patch
   // cut by the scalp map's edge below the hairline must not end in a straight, full-density edge.
-  if (face && !b.inner_head.empty()) {
+  if (!b.inner_head.empty()) {
     const float depth = static_cast<float>(transition_px * s);  // in map cells
     // Only edges within `depth` of the candidate area matter: the distances on its box, widened.
     const int pad = static_cast<int>(std::ceil(depth)) + 2;
