@@ -370,6 +370,25 @@ TEST(Simulate, SessionsBuildUpDarker) {
   }
 }
 
+// A top view's bald crown ringed by hair: the density fades in from where the treated area
+// meets the hair (8 mm), not a hard full-density edge a client would see as a cut-out.
+TEST(Simulate, TopViewFadesInFromTheHairAroundIt) {
+  const cv::Size size(320, 320);
+  const double ppm = 1.5;
+  const TreatmentMap m = build_treatment_map(synthetic_analysis(size, ppm), Design{}, {});
+  const int row = cvRound(160 * m.scale);
+  int edge = -1;  // the outermost treated cell right of the centre
+  for (int x = cvRound(160 * m.scale); x < m.treated.cols; ++x)
+    if (m.treated.at<uint8_t>(row, x)) edge = x;
+  ASSERT_GT(edge, 0);
+  const double cells_per_mm = m.scale * ppm;
+  EXPECT_LT(m.ramp.at<float>(row, edge), 0.3f);
+  EXPECT_GT(m.ramp.at<float>(row, edge - cvRound(12 * cells_per_mm)), 0.95f);
+  // Monotonic from the edge inwards over the transition depth.
+  for (int x = edge - cvRound(8 * cells_per_mm); x < edge; ++x)
+    EXPECT_GE(m.ramp.at<float>(row, x) + 1e-3f, m.ramp.at<float>(row, x + 1)) << x;
+}
+
 // A top view that shows the eyes of a chin-down head low in the photo: the hairline drawn from
 // them keeps the forehead bare; without them the whole bald skin island would be treated.
 TEST(Simulate, ChinDownHeadFoundByItsEyesKeepsTheForeheadBare) {
