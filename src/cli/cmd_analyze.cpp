@@ -43,21 +43,13 @@ void run(const AnalyzeArgs& a) {
       throw InputError(a.json, "folder does not exist");
   }
   Timings t;
-  Photo photo;
-  {
-    ScopedTiming st(t, "decode");
-    photo = read_photo(a.photo);
-  }
+  Photo photo = std::move(decode_while_model_loads({a.photo}, t).front());
   AnalyzeOptions opt;
   opt.ipd_mm = a.ipd_mm;
   if (a.px_per_mm > 0) opt.px_per_mm = a.px_per_mm;
   if (a.marker_mm > 0) opt.marker_mm = a.marker_mm;
   opt.face_index = a.face;
   opt.detect.landmarks = false;  // JSON and overlay show the analysed face's landmarks only
-  {
-    ScopedTiming st(t, "model_load");
-    face_model();
-  }
   Stopwatch sw;
   Analysis an = analyze(photo.bgr, face_model(), opt, a.photo);
   t["analyze"] = sw.elapsed_ms();

@@ -38,20 +38,13 @@ void run(const CompareArgs& a) {
       throw UsageError("--video " + a.video + ": expected a .webm or .mp4 file name");
   }
   Timings t;
-  Photo before, after;
-  {
-    ScopedTiming st(t, "decode");
-    before = read_photo(a.before);
-    after = read_photo(a.after);
-  }
+  std::vector<Photo> photos = decode_while_model_loads({a.before, a.after}, t);
+  Photo& before = photos[0];
+  Photo& after = photos[1];
   if (before.simulated)
     throw InputError(a.before, "is a simulation (smp simulate), not a photo of the client");
   if (after.simulated)
     throw InputError(a.after, "is a simulation (smp simulate), not a result photo");
-  {
-    ScopedTiming st(t, "model_load");
-    face_model();
-  }
   CompareOptions opt;
   opt.max_pose_deg = a.max_pose;
   opt.max_exposure_ev = a.max_ev;

@@ -1,6 +1,8 @@
 // Shared first steps of the photo commands (see command.h).
+#include <exception>
 #include <iostream>
 #include <stdexcept>
+#include <thread>
 
 #include "command.h"
 #include "smp/core/errors.h"
@@ -70,16 +72,33 @@ void check_image_output(const std::string& path, const char* option) {
                      ": unknown image format (use .jpg, .png, .webp or .tif)");
 }
 
+std::vector<Photo> decode_while_model_loads(const std::vector<std::string>& paths, Timings& t) {
+  const bool loaded = model_load_ms() > 0;
+  std::exception_ptr load_error;
+  std::thread loader([&load_error] {
+    try {
+      face_model();
+    } catch (...) {
+      load_error = std::current_exception();
+    }
+  });
+  std::vector<Photo> photos;
+  try {
+    ScopedTiming st(t, "decode");
+    for (const std::string& p : paths) photos.push_back(read_photo(p));
+  } catch (...) {
+    loader.join();
+    throw;
+  }
+  loader.join();
+  if (load_error) std::rethrow_exception(load_error);
+  t["model_load"] += loaded ? 0.0 : model_load_ms();
+  return photos;
+}
+
 AnalyzedPhoto read_and_analyze(const std::string& path, const AnalyzeOptions& opt, Timings& t) {
   AnalyzedPhoto r;
-  {
-    ScopedTiming st(t, "decode");
-    r.photo = read_photo(path);
-  }
-  {
-    ScopedTiming st(t, "model_load");
-    face_model();
-  }
+  r.photo = std::move(decode_while_model_loads({path}, t).front());
   {
     ScopedTiming st(t, "analyze");
     r.analysis = analyze(r.photo.bgr, face_model(), opt, path);
