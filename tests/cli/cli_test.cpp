@@ -262,6 +262,26 @@ TEST(Cli, BadPhotosExit3WithOneLine) {
   expect_refused(t.path("landscape.jpg"), "no head found");
 }
 
+// The photo decodes while the model loads: each error is still the right one, on one line.
+TEST(Cli, PhotoErrorWinsOverAMissingModelAndAMissingModelIsNamed) {
+  TempDir t;
+  test::write_bytes(t.path("notes.jpg"), "Client: J. Doe\n");
+  const std::string no_model = "--model " + q(t.path("none.dat")) + " ";
+  test::RunResult bad = run_smp(no_model + "analyze " + q(t.path("notes.jpg")));
+  EXPECT_EQ(bad.exit_code, 3);
+  EXPECT_NE(bad.err.find("notes.jpg"), std::string::npos) << bad.err;
+  EXPECT_EQ(bad.err.find("none.dat"), std::string::npos) << bad.err;
+  for (const std::string cmd : {"analyze", "simulate"}) {
+    std::string args = no_model + cmd + " " + q(test::sample_photo());
+    if (cmd == "simulate") args += " -o " + q(t.path("after.jpg"));
+    test::RunResult r = run_smp(args);
+    EXPECT_EQ(r.exit_code, 3) << cmd;
+    EXPECT_NE(r.err.find("none.dat"), std::string::npos) << cmd << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(t.path("after.jpg")));
+}
+
 // The top-right portrait of the sample, as a client's phone or scanner might deliver it.
 TEST(Cli, EveryPhotoFormatIsAnalysedUpright) {
   TempDir t;
@@ -289,7 +309,9 @@ TEST(Cli, EveryPhotoFormatIsAnalysedUpright) {
     ASSERT_EQ(r.exit_code, 0) << name << ": " << r.err;
     std::ifstream in(t.path("a.json"));
     nlohmann::json j = nlohmann::json::parse(in);
-    if (std::string(name) == "rotated.jpg") EXPECT_EQ(j["source"]["exif_orientation"], 6);
+    if (std::string(name) == "rotated.jpg") {
+      EXPECT_EQ(j["source"]["exif_orientation"], 6);
+    }
     EXPECT_EQ(j["image"]["width"], portrait.cols) << name;
     EXPECT_EQ(j["image"]["height"], portrait.rows) << name;
     ASSERT_EQ(j["landmarks"].size(), 68u) << name;
