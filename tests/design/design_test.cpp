@@ -171,6 +171,14 @@ TEST(Hairline, StaysInsideTheHeadOutline) {
   cv::ellipse(cut, cv::Point(500, 430), cv::Size(300, 500), 0, 0, 360, cv::Scalar(255), -1);
   EXPECT_NEAR(mid_height_mm(f, propose_hairline(f, ppm, Pose{}, cut), ppm),
               mid_height_mm(f, propose_hairline(f, ppm), ppm), 2.0);
+  // A close-up whose head top shows just inside the photo, with the unlowered line above the
+  // photo's top: it comes down inside the head all the same.
+  const double close = 10;
+  cv::Mat near_top = cv::Mat::zeros(1000, 1000, CV_8U);
+  cv::ellipse(near_top, cv::Point(500, 600), cv::Size(600, 590), 0, 0, 360, cv::Scalar(255), -1);
+  ASSERT_LT(f.glabella().y - mid_height_mm(f, propose_hairline(f, close), close) * close, 0);
+  EXPECT_LT(mid_height_mm(f, propose_hairline(f, close, Pose{}, near_top), close),
+            (f.glabella().y - 10) / close - 5);
 }
 
 }  // namespace
