@@ -12,7 +12,7 @@ namespace smp::cli {
 namespace {
 
 struct AnalyzeArgs {
-  std::string photo, json, overlay, parts;
+  std::string photo, json, overlay, parts, view = "top";
   double ipd_mm = 63, px_per_mm = 0, marker_mm = 0;
   int face = -1;
 };
@@ -49,6 +49,7 @@ void run(const AnalyzeArgs& a) {
   if (a.px_per_mm > 0) opt.px_per_mm = a.px_per_mm;
   if (a.marker_mm > 0) opt.marker_mm = a.marker_mm;
   opt.face_index = a.face;
+  opt.view_without_face = view_without_face(a.view);
   opt.detect.landmarks = false;  // JSON and overlay show the analysed face's landmarks only
   Stopwatch sw;
   Analysis an = analyze(photo.bgr, face_model(), opt, a.photo);
@@ -98,6 +99,7 @@ Register reg("analyze", 10, [](CLI::App& app) {
       ->check(CLI::PositiveNumber);
   sub->add_option("--face", args->face, "which face to analyse (0 = largest)")
       ->check(CLI::NonNegativeNumber);
+  add_view_option(sub, args->view);
   sub->callback([args] { run(*args); });
 });
 

@@ -36,9 +36,14 @@ const FaceModel& face_model();
 std::string& model_path_option();
 double model_load_ms();  // time spent loading, 0 until loaded
 
+// --view top|side: what a photo without a face shows (a crown / chin-down view, or a profile the
+// face detector cannot see); checked by CLI11.
+void add_view_option(CLI::App* sub, std::string& view);
+View view_without_face(const std::string& view);
+
 // simulate's design options, shared with `smp age` (same meaning, same impressions).
 struct DesignArgs {
-  std::string design, hairline, shade = "auto";
+  std::string design, hairline, shade = "auto", view = "top";
   double density = -1, px_per_mm = 0;  // -1 / 0: not given
   int sessions = -1, face = -1;
   unsigned seed = 1;

@@ -11,6 +11,18 @@
 
 namespace smp::cli {
 
+void add_view_option(CLI::App* sub, std::string& view) {
+  sub->add_option("--view", view,
+                  "what the photo shows when no face is found: top (crown, or a chin-down "
+                  "hairline photo) or side (a profile: its face, ear and neck are left alone)")
+      ->check(CLI::IsMember({"top", "side"}))
+      ->capture_default_str();
+}
+
+View view_without_face(const std::string& view) {
+  return view == "side" ? View::kSide : View::kTop;
+}
+
 void add_design_options(CLI::App* sub, DesignArgs& d) {
   sub->add_option("--design", d.design, "DESIGN.json: hairline, density, shade, zones (README)");
   sub->add_option("--hairline", d.hairline, "hairline preset: natural, mature, youthful, broken");
@@ -26,6 +38,7 @@ void add_design_options(CLI::App* sub, DesignArgs& d) {
       ->check(CLI::NonNegativeNumber);
   sub->add_option("--px-per-mm", d.px_per_mm, "known scale, overrides the analysis")
       ->check(CLI::PositiveNumber);
+  add_view_option(sub, d.view);
 }
 
 SimulateOptions simulate_options(const DesignArgs& d) {
@@ -53,6 +66,7 @@ AnalyzeOptions analyze_options(const DesignArgs& d) {
   ao.face_index = d.face;
   ao.detect.landmarks = false;  // the analysed face's only: nothing reads the others
   if (d.px_per_mm > 0) ao.px_per_mm = d.px_per_mm;
+  ao.view_without_face = view_without_face(d.view);
   return ao;
 }
 

@@ -60,6 +60,8 @@ TEST(Cli, UsageErrorsExit2) {
   EXPECT_EQ(run_smp("analyze " + photo + " --bogus").exit_code, 2);
   EXPECT_EQ(run_smp("analyze " + photo + " --ipd-mm 10").exit_code, 2);
   EXPECT_EQ(run_smp("analyze " + photo + " --px-per-mm -1").exit_code, 2);
+  EXPECT_EQ(run_smp("analyze " + photo + " --view front").exit_code, 2);
+  EXPECT_EQ(run_smp("simulate " + photo + " -o x.jpg --view sideways").exit_code, 2);
   TempDir t;
   // The parts map must stay lossless (exact colours): refused before any work.
   test::RunResult r = run_smp("analyze " + photo + " --parts " + q(t.path("p.jpg")));
@@ -221,6 +223,15 @@ TEST(Cli, CrownViewWithoutAFaceSucceeds) {
   EXPECT_EQ(j["scale_source"], "head_width_estimate");
   EXPECT_EQ(j["scale_is_estimate"], true);
   EXPECT_EQ(cv::imread(t.path("p.png")).size(), top.size());
+  // The user says it is a profile: a side view, scaled by a head's length.
+  test::RunResult side = run_smp("analyze " + q(t.path("crown.jpg")) + " --view side");
+  ASSERT_EQ(side.exit_code, 0) << side.err;
+  const nlohmann::json js = nlohmann::json::parse(side.out);
+  EXPECT_EQ(js["view"], "side");
+  EXPECT_NEAR(js["px_per_mm"].get<double>(), j["px_per_mm"].get<double>() * 150 / 190, 1e-9);
+  // A face's pose wins over --view.
+  test::RunResult face = run_smp("analyze " + q(test::sample_photo()) + " --view side");
+  EXPECT_EQ(nlohmann::json::parse(face.out)["view"], "front");
 }
 
 TEST(Cli, BadPhotosExit3WithOneLine) {

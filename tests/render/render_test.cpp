@@ -389,6 +389,49 @@ TEST(Simulate, TopViewFadesInFromTheHairAroundIt) {
     EXPECT_GE(m.ramp.at<float>(row, x) + 1e-3f, m.ramp.at<float>(row, x + 1)) << x;
 }
 
+// A profile the user calls a side view: only the cranium's upper part is treated, behind the
+// forehead; a skin-coloured face, ear and neck below are left alone. Read as a top view, the
+// same photo is treated down to the bottom, and the report says so.
+TEST(Simulate, SideViewTreatsOnlyTheUpperCraniumAndTopViewWarns) {
+  const cv::Size size(320, 320);
+  Analysis a = synthetic_analysis(size, 1.5);
+  // A profile facing left: hair at the back (right), skin in front and running down to the
+  // photo's bottom (face and neck).
+  a.scalp.head_mask.setTo(0);
+  cv::circle(a.scalp.head_mask, {160, 140}, 110, cv::Scalar(255), -1);
+  cv::rectangle(a.scalp.head_mask, cv::Rect(90, 140, 120, 180), cv::Scalar(255), -1);
+  a.parts.setTo(static_cast<int>(Part::kBackground));
+  a.parts.setTo(static_cast<int>(Part::kSkin), a.scalp.head_mask);
+  cv::Mat back = cv::Mat::zeros(size, CV_8U);
+  cv::ellipse(back, {160, 140}, {110, 110}, 0, -60, 60, cv::Scalar(255), -1);
+  a.parts.setTo(static_cast<int>(Part::kHair), back & a.scalp.head_mask);
+  a.scalp.bald_mask = a.parts == static_cast<uint8_t>(Part::kSkin);
+  cv::Mat photo = synthetic_scalp(size);
+  SimulateOptions so;
+  so.label = false;
+
+  const SimulateResult top = simulate(photo, a, Design{}, so);
+  ASSERT_EQ(top.report["warnings"].size(), 1u);
+  EXPECT_NE(top.report["warnings"][0].get<std::string>().find("--view side"), std::string::npos);
+
+  a.view = View::kSide;
+  const SimulateResult side = simulate(photo, a, Design{}, so);
+  EXPECT_TRUE(side.report["warnings"].empty());
+  const cv::Mat& t = side.map.treated;
+  ASSERT_GT(cv::countNonZero(t), 500);
+  // The sphere: the head's top row (30) plus the widest run's half (110): centre row 140.
+  const double s = side.map.scale;
+  for (int y = 0; y < t.rows; ++y)
+    for (int x = 0; x < t.cols; ++x) {
+      if (!t.at<uint8_t>(y, x)) continue;
+      const double px = (x + 0.5) / s, py = (y + 0.5) / s;
+      EXPECT_LT(py, 140 + 2) << "below the cranium's equator: " << px << "," << py;
+      if (px < 160) EXPECT_GT(140 - py, (160 - px) - 4) << "the forehead: " << px << "," << py;
+    }
+  // Nothing changes below the equator.
+  EXPECT_EQ(cv::norm(photo.rowRange(150, 320), side.image.rowRange(150, 320), cv::NORM_INF), 0);
+}
+
 // A top view that shows the eyes of a chin-down head low in the photo: the hairline drawn from
 // them keeps the forehead bare; without them the whole bald skin island would be treated.
 TEST(Simulate, ChinDownHeadFoundByItsEyesKeepsTheForeheadBare) {

@@ -179,7 +179,7 @@ Analysis analyze(const cv::Mat& bgr8, const FaceModel& model, const AnalyzeOptio
       a.pose = estimate_pose(*face, a.size);
       a.view = view_from_pose(a.pose);
     } else {
-      a.view = View::kTop;
+      a.view = opt.view_without_face == View::kSide ? View::kSide : View::kTop;
     }
   }
   {
@@ -190,9 +190,9 @@ Analysis analyze(const cv::Mat& bgr8, const FaceModel& model, const AnalyzeOptio
   std::optional<EyePair> eyes;
   std::string eyes_from;
   cv::Rect head_box;
-  if (!face) {
+  if (!face) head_box = smp::head_box(a.parts);
+  if (!face && a.view == View::kTop) {
     ScopedTiming t(a.timings, "eyes");
-    head_box = smp::head_box(a.parts);
     for (const std::string& path : opt.eye_cascades) {
       if (const EyeDetector* d = shared_eye_detector(path)) eyes = d->find_pair(bgr8, head_box);
       if (eyes) break;
@@ -227,10 +227,11 @@ Analysis analyze(const cv::Mat& bgr8, const FaceModel& model, const AnalyzeOptio
       a.scale_source = "eyes_estimate";
       a.scale_is_estimate = true;
     } else {
-      // Top view without a marker: an adult head is about 150 mm wide. (Eyes told by dark lines
-      // are too rough for a scale: a lens's centre, a crease above the pupil.)
+      // Top view without a marker: an adult head is about 150 mm wide; a side view shows its
+      // length, about 190 mm with the brow. (Eyes told by dark lines are too rough for a scale: a
+      // lens's centre, a crease above the pupil.)
       if (head_box.width < 8) throw InputError(name, "no head found in the photo");
-      a.px_per_mm = head_box.width / 150.0;
+      a.px_per_mm = head_box.width / (a.view == View::kSide ? 190.0 : 150.0);
       a.scale_source = "head_width_estimate";
       a.scale_is_estimate = true;
     }

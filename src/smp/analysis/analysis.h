@@ -29,6 +29,9 @@ struct AnalyzeOptions {
   // Without a dlib face, look for the eyes of a chin-down head with these Haar cascades, in turn;
   // empty: never. A missing file is skipped (as before: no eyes), not an error.
   std::vector<std::string> eye_cascades = {kDefaultEyeCascade, kPlainEyeCascade};
+  // The view when dlib finds no face: a crown / top view (kTop) unless the user says it is a side
+  // view (kSide: the face's side of a profile is not scalp; no eye search). A face's pose wins.
+  View view_without_face = View::kTop;
   // When the cascades find none: lid creases, brows or glasses (find_eyes_from_dark_lines).
   bool eyes_from_dark_lines = true;
   double above_eyes_mm = 30;      // the face/forehead below this line is never scalp

@@ -11,6 +11,7 @@
 
 #include "smp/analysis/analysis.h"
 #include "smp/core/timings.h"
+#include "smp/design/head_sphere.h"
 #include "smp/plan/price_book.h"
 
 namespace smp {
@@ -52,15 +53,8 @@ struct ZoneArea {
 // Plain area of a 0/255 mask at a known scale, no curvature: pixels / (px_per_mm² · 100).
 double mask_area_cm2(const cv::Mat& mask8, double px_per_mm);
 
-// The head seen as a sphere: its outline circle in the image. The scalp's true area is the
-// mask's area divided by the cosine between the surface normal and the view direction.
-struct HeadSphere {
-  cv::Point2d centre;
-  double radius_px = 0;
-};
-// y_limit: lowest row of the cranium to consider (the brows), -1 none; x_hint: a column through
-// the head (the glabella), -1 none.
-HeadSphere fit_head_sphere(const cv::Mat& head_mask8, View view, int y_limit = -1, int x_hint = -1);
+// The head seen as a sphere (smp/design/head_sphere.h): the scalp's true area is the mask's area
+// divided by the cosine between the surface normal and the view direction.
 // Surface area (cm²) of the part of the sphere seen through `mask8`. Near the outline the
 // correction is capped (at most 1/kMinCosine) because grazing pixels carry little information.
 inline constexpr double kMinCosine = 0.3;

@@ -402,7 +402,18 @@ SimulateResult simulate(const cv::Mat& bgr8, const Analysis& a, const Design& de
           {"source", !design.hairline.empty()                                 ? "design"
                      : (opt.preset || design.preset || design.mid_frontal_mm) ? "preset"
                                                                               : "analysis"}};
+  // Read as a top view, a profile or a face the analysis did not find would be treated: say so
+  // when the treated area runs to the photo's bottom, where such a face or neck continues.
+  json warnings = json::array();
+  if (!a.face() && !a.tilted_face && a.view == View::kTop) {
+    const cv::Rect tb = cv::boundingRect(r.map.treated);
+    if (tb.br().y >= 0.97 * r.map.treated.rows)
+      warnings.push_back(
+          "no face or eyes were found and the treated area runs to the bottom of the photo: "
+          "if it is a side view, give --view side; otherwise draw the area with --design zones");
+  }
   r.report = {
+      {"warnings", warnings},
       {"treated_area_cm2", area},
       {"full_density_area_cm2", full_area},
       {"target_density_per_cm2", r.density_per_cm2},

@@ -9,6 +9,7 @@
 
 #include "smp/core/errors.h"
 #include "smp/core/parallel.h"
+#include "smp/design/head_sphere.h"
 #include "smp/image/colour.h"
 
 namespace smp {
@@ -506,6 +507,25 @@ TreatmentBase prepare_treatment(const Analysis& a, const cv::Mat* photo, double 
       }
     }
     cand &= reach;
+  } else if (a.view == View::kSide) {
+    // A side view without a face (the user said so): the scalp is the cranium's upper part, from
+    // about 45 degrees above the brow's horizontal in front, over the top, to the back's
+    // horizontal. The face, ear and neck below stay untouched. The face looks away from the
+    // hair (a profile's hair is at the back), else to the left, as the plan assumes.
+    const HeadSphere sp = fit_head_sphere(head, View::kSide);
+    const cv::Moments mh = cv::moments(hair & head, true), msk = cv::moments(skin & head, true);
+    double face_x = -1;
+    if (mh.m00 > 0 && msk.m00 > 0 && mh.m10 / mh.m00 < msk.m10 / msk.m00) face_x = 1;
+    const double sin45 = std::sqrt(0.5);
+    for (int y = wb.y; y < wb.y + wb.height; ++y) {
+      uint8_t* c = cand.ptr<uint8_t>(y);
+      for (int x = wb.x; x < wb.x + wb.width; ++x) {
+        const double fwd = (x - sp.centre.x) * face_x, up_px = sp.centre.y - y;
+        const double r = std::hypot(fwd, up_px);
+        // Below the horizontal through the centre, or in front below 45 degrees: not scalp.
+        if (up_px < 0 || (fwd > 0 && up_px < sin45 * r)) c[x] = 0;
+      }
+    }
   } else if (const auto& tf = a.tilted_face) {
     // A chin-down face in a top view: nothing below the analysis' cut line above the eyes.
     const double reach = 2.0 * std::max(a.size.width, a.size.height);
