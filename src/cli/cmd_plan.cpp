@@ -136,7 +136,12 @@ void run(const PlanArgs& a) {
   for (size_t i = 0; i < a.photos.size(); ++i) {
     Shot s;
     {
-      AnalyzedPhoto in = read_and_analyze(a.photos[i], aopt, t);
+      // A side view the user names is analysed as one when no face is found (its face is then
+      // not scalp, and a simulation leaves it alone).
+      AnalyzeOptions o = aopt;
+      if (!a.views.empty() && parse_view(a.views[i]) == View::kSide)
+        o.view_without_face = View::kSide;
+      AnalyzedPhoto in = read_and_analyze(a.photos[i], o, t);
       s.photo = std::move(in.photo);
       s.analysis = std::move(in.analysis);
     }

@@ -258,10 +258,14 @@ ViewMeasurement measure_view(const Analysis& a, const std::string& source, const
     double centre_y = f->glabella().y - (kVertexAboveGlabellaMm - r_mm) * a.px_per_mm;
     if (centre_y < sp.centre.y) sp.centre.y = centre_y;
   }
-  if (a.scale_is_estimate)
-    m.warnings.push_back(source +
-                         ": no face or marker for scale; the head width was assumed to be "
-                         "150 mm (areas are estimates: add a calibration sticker)");
+  if (a.scale_is_estimate) {
+    const std::string assumed =
+        a.scale_source == "eyes_estimate" ? "the eyes were assumed to be 63 mm apart"
+        : a.view == View::kSide           ? "the head's length was assumed to be 190 mm"
+                                          : "the head's width was assumed to be 150 mm";
+    m.warnings.push_back(source + ": no face or marker for scale; " + assumed +
+                         " (areas are estimates: add a calibration sticker)");
+  }
   const double R = sp.radius_px;
   // Hairline elevation per column (front view): the angle, seen from the sphere's centre, of the
   // proposed hairline; pixels below it are forehead and are not treated.
