@@ -26,8 +26,8 @@ Face synthetic_face() {
   for (auto& p : f.landmarks) p = {125, 150};
   for (int i = 0; i < 17; ++i)
     f.landmarks[i] = {75 + 100.0 * i / 16, 120 + 60 * std::sin(M_PI * i / 16)};
-  for (int i = 36; i < 42; ++i) f.landmarks[i] = {100 + (i % 2), 117};
-  for (int i = 42; i < 48; ++i) f.landmarks[i] = {150 + (i % 2), 117};
+  for (int i = 36; i < 42; ++i) f.landmarks[i] = {100.0 + (i % 2), 117};
+  for (int i = 42; i < 48; ++i) f.landmarks[i] = {150.0 + (i % 2), 117};
   f.landmarks[21] = {118, 100};
   f.landmarks[22] = {132, 100};
   f.box = cv::Rect2d(75, 90, 100, 110);
@@ -233,6 +233,75 @@ TEST(Parts, BaldGuysHaveBaldScalp) {
   cv::Mat c = parts_to_colour(a.parts);
   EXPECT_EQ(c.size(), p.bgr.size());
   EXPECT_EQ(cv::countNonZero(parts_from_colour(c) != a.parts), 0);
+}
+
+// Debian's collage and its analysis, read once for the tests below.
+const Photo& collage() {
+  static const Photo p = read_photo(test::sample_photo("bald_guys.jpg"));
+  return p;
+}
+const Analysis& collage_analysis() {
+  static const Analysis a = analyze(collage().bgr, test::face_model());
+  return a;
+}
+
+// A neighbour's head joined to the client's: the largest head of the Debian collage with a copy
+// of itself pasted 2.2 interpupillary distances to its right (the two overlap at the ear). The
+// client's parts stop within 1.1 interpupillary distances of the jaw line on that side,
+// measured across the face (0.15 of slack for the guided filter's soft edge), and the head
+// still reaches past the jaw line on both sides (ears, dome).
+TEST(Parts, NeighbourBesideTheFaceIsNotTheHead) {
+  const Photo& p = collage();
+  const Analysis& a = collage_analysis();
+  ASSERT_GE(a.face_index, 0);
+  const Face& f = a.faces[a.face_index];
+  cv::Point2d across = f.right_pupil() - f.left_pupil();
+  const double ipd = cv::norm(across);
+  across /= ipd;
+  const cv::Rect frame(0, 0, p.bgr.cols, p.bgr.rows);
+  const cv::Rect head = head_box(a.parts) & frame;
+  ASSERT_GT(head.area(), 0);
+  const cv::Rect dst = (head + cv::Point(cvRound(2.2 * ipd), 0)) & frame;
+  ASSERT_GT(dst.width, head.width / 2);
+  cv::Mat img = p.bgr.clone();
+  p.bgr(cv::Rect(head.x, head.y, dst.width, dst.height)).copyTo(img(dst));
+  cv::Mat parts = segment_parts(img, &f);
+
+  auto at = [&](cv::Point2d q) { return q.dot(across); };
+  double jaw_l = std::min(at(f.landmarks[0]), at(f.landmarks[2]));
+  double jaw_r = std::max(at(f.landmarks[14]), at(f.landmarks[16]));
+  double lo = 1e9, hi = -1e9;
+  for (int y = 0; y < parts.rows; ++y)
+    for (int x = 0; x < parts.cols; ++x)
+      if (parts.at<uint8_t>(y, x) != kBg) {
+        double u = at(cv::Point2d(x, y));
+        lo = std::min(lo, u);
+        hi = std::max(hi, u);
+      }
+  ASSERT_LT(lo, hi);
+  EXPECT_LT(hi, jaw_r + 1.25 * ipd);
+  EXPECT_GT(lo, jaw_l - 1.25 * ipd);
+  EXPECT_LT(lo, jaw_l);
+  EXPECT_GT(hi, jaw_r);
+}
+
+// A bald dome against a plain backdrop: the step from scalp to backdrop is not strands of hair
+// (texture is measured over the head's own pixels), so the top of the largest head of the
+// collage, above the brows, is skin without a rim of hair along its outline (texture measured
+// across the outline painted 0.55 % of it hair; now none).
+TEST(Parts, BaldDomeOutlineIsNotARimOfHair) {
+  const Analysis& a = collage_analysis();
+  ASSERT_GE(a.face_index, 0);
+  const Face& f = a.faces[a.face_index];
+  const int brow_y = static_cast<int>(std::min(f.landmarks[19].y, f.landmarks[24].y));
+  cv::Rect box = head_box(a.parts);
+  ASSERT_GT(box.area(), 0);
+  cv::Rect top(box.x, box.y, box.width, std::max(1, brow_y - box.y));
+  top &= cv::Rect(0, 0, a.parts.cols, a.parts.rows);
+  const cv::Mat t = a.parts(top);
+  const int skin = cv::countNonZero(t == kSkin), hair = cv::countNonZero(t == kHair);
+  ASSERT_GT(skin, 0);
+  EXPECT_LT(hair, 0.0025 * (skin + hair)) << "hair " << hair << " skin " << skin;
 }
 
 }  // namespace

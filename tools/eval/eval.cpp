@@ -130,8 +130,11 @@ int main(int argc, char** argv) {
           for (int k = 36; k < 42; ++k) e1 += faces[0].landmarks[k] / 6.0;
           for (int k = 42; k < 48; ++k) e2 += faces[0].landmarks[k] / 6.0;
           for (int k = 48; k < 68; ++k) mo += faces[0].landmarks[k] / 20.0;
-          std::printf("# anchors %s %.1f %.1f %.1f %.1f %.1f %.1f\n", ph.name.c_str(), e1.x, e1.y,
+          std::printf("# anchors %s %.1f %.1f %.1f %.1f %.1f %.1f", ph.name.c_str(), e1.x, e1.y,
                       e2.x, e2.y, mo.x, mo.y);
+          for (int k : {0, 2, 14, 16, 30})
+            std::printf(" %.1f %.1f", faces[0].landmarks[k].x, faces[0].landmarks[k].y);
+          std::printf("\n");
         }
         ph.samples = parts_training_samples(ph.bgr, faces[0], ph.truth, stride);
       }
@@ -193,10 +196,11 @@ int main(int argc, char** argv) {
         std::printf(
             "# %-32s face=%d acc=%.3f skin=%.3f hair=%.3f (hair truth %.0f: hit %.0f, as skin "
             "%.0f, "
-            "as bg %.0f; false hair from bg %.0f, from skin %.0f)\n",
+            "as bg %.0f; false hair from bg %.0f, from skin %.0f; skin from bg %.0f, skin as bg "
+            "%.0f)\n",
             lfw[i].name.c_str(), lfw[i].has_face, (c1[0][0] + c1[1][1] + c1[2][2]) / t.total(),
             iou(1), iou(2), c1[2][0] + c1[2][1] + c1[2][2], c1[2][2], c1[2][1], c1[2][0], c1[0][2],
-            c1[1][2]);
+            c1[1][2], c1[0][1], c1[1][0]);
       }
       if (!dump.empty())
         write_image((fs::path(dump) / (lfw[i].name + "_cmp.png")).string(),
