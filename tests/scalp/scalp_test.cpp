@@ -131,7 +131,7 @@ TEST(Scalp, HighForeheadCappedByHairIsNotBald) {
   EXPECT_LE(capped.norwood.stage, 2);
   Scalp open = analyze_scalp({bgr, high_forehead_parts(kBg), &f, px_per_mm, View::kFront});
   EXPECT_GT(open.bald_area_cm2, 20);
-  // A few mm higher still (a Norwood 2 recession reaches about 2 cm past the natural line): a
+  // 10 mm higher still (a Norwood 2 recession reaches about 2 cm past the natural line): a
   // forehead all the same.
   Scalp higher = analyze_scalp(
       {bgr, front_parts({125, 125}, {55, 115}, 30, kHair), &f, px_per_mm, View::kFront});
