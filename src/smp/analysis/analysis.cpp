@@ -18,18 +18,18 @@ namespace {
 double forehead_scale(const cv::Mat& head_mask, cv::Point2d glabella, cv::Point2d up,
                       double pitch_deg) {
   if (head_mask.empty()) return 0;
-  // The outline at ~300 px across is plenty for a height.
+  // The outline at ~300 px across the photo is plenty for a height.
   const double k = std::min(1.0, 300.0 / std::max(head_mask.cols, head_mask.rows));
-  cv::Mat small;
-  cv::resize(head_mask, small, cv::Size(), k, k, cv::INTER_AREA);
-  const cv::Mat outline = head_outline(small > 127);
-  cv::Point2d p = glabella * k;
-  double px = 0;
+  const ShrunkOutline so = shrunk_head_outline(head_mask, k, 0, static_cast<int>(std::ceil(2 / k)));
+  double px = 0;  // outline px from the glabella to the top of the head
   for (;; px += 1) {
-    const cv::Point2d q = p + up * px;
-    const int x = cvRound(q.x), y = cvRound(q.y);
-    if (x < 0 || y < 0 || x >= outline.cols || y >= outline.rows) return 0;
-    if (!outline.at<uint8_t>(y, x)) break;
+    const cv::Point2d q = glabella + up * (px / k);  // photo px
+    if (q.x < 0 || q.y < 0 || q.x >= head_mask.cols || q.y >= head_mask.rows) return 0;
+    if (!so.crop.contains(cv::Point(static_cast<int>(q.x), static_cast<int>(q.y)))) break;
+    const cv::Point2d o = so.to_outline(q);
+    const int x = std::clamp(cvRound(o.x), 0, so.outline.cols - 1);
+    const int y = std::clamp(cvRound(o.y), 0, so.outline.rows - 1);
+    if (!so.outline.at<uint8_t>(y, x)) break;
   }
   double top_mm = 0;
   for (double s_mm = 0; s_mm <= 260; s_mm += 2)

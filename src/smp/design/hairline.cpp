@@ -48,6 +48,25 @@ cv::Mat head_outline(const cv::Mat& head8, int open_radius_px) {
   return out;
 }
 
+ShrunkOutline shrunk_head_outline(const cv::Mat& head_mask, double scale, int open_radius_px,
+                                  int pad_px) {
+  SMP_CHECK(head_mask.type() == CV_8U);
+  ShrunkOutline o;
+  o.scale = scale;
+  const cv::Rect whole(0, 0, head_mask.cols, head_mask.rows);
+  o.crop = cv::boundingRect(head_mask);
+  if (o.crop.empty())
+    o.crop = whole;
+  else
+    o.crop = cv::Rect(o.crop.x - pad_px, o.crop.y - pad_px, o.crop.width + 2 * pad_px,
+                      o.crop.height + 2 * pad_px) &
+             whole;
+  cv::Mat small;
+  cv::resize(head_mask(o.crop), small, cv::Size(), scale, scale, cv::INTER_AREA);
+  o.outline = head_outline(small > 127, open_radius_px);
+  return o;
+}
+
 HairlinePreset parse_hairline_preset(const std::string& n) {
   if (n == "natural") return HairlinePreset::kNatural;
   if (n == "mature") return HairlinePreset::kMature;
@@ -126,28 +145,19 @@ Hairline propose_hairline(const FaceFrame& face, double px_per_mm, const Pose& p
   // Inside the head: a line above the skull's top (or in the background) is lowered as a whole,
   // keeping its shape, until it sits a few mm inside the outline.
   if (!head_mask.empty()) {
-    SMP_CHECK(head_mask.type() == CV_8U);
     const int margin = std::max(1, static_cast<int>(std::lround(8 * px_per_mm)));
-    // Work at about 1 px per mm (plenty for a margin of 8 mm), on the head's box only (the mask
-    // is empty elsewhere; shrinking all of a 12 MP mask cost ~26 ms). The box is padded past
-    // the opening's and the margin's reach, so its edge reads as background as the photo's
-    // would; where it meets the photo's edge, that edge is the photo's.
+    // Work at about 1 px per mm (plenty for a margin of 8 mm), on the head's box padded past
+    // the opening's and the margin's reach.
     const double sc = std::min(1.0, 1.0 / px_per_mm);
     const cv::Rect whole(0, 0, head_mask.cols, head_mask.rows);
-    cv::Rect crop = cv::boundingRect(head_mask);
-    if (crop.empty()) {
-      crop = whole;
-    } else {
-      const int pad = static_cast<int>(std::ceil((12 + 8 + 4) * px_per_mm));
-      crop =
-          cv::Rect(crop.x - pad, crop.y - pad, crop.width + 2 * pad, crop.height + 2 * pad) & whole;
-    }
-    cv::Mat small, inner;
-    cv::resize(head_mask(crop), small, cv::Size(), sc, sc, cv::INTER_AREA);
-    small = head_outline(small > 127, static_cast<int>(std::lround(12 * px_per_mm * sc)));
+    const ShrunkOutline so =
+        shrunk_head_outline(head_mask, sc, static_cast<int>(std::lround(12 * px_per_mm * sc)),
+                            static_cast<int>(std::ceil((12 + 8 + 4) * px_per_mm)));
+    const cv::Rect& crop = so.crop;
+    cv::Mat inner;
     int k = std::max(1, static_cast<int>(std::lround(margin * sc)));
     // Erosion treats outside the photo as head: a head cut off by the frame is still a head.
-    cv::erode(small, inner,
+    cv::erode(so.outline, inner,
               cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * k + 1, 2 * k + 1)));
     auto inside = [&](double f) {
       // The middle of the line: the temples of a turned head sit near its silhouette anyway.
@@ -158,7 +168,7 @@ Hairline propose_hairline(const FaceFrame& face, double px_per_mm, const Pose& p
         p.x = std::clamp(p.x, 0.0, whole.width - 1.0);
         p.y = std::clamp(p.y, 0.0, whole.height - 1.0);
         if (!crop.contains(cv::Point(static_cast<int>(p.x), static_cast<int>(p.y)))) return false;
-        const cv::Point2d q = (p - cv::Point2d(crop.tl())) * sc;
+        const cv::Point2d q = so.to_outline(p);
         int x = std::clamp(static_cast<int>(std::lround(q.x)), 0, inner.cols - 1);
         int y = std::clamp(static_cast<int>(std::lround(q.y)), 0, inner.rows - 1);
         if (!inner.at<uint8_t>(y, x)) return false;
