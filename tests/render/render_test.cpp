@@ -426,7 +426,9 @@ TEST(Simulate, SideViewTreatsOnlyTheUpperCraniumAndTopViewWarns) {
       if (!t.at<uint8_t>(y, x)) continue;
       const double px = (x + 0.5) / s, py = (y + 0.5) / s;
       EXPECT_LT(py, 140 + 2) << "below the cranium's equator: " << px << "," << py;
-      if (px < 160) EXPECT_GT(140 - py, (160 - px) - 4) << "the forehead: " << px << "," << py;
+      if (px < 160) {
+        EXPECT_GT(140 - py, (160 - px) - 4) << "the forehead: " << px << "," << py;
+      }
     }
   // Nothing changes below the equator.
   EXPECT_EQ(cv::norm(photo.rowRange(150, 320), side.image.rowRange(150, 320), cv::NORM_INF), 0);
