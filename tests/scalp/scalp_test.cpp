@@ -309,5 +309,42 @@ TEST(Parts, BaldDomeOutlineIsNotARimOfHair) {
   EXPECT_LT(hair, 0.0025 * (skin + hair)) << "hair " << hair << " skin " << skin;
 }
 
+// Grey hair on top of a head is pale like a highlight on a bald dome, but nearly colourless at the
+// forehead's lightness: the dome of the collage's largest head, its colour drained to grey and
+// a little darker than the forehead, is hair; the dome itself (the control) is skin.
+TEST(Parts, GreyHairOnTopIsHairNotScalp) {
+  const Photo& p = collage();
+  const Analysis& a = collage_analysis();
+  ASSERT_GE(a.face_index, 0);
+  const Face& f = a.faces[a.face_index];
+  const double top_y = f.glabella().y - 0.55 * f.interpupillary_px();
+  cv::Mat dome = a.parts != kBg;
+  dome.rowRange(std::max(0, static_cast<int>(top_y)), dome.rows).setTo(0);
+  const int n = cv::countNonZero(dome);
+  ASSERT_GT(n, 300);
+  EXPECT_LT(cv::countNonZero(dome & (a.parts == kHair)), 0.05 * n);
+
+  // Grey hair over skin, a little darker than the forehead (white hair and the skin between its
+  // strands: L* 0.92 of the forehead on the Biden portrait): the dome's own light and texture,
+  // scaled to 0.9 of the forehead's mean grey and drained of 80 % of its colour.
+  cv::Mat grey;
+  cv::cvtColor(p.bgr, grey, cv::COLOR_BGR2GRAY);
+  const double ipd = f.interpupillary_px();
+  const cv::Rect forehead(cvRound(f.landmarks[19].x), cvRound(f.glabella().y - 0.5 * ipd),
+                          std::max(1, cvRound(f.landmarks[24].x - f.landmarks[19].x)),
+                          std::max(1, cvRound(0.3 * ipd)));
+  const double k = 0.9 * cv::mean(grey(forehead))[0] / std::max(1.0, cv::mean(grey, dome)[0]);
+  cv::Mat img = p.bgr.clone();
+  for (int y = 0; y < img.rows; ++y)
+    for (int x = 0; x < img.cols; ++x) {
+      if (!dome.at<uint8_t>(y, x)) continue;
+      cv::Vec3b& c = img.at<cv::Vec3b>(y, x);
+      const double g = grey.at<uint8_t>(y, x);
+      for (int i = 0; i < 3; ++i) c[i] = cv::saturate_cast<uint8_t>(k * (0.2 * c[i] + 0.8 * g));
+    }
+  const cv::Mat parts = segment_parts(img, &f);
+  EXPECT_GT(cv::countNonZero(dome & (parts == kHair)), 0.85 * n);  // 96 %; 59 % before the rule
+}
+
 }  // namespace
 }  // namespace smp

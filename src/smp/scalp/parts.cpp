@@ -442,6 +442,150 @@ void clean_labels(cv::Mat& labels, cv::Point seed) {
   });
 }
 
+// The skin just above the brows, where no hair grows on any client: the reference a bald dome
+// is lit and coloured like.
+struct ForeheadColour {
+  float L = 0, C = 0;
+  bool found = false;
+};
+
+ForeheadColour forehead_colour(const std::vector<cv::Mat>& f, const Canonical& c,
+                               const Face& face) {
+  // A band from 0.15 to 0.45 interpupillary distances above the brows (landmarks 17-26).
+  const cv::Point2d e = cv::Point2d(canonical_point(c, face, 45) - canonical_point(c, face, 36));
+  const double ipd = 0.75 * cv::norm(e);  // outer corners are ~1.33 pupil distances apart
+  cv::Point2d up(e.y, -e.x);
+  up /= std::max(1e-6, cv::norm(up));
+  std::vector<cv::Point> band;
+  for (int i = 17; i <= 26; ++i)
+    band.push_back(cv::Point(cv::Point2d(canonical_point(c, face, i)) + up * (0.15 * ipd)));
+  for (int i = 26; i >= 17; --i)
+    band.push_back(cv::Point(cv::Point2d(canonical_point(c, face, i)) + up * (0.45 * ipd)));
+  cv::Mat m(c.bgr.size(), CV_8U, cv::Scalar(0));
+  cv::fillPoly(m, std::vector<std::vector<cv::Point>>{band}, 255);
+  m &= c.valid;
+  std::vector<float> L, C;
+  for (int y = 0; y < m.rows; ++y)
+    for (int x = 0; x < m.cols; ++x)
+      if (m.at<uint8_t>(y, x)) {
+        L.push_back(f[0].at<float>(y, x));
+        C.push_back(std::hypot(f[1].at<float>(y, x), f[2].at<float>(y, x)));
+      }
+  ForeheadColour out;
+  if (L.size() < 20) return out;
+  auto median = [](std::vector<float>& v) {
+    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+    return v[v.size() / 2];
+  };
+  out.L = median(L);
+  out.C = median(C);
+  out.found = out.C > 4;  // a forehead with no colour (a black-and-white photo) tells nothing
+  return out;
+}
+
+// Grey or white hair is pale like a highlight on a bald dome, but a highlight is brighter than
+// the forehead and keeps the skin's hue, while grey hair (mixed with the skin under it: 11-px
+// means) has lost most of the skin's chroma at the forehead's lightness or below. Chroma per
+// lightness, against the forehead's, is kept by shading (a dark dome's shadow side). Highlights
+// and the seam with a grey backdrop are small or thin; grey hair covers a broad area: only
+// broad regions count. Returns a CV_8U mask of the canonical frame (255: grey hair).
+cv::Mat grey_hair(const std::vector<cv::Mat>& f, const cv::Mat& probs, const cv::Mat& inner,
+                  const ForeheadColour& fh, double ipd, int eye_y) {
+  cv::Mat m(probs.size(), CV_8U, cv::Scalar(0));
+  if (!fh.found) return m;
+  const float q_ref = fh.C / std::max(1.f, fh.L);
+  // Candidates: chroma per lightness (11-px means) below this share of the forehead's, at most
+  // this much brighter than the forehead.
+  constexpr float kQ = 0.7f, kDL = 5.f;
+  // A region as a whole (medians of its own pixels): its chroma per lightness below half the
+  // forehead's, no brighter than the forehead, not of a backdrop's colour (ΔE*ab to the nearest
+  // backdrop colour; a grey building GrabCut joined to the head), and above the eyes (a
+  // microphone or a collar is not hair). On LFW (leave-one-out) this leaves every bald dome
+  // alone: a shaded or shaved dome's regions reach 0.52-0.57 (0.65 took Chiklis' and Diesel's
+  // domes for hair and cost 0.011 of bald-scalp recall).
+  constexpr float kRegionQ = 0.5f, kRegionDL = 3.f, kRegionBackdrop = 12.f;
+  // Grown from there, pixel by pixel, where the colour is still well below the skin's (the
+  // means blur the region's edges with the skin and backdrop around it).
+  constexpr float kGrowQ = 0.85f, kGrowDL = 8.f;
+  cv::Mat grow(probs.size(), CV_8U, cv::Scalar(0));
+  for (int y = 0; y < m.rows; ++y) {
+    const cv::Vec3f* p = probs.ptr<cv::Vec3f>(y);
+    const uint8_t* in = inner.ptr<uint8_t>(y);
+    const float* L = f[0].ptr<float>(y);
+    const float* a = f[1].ptr<float>(y);
+    const float* b = f[2].ptr<float>(y);
+    const float* Lb = f[11].ptr<float>(y);
+    const float* ab = f[12].ptr<float>(y);
+    const float* bb = f[13].ptr<float>(y);
+    uint8_t* o = m.ptr<uint8_t>(y);
+    uint8_t* g = grow.ptr<uint8_t>(y);
+    for (int x = 0; x < m.cols; ++x) {
+      if (in[x] || p[x][0] >= p[x][1] + p[x][2]) continue;
+      const float q = std::hypot(ab[x], bb[x]) / std::max(1.f, Lb[x]) / q_ref;
+      o[x] = q < kQ && Lb[x] < fh.L + kDL ? 255 : 0;
+      const float qp = std::hypot(a[x], b[x]) / std::max(1.f, L[x]) / q_ref;
+      g[x] = qp < kGrowQ && L[x] < fh.L + kGrowDL ? 255 : 0;
+    }
+  }
+  cv::morphologyEx(m, m, cv::MORPH_OPEN,
+                   cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(9, 9)));
+  // The regions of candidates, judged on their own pixels (a highlight on a dark dome, blurred
+  // with the shading around it, can pass on the means).
+  cv::Mat cc;
+  const int n = cv::connectedComponents(m, cc, 8, CV_32S);
+  std::vector<std::vector<float>> Ls(n), qs(n), bd(n);
+  std::vector<double> ysum(n, 0);
+  for (int y = 0; y < m.rows; ++y) {
+    const int* k = cc.ptr<int>(y);
+    for (int x = 0; x < m.cols; ++x) {
+      if (!k[x]) continue;
+      const float L = f[0].at<float>(y, x);
+      Ls[k[x]].push_back(L);
+      bd[k[x]].push_back(f[21].at<float>(y, x));
+      ysum[k[x]] += y;
+      qs[k[x]].push_back(std::hypot(f[1].at<float>(y, x), f[2].at<float>(y, x)) / std::max(1.f, L) /
+                         q_ref);
+    }
+  }
+  auto median = [](std::vector<float>& v) {
+    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+    return v[v.size() / 2];
+  };
+  const double min_area = 0.2 * ipd * ipd;  // canonical px; a highlight is smaller
+  std::vector<uint8_t> keep(n, 0);
+  for (int i = 1; i < n; ++i)
+    keep[i] = Ls[i].size() >= min_area && median(Ls[i]) < fh.L + kRegionDL &&
+                      median(qs[i]) < kRegionQ && median(bd[i]) > kRegionBackdrop &&
+                      ysum[i] / Ls[i].size() < eye_y
+                  ? 255
+                  : 0;
+  for (int y = 0; y < m.rows; ++y)
+    for (int x = 0; x < m.cols; ++x) m.at<uint8_t>(y, x) = keep[cc.at<int>(y, x)];
+  // Only as far as the means blurred (half their 11-px window, and a little more).
+  cv::Mat near;
+  cv::dilate(m, near, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(15, 15)));
+  m |= grow & near;
+  return m;
+}
+
+// The head's grey-haired regions (outside the face) are hair, whatever the colour rules before
+// took them for: the forest, own_colour_hair, recover_head and GrabCut all call pale, colourless
+// pixels a bald dome's highlight (or backdrop).
+void grey_hair_is_hair(cv::Mat& probs, const std::vector<cv::Mat>& f, const Canonical& c,
+                       const Face& face) {
+  cv::Mat inner(probs.size(), CV_8U, cv::Scalar(0));
+  fill_face(inner, c, face, 255);
+  const double ipd = 0.75 * cv::norm(canonical_point(c, face, 45) - canonical_point(c, face, 36));
+  const cv::Mat grey =
+      grey_hair(f, probs, inner, forehead_colour(f, c, face), ipd, canonical_point(c, face, 39).y);
+  for (int y = 0; y < probs.rows; ++y) {
+    cv::Vec3f* p = probs.ptr<cv::Vec3f>(y);
+    const uint8_t* g = grey.ptr<uint8_t>(y);
+    for (int x = 0; x < probs.cols; ++x)
+      if (g[x] && p[x][1] > p[x][2]) std::swap(p[x][1], p[x][2]);
+  }
+}
+
 // The forest finds the head well but has seen too few heads of hair to tell hair from skin on
 // a new photo, so that split is made from the client's own skin: outside the face (jaw line and
 // brows), head pixels much darker than the cheeks, or of another hue, are hair; brighter pixels
@@ -853,6 +997,7 @@ cv::Mat segment_front(const cv::Mat& bgr8, const Face& face, const PartsForest& 
           if (i == 0) {
             probs = smooth_probs(probs, gray_guide(c.bgr), 3, 1e-3);
             refine_head_extent(probs, f, c, lab, face);
+            grey_hair_is_hair(probs, f, c, face);
             lateral_limit(probs, c, face);
             face_prior(probs, c, face);
             // Outside the photo is nothing.
