@@ -389,6 +389,28 @@ TEST(Simulate, TopViewFadesInFromTheHairAroundIt) {
     EXPECT_GE(m.ramp.at<float>(row, x) + 1e-3f, m.ramp.at<float>(row, x + 1)) << x;
 }
 
+// A head bald right to its silhouette: the dots fall off over the last 2 mm there instead of
+// ending in a full-density row along the segmentation's stepped outline (which drew a dark,
+// jagged line round the sample's bald dome); 3 mm in, full density.
+TEST(Simulate, DensityFallsOffAtTheSilhouette) {
+  const cv::Size size(320, 320);
+  const double ppm = 3;
+  Analysis a = synthetic_analysis(size, ppm);
+  a.scalp.bald_mask = a.scalp.head_mask.clone();
+  a.parts.setTo(static_cast<int>(Part::kSkin), a.scalp.head_mask);
+  const TreatmentMap m = build_treatment_map(a, Design{}, {});
+  const int row = cvRound(160 * m.scale);
+  int edge = -1;  // the outermost treated cell right of the centre
+  for (int x = cvRound(160 * m.scale); x < m.treated.cols; ++x)
+    if (m.treated.at<uint8_t>(row, x)) edge = x;
+  ASSERT_GT(edge, 0);
+  const double cells_per_mm = m.scale * ppm;
+  EXPECT_LT(m.ramp.at<float>(row, edge), 0.2f);
+  EXPECT_GT(m.ramp.at<float>(row, edge - cvRound(3 * cells_per_mm)), 0.99f);
+  for (int x = edge - cvRound(2 * cells_per_mm); x < edge; ++x)
+    EXPECT_GE(m.ramp.at<float>(row, x) + 1e-3f, m.ramp.at<float>(row, x + 1)) << x;
+}
+
 // A profile the user calls a side view: only the cranium's upper part is treated, behind the
 // forehead; a skin-coloured face, ear and neck below are left alone. Read as a top view, the
 // same photo is treated down to the bottom, and the report says so.

@@ -721,6 +721,24 @@ TreatmentMap build_treatment_map(const TreatmentBase& b, const Analysis& a, cons
         if (c[x]) r[x] = std::min(r[x], std::pow(smoothstep(0.0f, depth, dd[x]), 1.5f));
     }
   }
+  // Every edge of the treated area, the silhouette's too, falls off over its last 2 mm: the
+  // segmentation's outline runs a few pixels inside the real one, stepped, and a full-density
+  // row of dots along it drew a dark, jagged line round a bald dome at 100 % zoom.
+  {
+    const float edge = static_cast<float>(2.0 / mm_per_cell);  // in map cells
+    const int pad = static_cast<int>(std::ceil(edge)) + 2;
+    const cv::Rect tb = cv::boundingRect(cand);
+    const cv::Rect roi = cv::Rect(tb.x - pad, tb.y - pad, tb.width + 2 * pad, tb.height + 2 * pad) &
+                         cv::Rect(0, 0, ms.width, ms.height);
+    cv::Mat dist;
+    cv::distanceTransform(cand(roi), dist, cv::DIST_L2, 3);
+    for (int y = tb.y; y < tb.y + tb.height; ++y) {
+      float* r = ramp.ptr<float>(y);
+      const float* dd = dist.ptr<float>(y - roi.y) - roi.x;
+      for (int x = tb.x; x < tb.x + tb.width; ++x)
+        if (dd[x] > 0) r[x] = std::min(r[x], smoothstep(0.0f, edge, dd[x]));
+    }
+  }
   // Density: the target (zones may override), the hairline ramp, and a gentle swirl around
   // an off-centre crown whorl.
   m.density = zone_density.mul(ramp);
