@@ -222,6 +222,37 @@ TEST(Parts, SyntheticTopView) {
   EXPECT_LT(s.bald_share, 0.40);  // true share: 95² / (190·200) = 0.24
 }
 
+// A shaved dome seen from above under a ceiling light: the smooth, pale, bright highlight across
+// it is scalp, not hair (it was read as hair for being outside the skin's colour box, and a Norwood
+// 7 top view got 130 cm² of its 250 treated); the dark textured ring around it is still hair.
+TEST(Parts, TopViewHighlightIsScalp) {
+  cv::Mat img(480, 640, CV_8UC3, cv::Scalar(200, 200, 195));
+  cv::RNG rng(5);
+  cv::ellipse(img, {320, 240}, {190, 200}, 0, 0, 360, cv::Scalar(25, 30, 40), cv::FILLED);
+  for (int i = 0; i < 3000; ++i) {  // strands
+    double a = rng.uniform(0.0, 2 * M_PI), r = rng.uniform(150.0, 195.0);
+    cv::Point p(320 + r * std::cos(a), 240 + r * std::sin(a) * 200 / 190);
+    cv::line(img, p, p + cv::Point(rng.uniform(-6, 7), rng.uniform(-6, 7)), cv::Scalar(60, 70, 85),
+             1);
+  }
+  cv::ellipse(img, {320, 240}, {150, 160}, 0, 0, 360, cv::Scalar(140, 160, 205), cv::FILLED);
+  // The highlight: a soft pale band, from the skin's colour to near white.
+  for (int y = 0; y < img.rows; ++y)
+    for (int x = 0; x < img.cols; ++x) {
+      const double d = std::hypot((x - 280) / 70.0, (y - 200) / 110.0);
+      if (d >= 1) continue;
+      const double w = 0.85 * (1 - d * d);
+      cv::Vec3b& c = img.at<cv::Vec3b>(y, x);
+      for (int k = 0; k < 3; ++k) c[k] = cv::saturate_cast<uint8_t>(c[k] * (1 - w) + 250 * w);
+    }
+  const cv::Mat parts = segment_parts(img, nullptr);
+  EXPECT_EQ(parts.at<uint8_t>(200, 280), kSkin);
+  EXPECT_EQ(parts.at<uint8_t>(240, 320 + 175), kHair);
+  cv::Mat dome(img.size(), CV_8U, cv::Scalar(0));
+  cv::ellipse(dome, {320, 240}, {140, 150}, 0, 0, 360, 255, cv::FILLED);
+  EXPECT_GT(cv::countNonZero(dome & (parts == kSkin)), 0.95 * cv::countNonZero(dome));
+}
+
 TEST(Parts, BaldGuysHaveBaldScalp) {
   auto model = FaceModel::load(FaceModel::default_model_path());
   Photo p = read_photo(test::sample_photo("bald_guys.jpg"));

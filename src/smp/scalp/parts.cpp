@@ -1075,16 +1075,34 @@ cv::Mat segment_top(const cv::Mat& bgr8, const PartsOptions& opt) {
   cv::Mat L;
   cv::cvtColor(f32, L, cv::COLOR_BGR2GRAY);
   cv::Mat tex = local_std(L, 5);
+  auto skin_colour = [](const cv::Vec3b& p) {
+    const int Y = p[0], cr = p[1], cb = p[2];
+    return cr >= 135 && cr <= 180 && cb >= 80 && cb <= 130 && Y > 60;
+  };
+  // The scalp's highlights (a shaved dome under a ceiling light) are paler than the skin's colour
+  // box but as smooth as the skin and brighter than it: hair is darker, or textured.
+  double skin_y = 0;
+  {
+    double n = 0;
+    for (int y = 0; y < small.rows; ++y) {
+      const cv::Vec3b* p = ycc.ptr<cv::Vec3b>(y);
+      const float* t = tex.ptr<float>(y);
+      const uint8_t* h = head.ptr<uint8_t>(y);
+      for (int x = 0; x < small.cols; ++x)
+        if (h[x] && t[x] < 0.045f && skin_colour(p[x])) skin_y += p[x][0], ++n;
+    }
+    skin_y = n > 0 ? skin_y / n : 1e9;
+  }
   cv::Mat pskin(small.size(), CV_32F, cv::Scalar(0));
   for (int y = 0; y < small.rows; ++y) {
     const cv::Vec3b* p = ycc.ptr<cv::Vec3b>(y);
     const float* t = tex.ptr<float>(y);
     float* o = pskin.ptr<float>(y);
     for (int x = 0; x < small.cols; ++x) {
-      int Y = p[x][0], cr = p[x][1], cb = p[x][2];
-      bool colour = cr >= 135 && cr <= 180 && cb >= 80 && cb <= 130 && Y > 60;
       bool smooth = t[x] < 0.045f;
-      o[x] = colour ? (smooth ? 1.f : 0.4f) : 0.f;
+      bool highlight = smooth && p[x][0] > skin_y + 20 && std::abs(p[x][1] - 128) < 30 &&
+                       std::abs(p[x][2] - 128) < 30;
+      o[x] = skin_colour(p[x]) ? (smooth ? 1.f : 0.4f) : highlight ? 1.f : 0.f;
     }
   }
   cv::Mat g = gray_guide(small);
