@@ -370,23 +370,30 @@ TEST(Simulate, SessionsBuildUpDarker) {
   }
 }
 
+// Along the row through the centre (160 px), right of it: the outermost treated cell's ramp is
+// below `edge_max`, `full_mm` inside it above `full_min`, and the ramp rises monotonically over
+// the last `fade_mm`.
+void expect_fall_off_at_the_edge(const TreatmentMap& m, double ppm, float edge_max, double full_mm,
+                                 float full_min, double fade_mm) {
+  const int row = cvRound(160 * m.scale);
+  int edge = -1;
+  for (int x = cvRound(160 * m.scale); x < m.treated.cols; ++x)
+    if (m.treated.at<uint8_t>(row, x)) edge = x;
+  ASSERT_GT(edge, 0);
+  const double cells_per_mm = m.scale * ppm;
+  EXPECT_LT(m.ramp.at<float>(row, edge), edge_max);
+  EXPECT_GT(m.ramp.at<float>(row, edge - cvRound(full_mm * cells_per_mm)), full_min);
+  for (int x = edge - cvRound(fade_mm * cells_per_mm); x < edge; ++x)
+    EXPECT_GE(m.ramp.at<float>(row, x) + 1e-3f, m.ramp.at<float>(row, x + 1)) << x;
+}
+
 // A top view's bald crown ringed by hair: the density fades in from where the treated area
 // meets the hair (8 mm), not a hard full-density edge a client would see as a cut-out.
 TEST(Simulate, TopViewFadesInFromTheHairAroundIt) {
   const cv::Size size(320, 320);
   const double ppm = 1.5;
-  const TreatmentMap m = build_treatment_map(synthetic_analysis(size, ppm), Design{}, {});
-  const int row = cvRound(160 * m.scale);
-  int edge = -1;  // the outermost treated cell right of the centre
-  for (int x = cvRound(160 * m.scale); x < m.treated.cols; ++x)
-    if (m.treated.at<uint8_t>(row, x)) edge = x;
-  ASSERT_GT(edge, 0);
-  const double cells_per_mm = m.scale * ppm;
-  EXPECT_LT(m.ramp.at<float>(row, edge), 0.3f);
-  EXPECT_GT(m.ramp.at<float>(row, edge - cvRound(12 * cells_per_mm)), 0.95f);
-  // Monotonic from the edge inwards over the transition depth.
-  for (int x = edge - cvRound(8 * cells_per_mm); x < edge; ++x)
-    EXPECT_GE(m.ramp.at<float>(row, x) + 1e-3f, m.ramp.at<float>(row, x + 1)) << x;
+  expect_fall_off_at_the_edge(build_treatment_map(synthetic_analysis(size, ppm), Design{}, {}), ppm,
+                              0.3f, 12, 0.95f, 8);
 }
 
 // A head bald right to its silhouette: the dots fall off over the last 2 mm there instead of
@@ -398,17 +405,7 @@ TEST(Simulate, DensityFallsOffAtTheSilhouette) {
   Analysis a = synthetic_analysis(size, ppm);
   a.scalp.bald_mask = a.scalp.head_mask.clone();
   a.parts.setTo(static_cast<int>(Part::kSkin), a.scalp.head_mask);
-  const TreatmentMap m = build_treatment_map(a, Design{}, {});
-  const int row = cvRound(160 * m.scale);
-  int edge = -1;  // the outermost treated cell right of the centre
-  for (int x = cvRound(160 * m.scale); x < m.treated.cols; ++x)
-    if (m.treated.at<uint8_t>(row, x)) edge = x;
-  ASSERT_GT(edge, 0);
-  const double cells_per_mm = m.scale * ppm;
-  EXPECT_LT(m.ramp.at<float>(row, edge), 0.2f);
-  EXPECT_GT(m.ramp.at<float>(row, edge - cvRound(3 * cells_per_mm)), 0.99f);
-  for (int x = edge - cvRound(2 * cells_per_mm); x < edge; ++x)
-    EXPECT_GE(m.ramp.at<float>(row, x) + 1e-3f, m.ramp.at<float>(row, x + 1)) << x;
+  expect_fall_off_at_the_edge(build_treatment_map(a, Design{}, {}), ppm, 0.2f, 3, 0.99f, 2);
 }
 
 // A profile the user calls a side view: only the cranium's upper part is treated, behind the

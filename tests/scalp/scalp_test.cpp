@@ -198,18 +198,25 @@ TEST(Scalp, NorwoodGrowsWithBareScalp) {
   }
 }
 
-// A drawn top view: grey background, a dark textured hair ring and a smooth skin-coloured crown.
-TEST(Parts, SyntheticTopView) {
+// A drawn top view: grey background, a dark head with textured strands from `strands_from` px
+// out, and a smooth skin-coloured crown of half-axes `crown`.
+cv::Mat drawn_top_view(int seed, double strands_from, cv::Size crown) {
   cv::Mat img(480, 640, CV_8UC3, cv::Scalar(200, 200, 195));
-  cv::RNG rng(3);
+  cv::RNG rng(seed);
   cv::ellipse(img, {320, 240}, {190, 200}, 0, 0, 360, cv::Scalar(25, 30, 40), cv::FILLED);
   for (int i = 0; i < 3000; ++i) {  // strands
-    double a = rng.uniform(0.0, 2 * M_PI), r = rng.uniform(100.0, 195.0);
+    double a = rng.uniform(0.0, 2 * M_PI), r = rng.uniform(strands_from, 195.0);
     cv::Point p(320 + r * std::cos(a), 240 + r * std::sin(a) * 200 / 190);
     cv::line(img, p, p + cv::Point(rng.uniform(-6, 7), rng.uniform(-6, 7)), cv::Scalar(60, 70, 85),
              1);
   }
-  cv::ellipse(img, {320, 240}, {95, 95}, 0, 0, 360, cv::Scalar(140, 160, 205), cv::FILLED);
+  cv::ellipse(img, {320, 240}, crown, 0, 0, 360, cv::Scalar(140, 160, 205), cv::FILLED);
+  return img;
+}
+
+// A drawn top view: grey background, a dark textured hair ring and a smooth skin-coloured crown.
+TEST(Parts, SyntheticTopView) {
+  cv::Mat img = drawn_top_view(3, 100, {95, 95});
   cv::Mat parts = segment_parts(img, nullptr);
   ASSERT_EQ(parts.size(), img.size());
   ASSERT_EQ(parts.type(), CV_8U);
@@ -226,16 +233,7 @@ TEST(Parts, SyntheticTopView) {
 // it is scalp, not hair (it was read as hair for being outside the skin's colour box, and a Norwood
 // 7 top view got 130 cm² of its 250 treated); the dark textured ring around it is still hair.
 TEST(Parts, TopViewHighlightIsScalp) {
-  cv::Mat img(480, 640, CV_8UC3, cv::Scalar(200, 200, 195));
-  cv::RNG rng(5);
-  cv::ellipse(img, {320, 240}, {190, 200}, 0, 0, 360, cv::Scalar(25, 30, 40), cv::FILLED);
-  for (int i = 0; i < 3000; ++i) {  // strands
-    double a = rng.uniform(0.0, 2 * M_PI), r = rng.uniform(150.0, 195.0);
-    cv::Point p(320 + r * std::cos(a), 240 + r * std::sin(a) * 200 / 190);
-    cv::line(img, p, p + cv::Point(rng.uniform(-6, 7), rng.uniform(-6, 7)), cv::Scalar(60, 70, 85),
-             1);
-  }
-  cv::ellipse(img, {320, 240}, {150, 160}, 0, 0, 360, cv::Scalar(140, 160, 205), cv::FILLED);
+  cv::Mat img = drawn_top_view(5, 150, {150, 160});
   // The highlight: a soft pale band, from the skin's colour to near white.
   for (int y = 0; y < img.rows; ++y)
     for (int x = 0; x < img.cols; ++x) {
