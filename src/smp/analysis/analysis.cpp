@@ -184,7 +184,11 @@ Analysis analyze(const cv::Mat& bgr8, const FaceModel& model, const AnalyzeOptio
   }
   {
     ScopedTiming t(a.timings, "parts");
-    a.parts = segment_parts(bgr8, face, opt.parts);
+    PartsOptions po = opt.parts;
+    Timings steps;
+    po.timings = &steps;
+    a.parts = segment_parts(bgr8, face, po);
+    for (const auto& [k, v] : steps) a.timings["parts." + k] += v;
   }
   // No dlib face: a head tilted chin-down for a hairline photo may still show its eyes.
   std::optional<EyePair> eyes;

@@ -833,26 +833,39 @@ void lateral_limit(cv::Mat& probs, const Canonical& c, const Face& face) {
   }
 }
 
-cv::Mat segment_front(const cv::Mat& bgr8, const Face& face, const PartsForest& forest) {
+cv::Mat segment_front(const cv::Mat& bgr8, const Face& face, const PartsForest& forest,
+                      Timings& tm) {
+  Stopwatch sw;
+  auto lap = [&](const char* step) {
+    tm[step] += sw.elapsed_ms();
+    sw.restart();
+  };
   Canonical c = to_canonical(bgr8, face);
+  lap("canonical");
   std::vector<cv::Mat> f = canonical_features(c, face);
+  lap("features");
   cv::Mat probs = classify(f, forest, 2);
+  lap("classify");
   own_colour_hair(probs, f, c, face);
   const cv::Mat lab = canonical_lab(c);
   recover_head(probs, f, c, lab);
+  lap("colours");
   // Carry up: to the ROI at up to twice the canonical resolution, refined there with the photo
   // as the guide, then bilinear to full size. The photo-only half of that (the mid-resolution
   // ROI and its guide) runs beside GrabCut, which is single-threaded.
   double s_can = std::sqrt(std::abs(c.T(0, 0) * c.T(1, 1) - c.T(0, 1) * c.T(1, 0)));
   double mid = std::min(1.0, 2.0 * s_can);
   cv::Mat roi_mid, guide;
+  double grabcut_ms = 0;
   parallel_for(
       2,
       [&](int b, int e) {
         for (int i = b; i < e; ++i) {
           if (i == 0) {
             probs = smooth_probs(probs, gray_guide(c.bgr), 3, 1e-3);
+            Stopwatch g;
             refine_head_extent(probs, f, c, lab, face);
+            grabcut_ms = g.elapsed_ms();
             lateral_limit(probs, c, face);
             face_prior(probs, c, face);
             // Outside the photo is nothing.
@@ -868,6 +881,8 @@ cv::Mat segment_front(const cv::Mat& bgr8, const Face& face, const PartsForest& 
         }
       },
       0, 1);
+  tm["refine.grabcut"] += grabcut_ms;
+  lap("refine");
   double k = 1.0 / mid;
   cv::Matx23d Tm(c.T(0, 0) * k, c.T(0, 1) * k,
                  c.T(0, 0) * c.roi.x + c.T(0, 1) * c.roi.y + c.T(0, 2), c.T(1, 0) * k,
@@ -877,7 +892,9 @@ cv::Mat segment_front(const cv::Mat& bgr8, const Face& face, const PartsForest& 
                  cv::BORDER_CONSTANT, cv::Scalar(1, 0, 0));
   int r = std::max(2, static_cast<int>(std::lround(3 * mid / s_can)));
   pm = smooth_probs(pm, guide, r, 2e-3);
+  lap("mid_smooth");
   textured_skin_is_hair(pm, guide, face, c.roi.tl(), mid);
+  lap("texture");
 
   cv::Mat labels(bgr8.size(), CV_8U, cv::Scalar(kBg));
   cv::Mat roi_labels = labels(c.roi);
@@ -885,8 +902,10 @@ cv::Mat segment_front(const cv::Mat& bgr8, const Face& face, const PartsForest& 
     upsample_argmax_into(pm, roi_labels);
   else
     argmax_into(pm, roi_labels);
+  lap("upsample");
   cv::Point2d nose = face.landmarks[30];
   clean_labels(roi_labels, cv::Point(nose) - c.roi.tl());
+  lap("clean");
   return labels;
 }
 
@@ -973,7 +992,9 @@ int parts_feature_count() {
 cv::Mat segment_parts(const cv::Mat& bgr8, const Face* face, const PartsOptions& opt) {
   SMP_CHECK_EQ(bgr8.type(), CV_8UC3);
   const PartsForest& forest = opt.forest ? *opt.forest : shipped_parts_forest();
-  if (face && !forest.empty()) return segment_front(bgr8, *face, forest);
+  Timings local;
+  if (face && !forest.empty())
+    return segment_front(bgr8, *face, forest, opt.timings ? *opt.timings : local);
   return segment_top(bgr8, opt);
 }
 
