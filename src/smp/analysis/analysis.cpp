@@ -157,7 +157,15 @@ Analysis analyze(const cv::Mat& bgr8, const FaceModel& model, const AnalyzeOptio
   a.size = bgr8.size();
   {
     ScopedTiming t(a.timings, "faces");
-    a.faces = model.detect(bgr8, opt.detect, &a.timings);
+    if (opt.face_boxes) {
+      a.faces = *opt.face_boxes;
+      if (opt.detect.landmarks) {
+        ScopedTiming tl(a.timings, "faces.landmarks");
+        for (Face& f : a.faces) model.add_landmarks(bgr8, f);
+      }
+    } else {
+      a.faces = model.detect(bgr8, opt.detect, &a.timings);
+    }
     if (!a.faces.empty()) {
       if (opt.face_index >= static_cast<int>(a.faces.size()))
         throw UsageError("--face " + std::to_string(opt.face_index) + ": the photo has only " +
