@@ -337,16 +337,29 @@ cv::Mat gray_guide(const cv::Mat& bgr8) {
   return g;
 }
 
-cv::Mat smooth_probs(const cv::Mat& probs, const cv::Mat& guide, int r, double eps) {
+// The guide's box statistics of smooth_probs: the same for every channel, and computable before
+// the probabilities are.
+struct GuideStats {
+  cv::Mat mI, var;
+};
+
+GuideStats guide_stats(const cv::Mat& guide, int r) {
+  cv::Size k(2 * r + 1, 2 * r + 1);
+  GuideStats g;
+  cv::Mat mII;
+  cv::boxFilter(guide, g.mI, CV_32F, k);
+  cv::boxFilter(guide.mul(guide), mII, CV_32F, k);
+  g.var = mII - g.mI.mul(g.mI);
+  return g;
+}
+
+cv::Mat smooth_probs(const cv::Mat& probs, const cv::Mat& guide, int r, double eps,
+                     const GuideStats& gs) {
   std::vector<cv::Mat> p;
   cv::split(probs, p);
-  // The guide's box statistics are the same for every channel: computed once, then one thread
-  // per channel (the same arithmetic as guided_filter, so the same figures).
+  // One thread per channel (the same arithmetic as guided_filter, so the same figures).
   cv::Size k(2 * r + 1, 2 * r + 1);
-  cv::Mat mI, mII;
-  cv::boxFilter(guide, mI, CV_32F, k);
-  cv::boxFilter(guide.mul(guide), mII, CV_32F, k);
-  cv::Mat var = mII - mI.mul(mI);
+  const cv::Mat &mI = gs.mI, &var = gs.var;
   parallel_for(
       static_cast<int>(p.size()),
       [&](int b, int e) {
@@ -366,6 +379,10 @@ cv::Mat smooth_probs(const cv::Mat& probs, const cv::Mat& guide, int r, double e
   cv::Mat out;
   cv::merge(p, out);
   return out;
+}
+
+cv::Mat smooth_probs(const cv::Mat& probs, const cv::Mat& guide, int r, double eps) {
+  return smooth_probs(probs, guide, r, eps, guide_stats(guide, r));
 }
 
 void argmax_into(const cv::Mat& probs, cv::Mat& labels) {
@@ -870,10 +887,13 @@ cv::Mat segment_front(const cv::Mat& bgr8, const Face& face, const PartsForest& 
   lap("colours");
   // Carry up: to the ROI at up to twice the canonical resolution, refined there with the photo
   // as the guide, then bilinear to full size. The photo-only half of that (the mid-resolution
-  // ROI and its guide) runs beside GrabCut, which is single-threaded.
+  // ROI, its guide and the guide's box statistics, the photo-sized labels) runs beside GrabCut,
+  // which is single-threaded.
   double s_can = std::sqrt(std::abs(c.T(0, 0) * c.T(1, 1) - c.T(0, 1) * c.T(1, 0)));
   double mid = std::min(1.0, 2.0 * s_can);
-  cv::Mat roi_mid, guide;
+  const int r = std::max(2, static_cast<int>(std::lround(3 * mid / s_can)));
+  cv::Mat roi_mid, guide, labels;
+  GuideStats mid_stats;
   double grabcut_ms = 0;
   parallel_for(
       2,
@@ -895,6 +915,9 @@ cv::Mat segment_front(const cv::Mat& bgr8, const Face& face, const PartsForest& 
               cv::resize(bgr8(c.roi), roi_mid, cv::Size(), mid, mid,
                          mid < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
             guide = gray_guide(roi_mid);
+            mid_stats = guide_stats(guide, r);
+            labels.create(bgr8.size(), CV_8U);
+            labels.setTo(kBg);
           }
         }
       },
@@ -908,13 +931,11 @@ cv::Mat segment_front(const cv::Mat& bgr8, const Face& face, const PartsForest& 
   cv::Mat pm;
   cv::warpAffine(probs, pm, Tm, roi_mid.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP,
                  cv::BORDER_CONSTANT, cv::Scalar(1, 0, 0));
-  int r = std::max(2, static_cast<int>(std::lround(3 * mid / s_can)));
-  pm = smooth_probs(pm, guide, r, 2e-3);
+  pm = smooth_probs(pm, guide, r, 2e-3, mid_stats);
   lap("mid_smooth");
   textured_skin_is_hair(pm, guide, face, c.roi.tl(), mid);
   lap("texture");
 
-  cv::Mat labels(bgr8.size(), CV_8U, cv::Scalar(kBg));
   cv::Mat roi_labels = labels(c.roi);
   if (pm.size() != c.roi.size())
     upsample_argmax_into(pm, roi_labels);
