@@ -131,7 +131,8 @@ struct MemoryBuf : std::streambuf {
   }
 };
 
-// The frontal detector, once per process (the landmark model is not needed to find faces).
+// The frontal detector, once per process (the landmark model is not needed to find faces): from
+// our raw copy, as dlib unpacks its own with an arithmetic decoder (0.3-0.9 s at every start).
 struct Detectors {
   Detector detector;  // the whole pyramid
   Detector fine;      // only its first kFineLevels levels
@@ -171,10 +172,9 @@ std::shared_ptr<const FaceModel> FaceModel::load(const std::string& path) {
     throw InputError(path, "face landmark model not found (install Debian package libdlib-data)");
   std::shared_ptr<FaceModel> m(new FaceModel());
   Impl& impl = *m->impl_;
-  // dlib's frontal detector from our raw copy (dlib unpacks its own with an arithmetic decoder:
-  // 0.3-0.9 s at every start), the landmark model from the mapped file (~100 MB of floats read
-  // a few bytes at a time: a file stream's per-call overhead was a third of the load).
-  frontal_detectors();
+  // The landmark model from the mapped file (~100 MB of floats read a few bytes at a time: a file
+  // stream's per-call overhead was a third of the load). The frontal detector is not loaded
+  // here: it is built on first use (frontal_detectors), on whichever core finds the faces.
   {
     MappedFile file(path);
     try {
