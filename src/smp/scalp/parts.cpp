@@ -882,7 +882,9 @@ cv::Mat segment_front(const cv::Mat& bgr8, const Face& face, const PartsForest& 
   cv::Mat probs = classify(f, forest, 2);
   lap("classify");
   own_colour_hair(probs, f, c, face);
-  const cv::Mat lab = canonical_lab(c);
+  // The frame's CIELAB again, from the feature planes that are its channels (not converted twice).
+  cv::Mat lab;
+  cv::merge(std::vector<cv::Mat>{f[0], f[1], f[2]}, lab);
   recover_head(probs, f, c, lab);
   lap("colours");
   // Carry up: to the ROI at up to twice the canonical resolution, refined there with the photo
