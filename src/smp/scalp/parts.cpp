@@ -360,19 +360,53 @@ cv::Mat smooth_probs(const cv::Mat& probs, const cv::Mat& guide, int r, double e
   // One thread per channel (the same arithmetic as guided_filter, so the same figures).
   cv::Size k(2 * r + 1, 2 * r + 1);
   const cv::Mat &mI = gs.mI, &var = gs.var;
+  // The per-pixel steps in one pass each, not one whole-image temporary per operation: the
+  // same float operations in the same order (as cv::add, multiply, divide do them), so the same
+  // figures, with a fraction of the memory traffic.
+  const float epsf = static_cast<float>(eps);  // cv::add converts a scalar to the image's depth
   parallel_for(
       static_cast<int>(p.size()),
       [&](int b, int e) {
         for (int i = b; i < e; ++i) {
-          cv::Mat mp, mIp;
+          cv::Mat mp, mIp, gp(guide.size(), CV_32F), a(guide.size(), CV_32F),
+              bb(guide.size(), CV_32F);
+          for (int y = 0; y < guide.rows; ++y) {
+            const float* g = guide.ptr<float>(y);
+            const float* q = p[i].ptr<float>(y);
+            float* o = gp.ptr<float>(y);
+            for (int x = 0; x < guide.cols; ++x) o[x] = g[x] * q[x];
+          }
           cv::boxFilter(p[i], mp, CV_32F, k);
-          cv::boxFilter(guide.mul(p[i]), mIp, CV_32F, k);
-          cv::Mat cov = mIp - mI.mul(mp);
-          cv::Mat a = cov / (var + eps);
-          cv::Mat bb = mp - a.mul(mI);
+          cv::boxFilter(gp, mIp, CV_32F, k);
+          for (int y = 0; y < guide.rows; ++y) {
+            const float* m_p = mp.ptr<float>(y);
+            const float* m_ip = mIp.ptr<float>(y);
+            const float* m_i = mI.ptr<float>(y);
+            const float* v = var.ptr<float>(y);
+            float* ao = a.ptr<float>(y);
+            float* bo = bb.ptr<float>(y);
+            for (int x = 0; x < guide.cols; ++x) {
+              const float prod = m_i[x] * m_p[x];
+              const float cov = m_ip[x] - prod;
+              const float den = v[x] + epsf;
+              const float av = cov / den;
+              const float am = av * m_i[x];
+              ao[x] = av;
+              bo[x] = m_p[x] - am;
+            }
+          }
           cv::boxFilter(a, a, CV_32F, k);
           cv::boxFilter(bb, bb, CV_32F, k);
-          p[i] = a.mul(guide) + bb;
+          for (int y = 0; y < guide.rows; ++y) {
+            const float* g = guide.ptr<float>(y);
+            const float* av = a.ptr<float>(y);
+            float* bo = bb.ptr<float>(y);
+            for (int x = 0; x < guide.cols; ++x) {
+              const float ag = av[x] * g[x];
+              bo[x] = ag + bo[x];
+            }
+          }
+          p[i] = bb;
         }
       },
       static_cast<int>(p.size()), 1);
