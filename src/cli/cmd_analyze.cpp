@@ -43,7 +43,6 @@ void run(const AnalyzeArgs& a) {
       throw InputError(a.json, "folder does not exist");
   }
   Timings t;
-  Photo photo = std::move(decode_while_model_loads({a.photo}, t).front());
   AnalyzeOptions opt;
   opt.ipd_mm = a.ipd_mm;
   if (a.px_per_mm > 0) opt.px_per_mm = a.px_per_mm;
@@ -51,6 +50,17 @@ void run(const AnalyzeArgs& a) {
   opt.face_index = a.face;
   opt.view_without_face = view_without_face(a.view);
   opt.detect.landmarks = false;  // JSON and overlay show the analysed face's landmarks only
+  // The faces are found while the landmark model loads (as read_and_analyze does).
+  std::vector<Face> boxes;
+  Timings found;
+  Photo photo = std::move(decode_while_model_loads({a.photo}, t, [&](std::vector<Photo>& photos) {
+                            ScopedTiming st(t, "faces_while_model_loads");
+                            DetectOptions d = opt.detect;
+                            d.threads = 1;
+                            boxes = detect_face_boxes(photos.front().bgr, d, &found);
+                          }).front());
+  for (const auto& [k, v] : found) t["faces_while_model_loads." + k] += v;
+  opt.face_boxes = &boxes;
   Stopwatch sw;
   Analysis an = analyze(photo.bgr, face_model(), opt, a.photo);
   t["analyze"] = sw.elapsed_ms();

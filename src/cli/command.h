@@ -63,7 +63,11 @@ void check_image_output(const std::string& path, const char* option);
 // ~75 ms of the model's ~400): both come before any analysis. Timed into `t`: decode, and
 // model_load (the load itself, once per process; 0 when already loaded). A photo's error wins
 // over the model's.
-std::vector<Photo> decode_while_model_loads(const std::vector<std::string>& paths, Timings& t);
+// `then`, when given, runs on the decoded photos before the load is waited for (work that needs
+// no landmark model, e.g. finding the faces).
+std::vector<Photo> decode_while_model_loads(
+    const std::vector<std::string>& paths, Timings& t,
+    const std::function<void(std::vector<Photo>&)>& then = {});
 
 // The steps every photo command starts with: decode PATH and load the model (at once), analyse;
 // each timed into `t` (decode, model_load, analyze).

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <opencv2/imgproc.hpp>
 #include <random>
@@ -185,6 +186,57 @@ TEST(Placement, ImpressionsAreFollicleSized) {
     EXPECT_LE(i.diameter_mm, 0.5f);
     EXPECT_GT(i.density, 0.0f);
     EXPECT_LE(i.density, 1.0f);
+  }
+}
+
+// estimate_camera_blur as it was, on the mask resized to the photo's size.
+float camera_blur_on_a_photo_sized_mask(const cv::Mat& bgr8, const cv::Mat& mask8) {
+  cv::Mat m;
+  cv::resize(mask8, m, bgr8.size(), 0, 0, cv::INTER_NEAREST);
+  cv::Rect bb = cv::boundingRect(m);
+  if (bb.area() < 64) return 0.5f;
+  cv::Point c(bb.x + bb.width / 2, bb.y + bb.height / 2);
+  cv::Rect win = cv::Rect(c.x - 300, c.y - 300, 600, 600) & bb;
+  cv::Mat g;
+  cv::cvtColor(bgr8(win), g, cv::COLOR_BGR2GRAY);
+  g.convertTo(g, CV_32F);
+  cv::Mat r;
+  cv::GaussianBlur(g, r, cv::Size(), 1.0);
+  auto energy = [&](const cv::Mat& x) {
+    cv::Mat gx, gy;
+    cv::Sobel(x, gx, CV_32F, 1, 0);
+    cv::Sobel(x, gy, CV_32F, 0, 1);
+    cv::Mat e = gx.mul(gx) + gy.mul(gy);
+    return cv::mean(e, m(win))[0];
+  };
+  double e0 = energy(g), e1 = energy(r);
+  if (e0 <= 1e-9) return 0.5f;
+  double q = std::sqrt(std::clamp(e1 / e0, 0.01, 0.95));
+  double sigma2 = q / (1 - q) - 0.25;
+  return static_cast<float>(std::clamp(std::sqrt(std::max(0.0, sigma2)), 0.0, 3.0));
+}
+
+TEST(Render, CameraBlurReadsTheMaskAsAPhotoSizedCopyWould) {
+  cv::Mat photo(1300, 1700, CV_8UC3);
+  cv::randu(photo, cv::Scalar::all(0), cv::Scalar::all(255));
+  cv::GaussianBlur(photo, photo, cv::Size(), 1.3);
+  // Map grids finer and coarser than the photo, odd factors, a blob near an edge, a speck, none.
+  for (cv::Size ms :
+       {cv::Size(433, 331), cv::Size(1700, 1300), cv::Size(2001, 1555), cv::Size(97, 61)}) {
+    for (int k = 0; k < 4; ++k) {
+      cv::Mat mask(ms, CV_8U, cv::Scalar(0));
+      if (k == 0)
+        cv::ellipse(mask, cv::Point(ms.width / 2, ms.height / 3),
+                    cv::Size(ms.width / 4, ms.height / 5), 20, 0, 360, 255, -1);
+      if (k == 1) cv::circle(mask, cv::Point(ms.width - 3, 2), ms.width / 6, 255, -1);
+      if (k == 2) mask.at<uint8_t>(ms.height - 1, ms.width - 1) = 255;
+      SCOPED_TRACE(testing::Message() << ms << " case " << k);
+      const float blur = estimate_camera_blur(photo, mask);
+      EXPECT_EQ(blur, camera_blur_on_a_photo_sized_mask(photo, mask));
+      if (k == 0) {
+        EXPECT_NE(blur, 0.5f);  // measured, not the fallback
+      }
+    }
   }
 }
 

@@ -2,7 +2,9 @@
 
 #include <cmath>
 #include <cstring>
+#include <exception>
 #include <opencv2/imgproc.hpp>
+#include <thread>
 
 #include "smp/core/errors.h"
 #include "smp/core/parallel.h"
@@ -157,7 +159,15 @@ Analysis analyze(const cv::Mat& bgr8, const FaceModel& model, const AnalyzeOptio
   a.size = bgr8.size();
   {
     ScopedTiming t(a.timings, "faces");
-    a.faces = model.detect(bgr8, opt.detect, &a.timings);
+    if (opt.face_boxes) {
+      a.faces = *opt.face_boxes;
+      if (opt.detect.landmarks) {
+        ScopedTiming tl(a.timings, "faces.landmarks");
+        for (Face& f : a.faces) model.add_landmarks(bgr8, f);
+      }
+    } else {
+      a.faces = model.detect(bgr8, opt.detect, &a.timings);
+    }
     if (!a.faces.empty()) {
       if (opt.face_index >= static_cast<int>(a.faces.size()))
         throw UsageError("--face " + std::to_string(opt.face_index) + ": the photo has only " +
@@ -184,7 +194,11 @@ Analysis analyze(const cv::Mat& bgr8, const FaceModel& model, const AnalyzeOptio
   }
   {
     ScopedTiming t(a.timings, "parts");
-    a.parts = segment_parts(bgr8, face, opt.parts);
+    PartsOptions po = opt.parts;
+    Timings steps;
+    po.timings = &steps;
+    a.parts = segment_parts(bgr8, face, po);
+    for (const auto& [k, v] : steps) a.timings["parts." + k] += v;
   }
   // No dlib face: a head tilted chin-down for a hairline photo may still show its eyes.
   std::optional<EyePair> eyes;
@@ -236,7 +250,26 @@ Analysis analyze(const cv::Mat& bgr8, const FaceModel& model, const AnalyzeOptio
       a.scale_is_estimate = true;
     }
   }
+  // With a face, the hairline proposal reads only the head's outline, and the scalp's head mask
+  // is the parts map's head to the pixel (analyze_scalp's box holds every head label): it runs
+  // beside the scalp analysis, on the parts map.
+  std::optional<Hairline> face_hairline;
+  std::exception_ptr face_hairline_error;  // thrown where the hairline step comes
+  double face_hairline_ms = 0;
   {
+    std::jthread hairline_job;
+    if (face)
+      hairline_job = std::jthread([&] {
+        try {
+          Stopwatch sw;
+          const cv::Mat head = a.parts != static_cast<uint8_t>(Part::kBackground);
+          face_hairline =
+              propose_hairline(smp::face_frame(*face), a.px_per_mm, a.pose, head, opt.hairline);
+          face_hairline_ms = sw.elapsed_ms();
+        } catch (...) {
+          face_hairline_error = std::current_exception();
+        }
+      });
     ScopedTiming t(a.timings, "scalp");
     a.scalp = analyze_scalp({bgr8, a.parts, face, a.px_per_mm, a.view});
     if (!face) {
@@ -302,7 +335,11 @@ Analysis analyze(const cv::Mat& bgr8, const FaceModel& model, const AnalyzeOptio
       a.tilted_face = tf;
     }
   }
-  if (const auto frame = a.face_frame()) {
+  if (face_hairline_error) std::rethrow_exception(face_hairline_error);
+  if (face_hairline) {
+    a.hairline = *face_hairline;
+    a.timings["hairline"] += face_hairline_ms;  // beside the scalp analysis
+  } else if (const auto frame = a.face_frame()) {
     ScopedTiming t(a.timings, "hairline");
     a.hairline = propose_hairline(*frame, a.design_px_per_mm(), a.design_pose(), a.scalp.head_mask,
                                   opt.hairline);

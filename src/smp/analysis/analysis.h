@@ -25,6 +25,9 @@ struct AnalyzeOptions {
   // detect.landmarks = false: landmarks for the analysed face only (faces lists the others'
   // boxes); the default keeps every face's landmarks (compare anonymises the other faces).
   DetectOptions detect;
+  // Faces already found on this photo by detect_face_boxes() with `detect` (the CLI finds them
+  // while the landmark model loads): analyze() only adds landmarks. Null: analyze() detects.
+  const std::vector<Face>* face_boxes = nullptr;
   PartsOptions parts;
   // Without a dlib face, look for the eyes of a chin-down head with these Haar cascades, in turn;
   // empty: never. A missing file is skipped (as before: no eyes), not an error.

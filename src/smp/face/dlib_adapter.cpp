@@ -102,19 +102,59 @@ struct MappedFile {
 // An istream's buffer over bytes in memory (dlib deserialises from a std::istream).
 struct MemoryBuf : std::streambuf {
   MemoryBuf(char* p, size_t n) { setg(p, p, p + n); }
-  // dlib reads a few bytes per call, millions of times: one memcpy, no general loop.
+  // dlib reads an integer's 1-8 bytes per call, tens of millions of times: fixed-size copies
+  // (inlined moves), not a call to memmove for each.
   std::streamsize xsgetn(char* out, std::streamsize n) override {
     n = std::min<std::streamsize>(n, egptr() - gptr());
-    std::memcpy(out, gptr(), size_t(n));
+    const char* p = gptr();
+    switch (n) {
+      case 1:
+        *out = *p;
+        break;
+      case 2:
+        std::memcpy(out, p, 2);
+        break;
+      case 3:
+        std::memcpy(out, p, 3);
+        break;
+      case 4:
+        std::memcpy(out, p, 4);
+        break;
+      case 8:
+        std::memcpy(out, p, 8);
+        break;
+      default:
+        std::memcpy(out, p, size_t(n));
+    }
     gbump(int(n));
     return n;
   }
 };
+
+// The frontal detector, once per process (the landmark model is not needed to find faces): from
+// our raw copy, as dlib unpacks its own with an arithmetic decoder (0.3-0.9 s at every start).
+struct Detectors {
+  Detector detector;  // the whole pyramid
+  Detector fine;      // only its first kFineLevels levels
+};
+
+const Detectors& frontal_detectors() {
+  static const Detectors d = [] {
+    Detectors d;
+    d.detector = embedded_frontal_detector();
+    dlib::scan_fhog_pyramid<Pyramid> scanner;  // not copyable: copy its settings
+    scanner.copy_configuration(d.detector.get_scanner());
+    scanner.set_max_pyramid_levels(kFineLevels);
+    std::vector<Detector::feature_vector_type> w;
+    for (unsigned long i = 0; i < d.detector.num_detectors(); ++i) w.push_back(d.detector.get_w(i));
+    d.fine = Detector(scanner, d.detector.get_overlap_tester(), w);
+    return d;
+  }();
+  return d;
+}
 }  // namespace
 
 struct FaceModel::Impl {
-  Detector detector;  // the whole pyramid
-  Detector fine;      // only its first kFineLevels levels
   dlib::shape_predictor predictor;
 };
 
@@ -132,17 +172,9 @@ std::shared_ptr<const FaceModel> FaceModel::load(const std::string& path) {
     throw InputError(path, "face landmark model not found (install Debian package libdlib-data)");
   std::shared_ptr<FaceModel> m(new FaceModel());
   Impl& impl = *m->impl_;
-  // dlib's frontal detector from our raw copy (dlib unpacks its own with an arithmetic decoder:
-  // 0.3-0.9 s at every start), the landmark model from the mapped file (~100 MB of floats read
-  // a few bytes at a time: a file stream's per-call overhead was a third of the load).
-  impl.detector = embedded_frontal_detector();
-  dlib::scan_fhog_pyramid<Pyramid> scanner;  // not copyable: copy its settings
-  scanner.copy_configuration(impl.detector.get_scanner());
-  scanner.set_max_pyramid_levels(kFineLevels);
-  std::vector<Detector::feature_vector_type> w;
-  for (unsigned long i = 0; i < impl.detector.num_detectors(); ++i)
-    w.push_back(impl.detector.get_w(i));
-  impl.fine = Detector(scanner, impl.detector.get_overlap_tester(), w);
+  // The landmark model from the mapped file (~100 MB of floats read a few bytes at a time: a file
+  // stream's per-call overhead was a third of the load). The frontal detector is not loaded
+  // here: it is built on first use (frontal_detectors), on whichever core finds the faces.
   {
     MappedFile file(path);
     try {
@@ -228,8 +260,8 @@ std::vector<dlib::rect_detection> suppress(std::vector<dlib::rect_detection> det
 
 }  // namespace
 
-std::vector<Face> FaceModel::detect(const cv::Mat& bgr8, const DetectOptions& opt,
-                                    Timings* timings) const {
+std::vector<Face> detect_face_boxes(const cv::Mat& bgr8, const DetectOptions& opt,
+                                    Timings* timings) {
   SMP_CHECK_EQ(bgr8.type(), CV_8UC3);
   Timings local;
   Timings& tm = timings ? *timings : local;
@@ -246,7 +278,8 @@ std::vector<Face> FaceModel::detect(const cv::Mat& bgr8, const DetectOptions& op
   // pyramid images dlib would build. The split is always made, on one thread or two, so the
   // boxes do not depend on the machine's core count (a coarse box is mapped up in two steps,
   // which may round a corner a pixel differently from dlib's own one-thread path).
-  Detector fine = impl_->fine, coarse = impl_->detector;
+  const Detectors& shared = frontal_detectors();
+  Detector fine = shared.fine, coarse = shared.detector;
   std::vector<dlib::rect_detection> fine_dets, coarse_dets;
   auto run_coarse = [&] {
     Pyramid pyr;
@@ -269,7 +302,7 @@ std::vector<Face> FaceModel::detect(const cv::Mat& bgr8, const DetectOptions& op
   }
   fine_dets.insert(fine_dets.end(), coarse_dets.begin(), coarse_dets.end());
   std::vector<dlib::rect_detection> dets =
-      suppress(std::move(fine_dets), impl_->detector.get_overlap_tester());
+      suppress(std::move(fine_dets), shared.detector.get_overlap_tester());
 
   std::vector<Face> faces(dets.size());
   for (size_t i = 0; i < dets.size(); ++i) {
@@ -278,15 +311,6 @@ std::vector<Face> FaceModel::detect(const cv::Mat& bgr8, const DetectOptions& op
                               d.rect.height() / scale);
     faces[i].detector_score = d.detection_confidence;
   }
-  if (opt.landmarks) {
-    ScopedTiming t(tm, "faces.landmarks");
-    parallel_for(
-        static_cast<int>(faces.size()),
-        [&](int b, int e) {
-          for (int i = b; i < e; ++i) add_landmarks(bgr8, faces[i]);
-        },
-        opt.threads, 4);
-  }
   // Largest first; equal boxes (common: the detector's sizes are steps of its pyramid) by score,
   // then position, so `--face N` names the same face on every machine.
   std::sort(faces.begin(), faces.end(), [](const Face& a, const Face& b) {
@@ -294,6 +318,22 @@ std::vector<Face> FaceModel::detect(const cv::Mat& bgr8, const DetectOptions& op
     if (a.detector_score != b.detector_score) return a.detector_score > b.detector_score;
     return std::make_pair(a.box.y, a.box.x) < std::make_pair(b.box.y, b.box.x);
   });
+  return faces;
+}
+
+std::vector<Face> FaceModel::detect(const cv::Mat& bgr8, const DetectOptions& opt,
+                                    Timings* timings) const {
+  std::vector<Face> faces = detect_face_boxes(bgr8, opt, timings);
+  if (opt.landmarks) {
+    Timings local;
+    ScopedTiming t(timings ? *timings : local, "faces.landmarks");
+    parallel_for(
+        static_cast<int>(faces.size()),
+        [&](int b, int e) {
+          for (int i = b; i < e; ++i) add_landmarks(bgr8, faces[i]);
+        },
+        opt.threads, 4);
+  }
   return faces;
 }
 

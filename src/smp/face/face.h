@@ -67,6 +67,12 @@ class FaceModel {
   std::unique_ptr<Impl> impl_;
 };
 
+// Face boxes and scores only, largest first (no landmarks): the frontal detector is built into
+// the program, so this needs no landmark model and can run while FaceModel::load() reads it.
+// FaceModel::detect() is this plus landmarks.
+std::vector<Face> detect_face_boxes(const cv::Mat& bgr8, const DetectOptions& opt = {},
+                                    Timings* timings = nullptr);
+
 // For tests: the frontal detector SMP loads (a raw copy, fast to load) is byte for byte the one
 // dlib ships compressed. Slow: unpacks dlib's copy (0.3-0.9 s).
 bool frontal_detector_is_dlibs();

@@ -283,17 +283,43 @@ std::vector<cv::Mat> canonical_features(const Canonical& c, const Face& face) {
 cv::Mat classify(const std::vector<cv::Mat>& f, const PartsForest& forest, int step) {
   int w = (kCanon + step - 1) / step, h = w;
   cv::Mat probs(h, w, CV_32FC3);
-  parallel_for(h, [&](int y0, int y1) {
-    float buf[kFeatures];
-    for (int y = y0; y < y1; ++y)
-      for (int x = 0; x < w; ++x) {
-        int cx = std::min(kCanon - 1, x * step), cy = std::min(kCanon - 1, y * step);
-        for (int k = 0; k < kFeatures; ++k) buf[k] = f[k].at<float>(cy, cx);
-        float p[3];
-        forest.predict(buf, p);
-        probs.at<cv::Vec3f>(y, x) = cv::Vec3f(p[0], p[1], p[2]);
-      }
-  });
+  // Tree by tree over a block of pixels, not pixel by pixel through all trees: one tree's nodes
+  // stay in cache for the whole block (the votes, and so the probabilities, are the same as
+  // PartsForest::predict's).
+  constexpr int kBlockRows = 8;
+  parallel_for((h + kBlockRows - 1) / kBlockRows,
+               [&](int b0, int b1) {
+                 std::vector<float> feats(static_cast<size_t>(kBlockRows) * w * kFeatures);
+                 std::vector<int> votes(static_cast<size_t>(kBlockRows) * w * 3);
+                 for (int b = b0; b < b1; ++b) {
+                   const int y0 = b * kBlockRows, y1 = std::min(h, y0 + kBlockRows);
+                   const int n = (y1 - y0) * w;
+                   for (int y = y0; y < y1; ++y)
+                     for (int x = 0; x < w; ++x) {
+                       int cx = std::min(kCanon - 1, x * step), cy = std::min(kCanon - 1, y * step);
+                       float* row = &feats[static_cast<size_t>((y - y0) * w + x) * kFeatures];
+                       for (int k = 0; k < kFeatures; ++k) row[k] = f[k].at<float>(cy, cx);
+                     }
+                   std::fill(votes.begin(), votes.begin() + 3 * n, 0);
+                   const PartsForest::Node* nodes = forest.nodes.data();
+                   for (int32_t r : forest.roots)
+                     for (int i = 0; i < n; ++i) {
+                       const float* row = &feats[static_cast<size_t>(i) * kFeatures];
+                       int32_t j = r;
+                       while (nodes[j].var >= 0)
+                         j = row[nodes[j].var] <= nodes[j].thr ? nodes[j].left : nodes[j].right;
+                       votes[3 * i + std::clamp(nodes[j].left, 0, 2)]++;
+                     }
+                   const float trees = std::max<size_t>(1, forest.roots.size());
+                   for (int y = y0; y < y1; ++y)
+                     for (int x = 0; x < w; ++x) {
+                       const int* v = &votes[3 * ((y - y0) * w + x)];
+                       probs.at<cv::Vec3f>(y, x) =
+                           cv::Vec3f(v[0] / trees, v[1] / trees, v[2] / trees);
+                     }
+                 }
+               },
+               0, 1);
   if (step > 1) {
     cv::Mat up;
     // Sample centres sit on multiples of `step`: scale about the origin.
@@ -311,35 +337,86 @@ cv::Mat gray_guide(const cv::Mat& bgr8) {
   return g;
 }
 
-cv::Mat smooth_probs(const cv::Mat& probs, const cv::Mat& guide, int r, double eps) {
+// The guide's box statistics of smooth_probs: the same for every channel, and computable before
+// the probabilities are.
+struct GuideStats {
+  cv::Mat mI, var;
+};
+
+GuideStats guide_stats(const cv::Mat& guide, int r) {
+  cv::Size k(2 * r + 1, 2 * r + 1);
+  GuideStats g;
+  cv::Mat mII;
+  cv::boxFilter(guide, g.mI, CV_32F, k);
+  cv::boxFilter(guide.mul(guide), mII, CV_32F, k);
+  g.var = mII - g.mI.mul(g.mI);
+  return g;
+}
+
+cv::Mat smooth_probs(const cv::Mat& probs, const cv::Mat& guide, int r, double eps,
+                     const GuideStats& gs) {
   std::vector<cv::Mat> p;
   cv::split(probs, p);
-  // The guide's box statistics are the same for every channel: computed once, then one thread
-  // per channel (the same arithmetic as guided_filter, so the same figures).
+  // One thread per channel (the same arithmetic as guided_filter, so the same figures).
   cv::Size k(2 * r + 1, 2 * r + 1);
-  cv::Mat mI, mII;
-  cv::boxFilter(guide, mI, CV_32F, k);
-  cv::boxFilter(guide.mul(guide), mII, CV_32F, k);
-  cv::Mat var = mII - mI.mul(mI);
+  const cv::Mat &mI = gs.mI, &var = gs.var;
+  // The per-pixel steps in one pass each, not one whole-image temporary per operation: the
+  // same float operations in the same order (as cv::add, multiply, divide do them), so the same
+  // figures, with a fraction of the memory traffic.
+  const float epsf = static_cast<float>(eps);  // cv::add converts a scalar to the image's depth
   parallel_for(
       static_cast<int>(p.size()),
       [&](int b, int e) {
         for (int i = b; i < e; ++i) {
-          cv::Mat mp, mIp;
+          cv::Mat mp, mIp, gp(guide.size(), CV_32F), a(guide.size(), CV_32F),
+              bb(guide.size(), CV_32F);
+          for (int y = 0; y < guide.rows; ++y) {
+            const float* g = guide.ptr<float>(y);
+            const float* q = p[i].ptr<float>(y);
+            float* o = gp.ptr<float>(y);
+            for (int x = 0; x < guide.cols; ++x) o[x] = g[x] * q[x];
+          }
           cv::boxFilter(p[i], mp, CV_32F, k);
-          cv::boxFilter(guide.mul(p[i]), mIp, CV_32F, k);
-          cv::Mat cov = mIp - mI.mul(mp);
-          cv::Mat a = cov / (var + eps);
-          cv::Mat bb = mp - a.mul(mI);
+          cv::boxFilter(gp, mIp, CV_32F, k);
+          for (int y = 0; y < guide.rows; ++y) {
+            const float* m_p = mp.ptr<float>(y);
+            const float* m_ip = mIp.ptr<float>(y);
+            const float* m_i = mI.ptr<float>(y);
+            const float* v = var.ptr<float>(y);
+            float* ao = a.ptr<float>(y);
+            float* bo = bb.ptr<float>(y);
+            for (int x = 0; x < guide.cols; ++x) {
+              const float prod = m_i[x] * m_p[x];
+              const float cov = m_ip[x] - prod;
+              const float den = v[x] + epsf;
+              const float av = cov / den;
+              const float am = av * m_i[x];
+              ao[x] = av;
+              bo[x] = m_p[x] - am;
+            }
+          }
           cv::boxFilter(a, a, CV_32F, k);
           cv::boxFilter(bb, bb, CV_32F, k);
-          p[i] = a.mul(guide) + bb;
+          for (int y = 0; y < guide.rows; ++y) {
+            const float* g = guide.ptr<float>(y);
+            const float* av = a.ptr<float>(y);
+            float* bo = bb.ptr<float>(y);
+            for (int x = 0; x < guide.cols; ++x) {
+              const float ag = av[x] * g[x];
+              bo[x] = ag + bo[x];
+            }
+          }
+          p[i] = bb;
         }
       },
       static_cast<int>(p.size()), 1);
   cv::Mat out;
   cv::merge(p, out);
   return out;
+}
+
+cv::Mat smooth_probs(const cv::Mat& probs, const cv::Mat& guide, int r, double eps) {
+  return smooth_probs(probs, guide, r, eps, guide_stats(guide, r));
 }
 
 void argmax_into(const cv::Mat& probs, cv::Mat& labels) {
@@ -424,22 +501,14 @@ void upsample_argmax_into(const cv::Mat& probs, cv::Mat& labels) {
 }
 
 // Fill holes of the head and keep the component(s) touching the face; small islands go.
+// A flood fill from the seed is the seed's 8-connected component: it visits the head only,
+// where labelling every component of a 12 MP ROI cost a pass more and a 4-byte label image.
 void clean_labels(cv::Mat& labels, cv::Point seed) {
+  if (!seed.inside(cv::Rect(0, 0, labels.cols, labels.rows)) || labels.at<uint8_t>(seed) == kBg)
+    return;
   cv::Mat head = labels != kBg;
-  cv::Mat cc;
-  int n = cv::connectedComponents(head, cc, 8, CV_32S);
-  if (n <= 2) return;
-  int keep = -1;
-  if (seed.inside(cv::Rect(0, 0, labels.cols, labels.rows))) keep = cc.at<int>(seed);
-  if (keep <= 0) return;
-  parallel_for(labels.rows, [&](int y0, int y1) {
-    for (int y = y0; y < y1; ++y) {
-      const int* c = cc.ptr<int>(y);
-      uint8_t* o = labels.ptr<uint8_t>(y);
-      for (int x = 0; x < labels.cols; ++x)
-        if (c[x] != keep) o[x] = kBg;
-    }
-  });
+  cv::floodFill(head, seed, cv::Scalar(128), nullptr, cv::Scalar(), cv::Scalar(), 8);
+  labels.setTo(kBg, head == 255);  // head, but not the seed's component
 }
 
 // The skin just above the brows, where no hair grows on any client: the reference a bald dome
@@ -977,26 +1046,44 @@ void lateral_limit(cv::Mat& probs, const Canonical& c, const Face& face) {
   }
 }
 
-cv::Mat segment_front(const cv::Mat& bgr8, const Face& face, const PartsForest& forest) {
+cv::Mat segment_front(const cv::Mat& bgr8, const Face& face, const PartsForest& forest,
+                      Timings& tm) {
+  Stopwatch sw;
+  auto lap = [&](const char* step) {
+    tm[step] += sw.elapsed_ms();
+    sw.restart();
+  };
   Canonical c = to_canonical(bgr8, face);
+  lap("canonical");
   std::vector<cv::Mat> f = canonical_features(c, face);
+  lap("features");
   cv::Mat probs = classify(f, forest, 2);
+  lap("classify");
   own_colour_hair(probs, f, c, face);
-  const cv::Mat lab = canonical_lab(c);
+  // The frame's CIELAB again, from the feature planes that are its channels (not converted twice).
+  cv::Mat lab;
+  cv::merge(std::vector<cv::Mat>{f[0], f[1], f[2]}, lab);
   recover_head(probs, f, c, lab);
+  lap("colours");
   // Carry up: to the ROI at up to twice the canonical resolution, refined there with the photo
   // as the guide, then bilinear to full size. The photo-only half of that (the mid-resolution
-  // ROI and its guide) runs beside GrabCut, which is single-threaded.
+  // ROI, its guide and the guide's box statistics, the photo-sized labels) runs beside GrabCut,
+  // which is single-threaded.
   double s_can = std::sqrt(std::abs(c.T(0, 0) * c.T(1, 1) - c.T(0, 1) * c.T(1, 0)));
   double mid = std::min(1.0, 2.0 * s_can);
-  cv::Mat roi_mid, guide;
+  const int r = std::max(2, static_cast<int>(std::lround(3 * mid / s_can)));
+  cv::Mat roi_mid, guide, labels;
+  GuideStats mid_stats;
+  double grabcut_ms = 0;
   parallel_for(
       2,
       [&](int b, int e) {
         for (int i = b; i < e; ++i) {
           if (i == 0) {
             probs = smooth_probs(probs, gray_guide(c.bgr), 3, 1e-3);
+            Stopwatch g;
             refine_head_extent(probs, f, c, lab, face);
+            grabcut_ms = g.elapsed_ms();
             grey_hair_is_hair(probs, f, c, face);
             lateral_limit(probs, c, face);
             face_prior(probs, c, face);
@@ -1009,10 +1096,15 @@ cv::Mat segment_front(const cv::Mat& bgr8, const Face& face, const PartsForest& 
               cv::resize(bgr8(c.roi), roi_mid, cv::Size(), mid, mid,
                          mid < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
             guide = gray_guide(roi_mid);
+            mid_stats = guide_stats(guide, r);
+            labels.create(bgr8.size(), CV_8U);
+            labels.setTo(kBg);
           }
         }
       },
       0, 1);
+  tm["refine.grabcut"] += grabcut_ms;
+  lap("refine");
   double k = 1.0 / mid;
   cv::Matx23d Tm(c.T(0, 0) * k, c.T(0, 1) * k,
                  c.T(0, 0) * c.roi.x + c.T(0, 1) * c.roi.y + c.T(0, 2), c.T(1, 0) * k,
@@ -1020,18 +1112,20 @@ cv::Mat segment_front(const cv::Mat& bgr8, const Face& face, const PartsForest& 
   cv::Mat pm;
   cv::warpAffine(probs, pm, Tm, roi_mid.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP,
                  cv::BORDER_CONSTANT, cv::Scalar(1, 0, 0));
-  int r = std::max(2, static_cast<int>(std::lround(3 * mid / s_can)));
-  pm = smooth_probs(pm, guide, r, 2e-3);
+  pm = smooth_probs(pm, guide, r, 2e-3, mid_stats);
+  lap("mid_smooth");
   textured_skin_is_hair(pm, guide, face, c.roi.tl(), mid);
+  lap("texture");
 
-  cv::Mat labels(bgr8.size(), CV_8U, cv::Scalar(kBg));
   cv::Mat roi_labels = labels(c.roi);
   if (pm.size() != c.roi.size())
     upsample_argmax_into(pm, roi_labels);
   else
     argmax_into(pm, roi_labels);
+  lap("upsample");
   cv::Point2d nose = face.landmarks[30];
   clean_labels(roi_labels, cv::Point(nose) - c.roi.tl());
+  lap("clean");
   return labels;
 }
 
@@ -1136,7 +1230,9 @@ int parts_feature_count() {
 cv::Mat segment_parts(const cv::Mat& bgr8, const Face* face, const PartsOptions& opt) {
   SMP_CHECK_EQ(bgr8.type(), CV_8UC3);
   const PartsForest& forest = opt.forest ? *opt.forest : shipped_parts_forest();
-  if (face && !forest.empty()) return segment_front(bgr8, *face, forest);
+  Timings local;
+  if (face && !forest.empty())
+    return segment_front(bgr8, *face, forest, opt.timings ? *opt.timings : local);
   return segment_top(bgr8, opt);
 }
 

@@ -12,6 +12,7 @@
 #include <opencv2/core.hpp>
 #include <vector>
 
+#include "smp/core/timings.h"
 #include "smp/face/face.h"
 
 namespace smp {
@@ -44,6 +45,8 @@ struct PartsOptions {
   int work_long_side = 320;
   // Front views: the forest to use; null = the shipped one (smp-eval passes leave-one-out ones).
   const PartsForest* forest = nullptr;
+  // When given, gets the front view's steps' times (features, classify, grabcut, ...).
+  Timings* timings = nullptr;
 };
 
 // Labels (CV_8U, values of Part) of the photo's size. `face` may be null (top / back views).
