@@ -121,10 +121,12 @@ AnalyzedPhoto read_and_analyze(const std::string& path, const AnalyzeOptions& op
   // the other (one thread, so as not to slow the load; its boxes do not depend on threads).
   std::vector<Face> boxes;
   Timings found;
+  // One thread only while the model loads beside it (read before any loader runs).
+  const int detect_threads = model_load_ms() > 0 ? opt.detect.threads : 1;
   r.photo = std::move(decode_while_model_loads({path}, t, [&](std::vector<Photo>& photos) {
                         ScopedTiming st(t, "faces_while_model_loads");
                         DetectOptions d = opt.detect;
-                        d.threads = 1;
+                        d.threads = detect_threads;
                         boxes = detect_face_boxes(photos.front().bgr, d, &found);
                       }).front());
   AnalyzeOptions o = opt;
