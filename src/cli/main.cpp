@@ -53,6 +53,8 @@ int main(int argc, char** argv) {
   // A 12 MP photo's masks and images (12-36 MB each) are allocated and freed dozens of times:
   // by default each comes fresh from the kernel (mmap), page faults and zeroing a fifth of the
   // run's CPU. From the heap, kept when freed, the same pages serve the next one.
+  // Each command runs once and exits, which returns the heap; a long-running server (smp serve)
+  // would want glibc's defaults back.
   mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   cv::setNumThreads(2);
