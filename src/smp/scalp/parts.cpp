@@ -935,7 +935,10 @@ void refine_head_extent(cv::Mat& probs, const std::vector<cv::Mat>& f, const Can
   mask.setTo(cv::GC_FGD, prior & valid_s);
   const cv::Vec2d chin = c.T * cv::Vec3d(face.landmarks[8].x, face.landmarks[8].y, 1);
   cv::Mat bgm, fgm;
-  cv::grabCut(small, mask, cv::Rect(), bgm, fgm, 4, cv::GC_INIT_WITH_MASK);
+  // GrabCut seeds its colour models by k-means++ from this thread's cv::theRNG(): reset it, or a
+  // photo's map depends on what the process analysed before (smp-eval, a plan of several photos).
+  cv::theRNG() = cv::RNG();
+  cv::grabCut(small, mask, cv::Rect(), bgm, fgm, 3, cv::GC_INIT_WITH_MASK);
   cv::Mat head_s = (mask == cv::GC_FGD) | (mask == cv::GC_PR_FGD), head;
   // A neighbour's head or a dark suit joined by a narrow bridge is cut off at the bridge: open
   // the mask, keep the part holding the face, and give back what the opening shaved off it.
@@ -1146,6 +1149,7 @@ cv::Mat segment_top(const cv::Mat& bgr8, const PartsOptions& opt) {
   gc.colRange(0, b).setTo(cv::GC_BGD);
   gc.colRange(small.cols - b, small.cols).setTo(cv::GC_BGD);
   cv::Mat bgm, fgm;
+  cv::theRNG() = cv::RNG();  // as in refine_head_extent: the same photo, the same map
   cv::grabCut(small, gc, cv::Rect(), bgm, fgm, 3, cv::GC_INIT_WITH_MASK);
   cv::Mat head = (gc == cv::GC_FGD) | (gc == cv::GC_PR_FGD);
   // Keep the largest blob, holes filled.
