@@ -52,16 +52,7 @@ void run(const AnalyzeArgs& a) {
   opt.detect.landmarks = false;  // JSON and overlay show the analysed face's landmarks only
   // The faces are found while the landmark model loads (as read_and_analyze does).
   std::vector<Face> boxes;
-  Timings found;
-  // One thread only while the model loads beside it (read before any loader runs).
-  const int detect_threads = model_load_ms() > 0 ? opt.detect.threads : 1;
-  Photo photo = std::move(decode_while_model_loads({a.photo}, t, [&](std::vector<Photo>& photos) {
-                            ScopedTiming st(t, "faces_while_model_loads");
-                            DetectOptions d = opt.detect;
-                            d.threads = detect_threads;
-                            boxes = detect_face_boxes(photos.front().bgr, d, &found);
-                          }).front());
-  for (const auto& [k, v] : found) t["faces_while_model_loads." + k] += v;
+  Photo photo = decode_and_find_faces(a.photo, opt.detect, t, boxes);
   opt.face_boxes = &boxes;
   Stopwatch sw;
   Analysis an = analyze(photo.bgr, face_model(), opt, a.photo);

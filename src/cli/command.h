@@ -69,6 +69,12 @@ std::vector<Photo> decode_while_model_loads(
     const std::vector<std::string>& paths, Timings& t,
     const std::function<void(std::vector<Photo>&)>& then = {});
 
+// decode_while_model_loads for one photo, whose face boxes (the frontal detector needs no
+// landmark model) are found on the decoding core meanwhile, into `boxes` (for
+// AnalyzeOptions::face_boxes). Timed into `t` as faces_while_model_loads.
+Photo decode_and_find_faces(const std::string& path, const DetectOptions& detect, Timings& t,
+                            std::vector<Face>& boxes);
+
 // The steps every photo command starts with: decode PATH and load the model (at once), analyse;
 // each timed into `t` (decode, model_load, analyze).
 struct AnalyzedPhoto {

@@ -115,29 +115,33 @@ std::vector<Photo> decode_while_model_loads(const std::vector<std::string>& path
   return photos;
 }
 
+Photo decode_and_find_faces(const std::string& path, const DetectOptions& detect, Timings& t,
+                            std::vector<Face>& boxes) {
+  // One thread only while the model loads beside it (read before any loader runs); the boxes do
+  // not depend on the thread count.
+  const int threads = model_load_ms() > 0 ? detect.threads : 1;
+  Timings found;
+  Photo photo = std::move(decode_while_model_loads({path}, t, [&](std::vector<Photo>& photos) {
+                            ScopedTiming st(t, "faces_while_model_loads");
+                            DetectOptions d = detect;
+                            d.threads = threads;
+                            boxes = detect_face_boxes(photos.front().bgr, d, &found);
+                          }).front());
+  for (const auto& [k, v] : found) t["faces_while_model_loads." + k] += v;
+  return photo;
+}
+
 AnalyzedPhoto read_and_analyze(const std::string& path, const AnalyzeOptions& opt, Timings& t) {
   AnalyzedPhoto r;
-  // The face detector needs no landmark model: it runs on this core while the model loads on
-  // the other (one thread, so as not to slow the load; its boxes do not depend on threads).
   std::vector<Face> boxes;
-  Timings found;
-  // One thread only while the model loads beside it (read before any loader runs).
-  const int detect_threads = model_load_ms() > 0 ? opt.detect.threads : 1;
-  r.photo = std::move(decode_while_model_loads({path}, t, [&](std::vector<Photo>& photos) {
-                        ScopedTiming st(t, "faces_while_model_loads");
-                        DetectOptions d = opt.detect;
-                        d.threads = detect_threads;
-                        boxes = detect_face_boxes(photos.front().bgr, d, &found);
-                      }).front());
+  r.photo = decode_and_find_faces(path, opt.detect, t, boxes);
   AnalyzeOptions o = opt;
   o.face_boxes = &boxes;
   {
     ScopedTiming st(t, "analyze");
     r.analysis = analyze(r.photo.bgr, face_model(), o, path);
   }
-  // The analysis' own stages, so a report shows where its time went (the detector's ran before
-  // the analysis, beside the model load).
-  for (const auto& [k, v] : found) t["faces_while_model_loads." + k] += v;
+  // The analysis' own stages, so a report shows where its time went.
   for (const auto& [k, v] : r.analysis.timings) t["analyze." + k] += v;
   return r;
 }

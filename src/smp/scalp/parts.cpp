@@ -84,6 +84,12 @@ cv::Mat local_std(const cv::Mat& x, int k) {
   return v;
 }
 
+// The middle value of `v` (reordered in place; `v` not empty).
+float median_of(std::vector<float>& v) {
+  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+  return v[v.size() / 2];
+}
+
 cv::Vec3f median_lab(const cv::Mat& lab, const cv::Mat& mask) {
   std::vector<float> c[3];
   for (int y = 0; y < lab.rows; ++y) {
@@ -95,10 +101,7 @@ cv::Vec3f median_lab(const cv::Mat& lab, const cv::Mat& mask) {
   }
   cv::Vec3f out(60, 12, 15);  // a typical light skin when the mask is empty
   if (c[0].empty()) return out;
-  for (int k = 0; k < 3; ++k) {
-    std::nth_element(c[k].begin(), c[k].begin() + c[k].size() / 2, c[k].end());
-    out[k] = c[k][c[k].size() / 2];
-  }
+  for (int k = 0; k < 3; ++k) out[k] = median_of(c[k]);
   return out;
 }
 
@@ -518,11 +521,11 @@ struct ForeheadColour {
   bool found = false;
 };
 
-ForeheadColour forehead_colour(const std::vector<cv::Mat>& f, const Canonical& c,
-                               const Face& face) {
+// `ipd`: the interpupillary distance in the canonical frame.
+ForeheadColour forehead_colour(const std::vector<cv::Mat>& f, const Canonical& c, const Face& face,
+                               double ipd) {
   // A band from 0.15 to 0.45 interpupillary distances above the brows (landmarks 17-26).
   const cv::Point2d e = cv::Point2d(canonical_point(c, face, 45) - canonical_point(c, face, 36));
-  const double ipd = 0.75 * cv::norm(e);  // outer corners are ~1.33 pupil distances apart
   cv::Point2d up(e.y, -e.x);
   up /= std::max(1e-6, cv::norm(up));
   std::vector<cv::Point> band;
@@ -542,12 +545,8 @@ ForeheadColour forehead_colour(const std::vector<cv::Mat>& f, const Canonical& c
       }
   ForeheadColour out;
   if (L.size() < 20) return out;
-  auto median = [](std::vector<float>& v) {
-    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-    return v[v.size() / 2];
-  };
-  out.L = median(L);
-  out.C = median(C);
+  out.L = median_of(L);
+  out.C = median_of(C);
   out.found = out.C > 4;  // a forehead with no colour (a black-and-white photo) tells nothing
   return out;
 }
@@ -616,15 +615,11 @@ cv::Mat grey_hair(const std::vector<cv::Mat>& f, const cv::Mat& probs, const cv:
                          q_ref);
     }
   }
-  auto median = [](std::vector<float>& v) {
-    std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-    return v[v.size() / 2];
-  };
   const double min_area = 0.2 * ipd * ipd;  // canonical px; a highlight is smaller
   std::vector<uint8_t> keep(n, 0);
   for (int i = 1; i < n; ++i)
-    keep[i] = Ls[i].size() >= min_area && median(Ls[i]) < fh.L + kRegionDL &&
-                      median(qs[i]) < kRegionQ && median(bd[i]) > kRegionBackdrop &&
+    keep[i] = Ls[i].size() >= min_area && median_of(Ls[i]) < fh.L + kRegionDL &&
+                      median_of(qs[i]) < kRegionQ && median_of(bd[i]) > kRegionBackdrop &&
                       ysum[i] / Ls[i].size() < eye_y
                   ? 255
                   : 0;
@@ -644,9 +639,10 @@ void grey_hair_is_hair(cv::Mat& probs, const std::vector<cv::Mat>& f, const Cano
                        const Face& face) {
   cv::Mat inner(probs.size(), CV_8U, cv::Scalar(0));
   fill_face(inner, c, face, 255);
+  // From the outer eye corners, ~1.33 interpupillary distances apart.
   const double ipd = 0.75 * cv::norm(canonical_point(c, face, 45) - canonical_point(c, face, 36));
-  const cv::Mat grey =
-      grey_hair(f, probs, inner, forehead_colour(f, c, face), ipd, canonical_point(c, face, 39).y);
+  const cv::Mat grey = grey_hair(f, probs, inner, forehead_colour(f, c, face, ipd), ipd,
+                                 canonical_point(c, face, 39).y);
   for (int y = 0; y < probs.rows; ++y) {
     cv::Vec3f* p = probs.ptr<cv::Vec3f>(y);
     const uint8_t* g = grey.ptr<uint8_t>(y);
@@ -690,10 +686,7 @@ void own_colour_hair(cv::Mat& probs, const std::vector<cv::Mat>& f, const Canoni
     for (int y = 0; y < cheek.rows; ++y)
       for (int x = 0; x < cheek.cols; ++x)
         if (cheek.at<uint8_t>(y, x)) t.push_back(f[8].at<float>(y, x));
-    if (t.size() > 20) {
-      std::nth_element(t.begin(), t.begin() + t.size() / 2, t.end());
-      cheek_tex = std::max(0.5f, t[t.size() / 2]);
-    }
+    if (t.size() > 20) cheek_tex = std::max(0.5f, median_of(t));
   }
   constexpr double kChroma = 4;  // standard deviations (leave-one-out on LFW: 3 to 5 are close)
   for (int y = 0; y < probs.rows; ++y) {
@@ -839,8 +832,7 @@ void textured_skin_is_hair(cv::Mat& probs, const cv::Mat& gray, const Face& face
     for (int x = 0; x < tex.cols; ++x)
       if (cheek.at<uint8_t>(y, x)) v.push_back(tex.at<float>(y, x));
   if (v.size() < 10) return;
-  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-  float ref = v[v.size() / 2];
+  const float ref = median_of(v);
   // LOO on LFW with the texture over head pixels only: 1.9 / 0.02 (2.2 / 0.025 misses fringes,
   // 1.7 / 0.015 takes bald scalp for hair).
   float thr = std::max(1.9f * ref, ref + 0.02f);
