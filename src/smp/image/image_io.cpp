@@ -1,5 +1,6 @@
 #include "smp/image/image_io.h"
 
+#include <dlfcn.h>
 #include <lcms2.h>
 #include <libexif/exif-data.h>
 #include <libheif/heif.h>
@@ -8,6 +9,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <opencv2/imgproc.hpp>
 #include <optional>
 
@@ -338,36 +340,94 @@ cv::Mat to_bgr(const cv::Mat& in) {
   return out;
 }
 
+// libheif and the HEVC / AV1 codecs it links (x265, libde265, dav1d, aom) cost every process
+// ~7 ms of loading and relocation at start, for the rare HEIC photo: loaded on first use
+// instead. The header gives the types; Debian's libheif1 the library (libheif-dev's soname).
+struct HeifApi {
+#define SMP_HEIF_FN(f) decltype(&::f) f = nullptr;
+#define SMP_HEIF_FNS(X)                           \
+  X(heif_context_alloc)                           \
+  X(heif_context_free)                            \
+  X(heif_context_read_from_memory_without_copy)   \
+  X(heif_context_get_primary_image_handle)        \
+  X(heif_image_handle_release)                    \
+  X(heif_image_handle_get_width)                  \
+  X(heif_image_handle_get_height)                 \
+  X(heif_image_handle_get_raw_color_profile_size) \
+  X(heif_image_handle_get_raw_color_profile)      \
+  X(heif_decode_image)                            \
+  X(heif_image_release)                           \
+  X(heif_image_get_plane_readonly)                \
+  X(heif_image_get_width)                         \
+  X(heif_image_get_height)
+  SMP_HEIF_FNS(SMP_HEIF_FN)
+};
+
+// Loaded once per process, never unloaded; nullptr (and `why`) when libheif is missing.
+const HeifApi* heif_api(std::string& why) {
+  static HeifApi api;
+  static bool ok = false;
+  static std::string error;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    void* lib = dlopen("libheif.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+      const char* e = dlerror();
+      error = e ? e : "libheif.so.1 cannot be loaded";
+      return;
+    }
+    ok = true;
+#define SMP_HEIF_SYM(f)                                      \
+  api.f = reinterpret_cast<decltype(api.f)>(dlsym(lib, #f)); \
+  if (!api.f) {                                              \
+    ok = false;                                              \
+    error = "libheif.so.1 has no " #f;                       \
+  }
+    SMP_HEIF_FNS(SMP_HEIF_SYM)
+#undef SMP_HEIF_SYM
+  });
+  why = error;
+  return ok ? &api : nullptr;
+}
+#undef SMP_HEIF_FNS
+#undef SMP_HEIF_FN
+
 cv::Mat decode_heif(const std::vector<uint8_t>& b, const std::string& name, Header& h) {
-  heif_context* ctx = heif_context_alloc();
-  std::unique_ptr<heif_context, void (*)(heif_context*)> guard(ctx, heif_context_free);
-  heif_error err = heif_context_read_from_memory_without_copy(ctx, b.data(), b.size(), nullptr);
+  std::string why;
+  const HeifApi* heif = heif_api(why);
+  // Not the photo's fault: an installation problem (exit 4), as a missing landmark model.
+  if (!heif) throw std::runtime_error("HEIF photos need libheif (Debian package libheif1): " + why);
+  const HeifApi& H = *heif;
+  heif_context* ctx = H.heif_context_alloc();
+  std::unique_ptr<heif_context, void (*)(heif_context*)> guard(ctx, H.heif_context_free);
+  heif_error err = H.heif_context_read_from_memory_without_copy(ctx, b.data(), b.size(), nullptr);
   if (err.code != heif_error_Ok)
     throw InputError(name, std::string("HEIF file is damaged: ") + err.message);
   heif_image_handle* handle = nullptr;
-  err = heif_context_get_primary_image_handle(ctx, &handle);
+  err = H.heif_context_get_primary_image_handle(ctx, &handle);
   if (err.code != heif_error_Ok)
     throw InputError(name, std::string("HEIF file has no image: ") + err.message);
   std::unique_ptr<heif_image_handle, void (*)(const heif_image_handle*)> hg(
-      handle, heif_image_handle_release);
-  h.width = heif_image_handle_get_width(handle);
-  h.height = heif_image_handle_get_height(handle);
+      handle, H.heif_image_handle_release);
+  h.width = H.heif_image_handle_get_width(handle);
+  h.height = H.heif_image_handle_get_height(handle);
   codec::check_pixel_count(name, h.width, h.height);
-  size_t icc_size = heif_image_handle_get_raw_color_profile_size(handle);
+  size_t icc_size = H.heif_image_handle_get_raw_color_profile_size(handle);
   if (icc_size > 0) {
     h.icc.resize(icc_size);
-    heif_image_handle_get_raw_color_profile(handle, h.icc.data());
+    H.heif_image_handle_get_raw_color_profile(handle, h.icc.data());
   }
   heif_image* img = nullptr;
   // libheif applies the container's rotation / mirror (irot/imir) itself.
-  err = heif_decode_image(handle, &img, heif_colorspace_RGB, heif_chroma_interleaved_RGB, nullptr);
+  err =
+      H.heif_decode_image(handle, &img, heif_colorspace_RGB, heif_chroma_interleaved_RGB, nullptr);
   if (err.code != heif_error_Ok)
     throw InputError(name, std::string("HEIF image cannot be decoded: ") + err.message);
-  std::unique_ptr<heif_image, void (*)(const heif_image*)> ig(img, heif_image_release);
+  std::unique_ptr<heif_image, void (*)(const heif_image*)> ig(img, H.heif_image_release);
   int stride = 0;
-  const uint8_t* data = heif_image_get_plane_readonly(img, heif_channel_interleaved, &stride);
-  int w = heif_image_get_width(img, heif_channel_interleaved);
-  int hh = heif_image_get_height(img, heif_channel_interleaved);
+  const uint8_t* data = H.heif_image_get_plane_readonly(img, heif_channel_interleaved, &stride);
+  int w = H.heif_image_get_width(img, heif_channel_interleaved);
+  int hh = H.heif_image_get_height(img, heif_channel_interleaved);
   cv::Mat rgb(hh, w, CV_8UC3, const_cast<uint8_t*>(data), stride), bgr;
   cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
   return bgr;
