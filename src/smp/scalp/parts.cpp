@@ -930,7 +930,10 @@ void refine_head_extent(cv::Mat& probs, const std::vector<cv::Mat>& f, const Can
   // GrabCut seeds its colour models by k-means++ from this thread's cv::theRNG(): reset it, or a
   // photo's map depends on what the process analysed before (smp-eval, a plan of several photos).
   cv::theRNG() = cv::RNG();
-  cv::grabCut(small, mask, cv::Rect(), bgm, fgm, 3, cv::GC_INIT_WITH_MASK);
+  // Two iterations: the outline has settled by then (LOO on LFW, 2 / 3 / 4 iterations: pixel
+  // accuracy 0.944 / 0.944 / 0.943, hair IoU 0.404 / 0.405 / 0.405, skin 0.852 / 0.850 / 0.848;
+  // 1 iteration loses top hair, 0.742 -> 0.728), and each one costs ~14 ms on the critical path.
+  cv::grabCut(small, mask, cv::Rect(), bgm, fgm, 2, cv::GC_INIT_WITH_MASK);
   cv::Mat head_s = (mask == cv::GC_FGD) | (mask == cv::GC_PR_FGD), head;
   // A neighbour's head or a dark suit joined by a narrow bridge is cut off at the bridge: open
   // the mask, keep the part holding the face, and give back what the opening shaved off it.
