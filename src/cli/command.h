@@ -70,7 +70,7 @@ std::vector<Photo> decode_while_model_loads(
     const std::function<void(std::vector<Photo>&)>& then = {});
 
 // decode_while_model_loads for one photo, whose face boxes (the frontal detector needs no
-// landmark model) are found on the decoding core meanwhile, into `boxes` (for
+// landmark model) are found meanwhile (decoding thread and detect.threads), into `boxes` (for
 // AnalyzeOptions::face_boxes). Timed into `t` as faces_while_model_loads.
 Photo decode_and_find_faces(const std::string& path, const DetectOptions& detect, Timings& t,
                             std::vector<Face>& boxes);

@@ -45,11 +45,19 @@ struct DetectOptions {
   bool landmarks = true;
 };
 
+// How FaceModel::load reads the landmark model file.
+enum class ModelReader {
+  kFastOrDlib,  // SMP's reader (~4x faster); dlib's for a structure SMP's does not follow
+  kFastOnly,    // SMP's reader, or InputError (tests: to know which reader read the file)
+  kDlibOnly,    // dlib::deserialize, the reference
+};
+
 // The face detector and the 68-point landmark model, loaded once per process (~100 MB).
 class FaceModel {
  public:
   // Throws InputError naming the model file if it is missing or not a dlib model.
-  static std::shared_ptr<const FaceModel> load(const std::string& landmark_model_path);
+  static std::shared_ptr<const FaceModel> load(const std::string& landmark_model_path,
+                                               ModelReader reader = ModelReader::kFastOrDlib);
   static std::string default_model_path();  // $SMP_LANDMARK_MODEL or the libdlib-data path
   ~FaceModel();
 
@@ -65,6 +73,7 @@ class FaceModel {
   FaceModel();
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  friend bool same_landmark_model(const FaceModel& a, const FaceModel& b);
 };
 
 // Face boxes and scores only, largest first (no landmarks): the frontal detector is built into
@@ -76,6 +85,9 @@ std::vector<Face> detect_face_boxes(const cv::Mat& bgr8, const DetectOptions& op
 // For tests: the frontal detector SMP loads (a raw copy, fast to load) is byte for byte the one
 // dlib ships compressed. Slow: unpacks dlib's copy (0.3-0.9 s).
 bool frontal_detector_is_dlibs();
+
+// For tests: the two models' landmark predictors are the same, every float bit for bit.
+bool same_landmark_model(const FaceModel& a, const FaceModel& b);
 
 // Head pose from landmarks: solvePnP against a generic adult 3D face (mm).
 Pose estimate_pose(const Face& face, cv::Size image_size);
