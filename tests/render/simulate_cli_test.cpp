@@ -105,8 +105,8 @@ TEST(SimulateCli, ImpossibleParametersAreUsageErrors) {
   TempDir t;
   std::string photo = test::sample_photo("bald_guys.jpg");
   std::string o = " -o " + t.path("a.jpg");
-  for (const std::string& bad : {"--density 500", "--density 10", "--sessions 0", "--sessions 5",
-                                 "--shade black", "--shade 95", "--hairline wavy"}) {
+  for (const char* bad : {"--density 500", "--density 10", "--sessions 0", "--sessions 5",
+                          "--shade black", "--shade 95", "--hairline wavy"}) {
     auto r = run_smp("simulate " + photo + o + " " + bad);
     EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.err;
     EXPECT_FALSE(r.err.empty()) << bad;
