@@ -103,36 +103,10 @@ struct MappedFile {
   MappedFile& operator=(const MappedFile&) = delete;
 };
 
-// An istream's buffer over bytes in memory (dlib deserialises from a std::istream).
+// An istream's buffer over bytes in memory, for dlib::deserialize (the fallback of ModelBytes
+// below: off the common path, so the streambuf's own reads serve).
 struct MemoryBuf : std::streambuf {
   MemoryBuf(char* p, size_t n) { setg(p, p, p + n); }
-  // dlib reads an integer's 1-8 bytes per call, tens of millions of times: fixed-size copies
-  // (inlined moves), not a call to memmove for each.
-  std::streamsize xsgetn(char* out, std::streamsize n) override {
-    n = std::min<std::streamsize>(n, egptr() - gptr());
-    const char* p = gptr();
-    switch (n) {
-      case 1:
-        *out = *p;
-        break;
-      case 2:
-        std::memcpy(out, p, 2);
-        break;
-      case 3:
-        std::memcpy(out, p, 3);
-        break;
-      case 4:
-        std::memcpy(out, p, 4);
-        break;
-      case 8:
-        std::memcpy(out, p, 8);
-        break;
-      default:
-        std::memcpy(out, p, size_t(n));
-    }
-    gbump(int(n));
-    return n;
-  }
 };
 
 // The frontal detector, once per process (the landmark model is not needed to find faces): from
