@@ -28,14 +28,16 @@ void run(const SimulateArgs& a) {
   if (!a.d.design.empty()) design = read_design(a.d.design);
 
   Timings t;
-  const AnalyzedPhoto in = read_and_analyze(a.photo, analyze_options(a.d), t);
-  const Photo& photo = in.photo;
-  const Analysis& an = in.analysis;
+  AnalyzedPhoto in = read_and_analyze(a.photo, analyze_options(a.d), t);
+  const std::string format = in.photo.format;
+  const cv::Size size = in.photo.bgr.size();
+  const View view = in.analysis.view;
   SimulateResult r;
   {
     // simulate's own stages are in r.timings; this is all of them, report figures included.
+    // The decoded photo is not needed after: its pixels become the result's.
     ScopedTiming st(t, "simulate");
-    r = simulate_photo(in, a.photo, design, so);
+    r = simulate_photo(std::move(in), a.photo, design, so);
   }
   for (auto& [k, v] : r.timings) t[k] = v;
   EncodeOptions eo;
@@ -47,12 +49,10 @@ void run(const SimulateArgs& a) {
   if (!a.strip.empty()) write_image(a.strip, r.strip, eo);
   if (!a.impressions.empty()) write_file_atomic(a.impressions, impressions_csv(r.impressions));
   nlohmann::json j = r.report;
-  j["source"] = {{"file", a.photo},
-                 {"format", photo.format},
-                 {"width", photo.bgr.cols},
-                 {"height", photo.bgr.rows}};
+  j["source"] = {
+      {"file", a.photo}, {"format", format}, {"width", size.width}, {"height", size.height}};
   j["output"] = a.out;
-  j["view"] = to_string(an.view);
+  j["view"] = to_string(view);
   j["labelled"] = so.label;
   j["timings_ms"] = t;
   std::string text = j.dump(2) + "\n";

@@ -83,8 +83,11 @@ struct AnalyzedPhoto {
 };
 AnalyzedPhoto read_and_analyze(const std::string& path, const AnalyzeOptions& opt, Timings& t);
 
-// smp::simulate on an analysed photo; an input error without a subject is the photo's.
+// smp::simulate on an analysed photo; an input error without a subject is the photo's. Given
+// the photo to keep (an rvalue), its pixels become the result's, drawn on in place.
 SimulateResult simulate_photo(const AnalyzedPhoto& in, const std::string& path,
                               const Design& design, const SimulateOptions& opt);
+SimulateResult simulate_photo(AnalyzedPhoto&& in, const std::string& path, const Design& design,
+                              const SimulateOptions& opt);
 
 }  // namespace smp::cli

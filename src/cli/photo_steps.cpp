@@ -144,14 +144,26 @@ AnalyzedPhoto read_and_analyze(const std::string& path, const AnalyzeOptions& op
   return r;
 }
 
-SimulateResult simulate_photo(const AnalyzedPhoto& in, const std::string& path,
-                              const Design& design, const SimulateOptions& opt) {
+namespace {
+SimulateResult simulate_pixels(cv::Mat bgr, const Analysis& analysis, const std::string& path,
+                               const Design& design, const SimulateOptions& opt) {
   try {
-    return simulate(in.photo.bgr, in.analysis, design, opt);
+    return simulate(std::move(bgr), analysis, design, opt);
   } catch (const InputError& e) {
     if (!e.subject().empty()) throw;
     throw InputError(path, e.reason());
   }
+}
+}  // namespace
+
+SimulateResult simulate_photo(const AnalyzedPhoto& in, const std::string& path,
+                              const Design& design, const SimulateOptions& opt) {
+  return simulate_pixels(in.photo.bgr, in.analysis, path, design, opt);
+}
+
+SimulateResult simulate_photo(AnalyzedPhoto&& in, const std::string& path, const Design& design,
+                              const SimulateOptions& opt) {
+  return simulate_pixels(std::move(in.photo.bgr), in.analysis, path, design, opt);
 }
 
 }  // namespace smp::cli

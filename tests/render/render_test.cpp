@@ -267,6 +267,28 @@ TEST(Render, UntouchedOutsideMaskAndNeverBrighter) {
   EXPECT_GT(changed_inside, 1000);
 }
 
+// A photo handed over with std::move is drawn on in place (no copy of a 12 MP photo); one the
+// caller still holds is copied and left as it was. Both give the same image and report.
+TEST(Simulate, HandedOverPhotoIsDrawnOnInPlaceSameResult) {
+  cv::Size size(320, 240);
+  const cv::Mat img = synthetic_scalp(size);
+  Analysis a = synthetic_analysis(size, 4);
+  SimulateOptions so;
+  so.strip = true;  // reads the photo too: before the render
+  const SimulateResult shared = simulate(img, a, Design{}, so);
+  EXPECT_EQ(cv::norm(img, synthetic_scalp(size), cv::NORM_INF), 0) << "caller's photo changed";
+  EXPECT_NE(shared.image.data, img.data);
+
+  cv::Mat mine = img.clone();
+  const uchar* pixels = mine.data;
+  const SimulateResult moved = simulate(std::move(mine), a, Design{}, so);
+  EXPECT_EQ(moved.image.data, pixels) << "not drawn in place";
+  EXPECT_EQ(cv::norm(moved.image, shared.image, cv::NORM_INF), 0);
+  EXPECT_EQ(cv::norm(moved.strip, shared.strip, cv::NORM_INF), 0);
+  EXPECT_EQ(moved.report.dump(), shared.report.dump());
+  EXPECT_GT(moved.report["darkening_L"].get<double>(), 0);
+}
+
 TEST(Render, NeverPureBlackAndDarkerOnAverage) {
   cv::Mat img(200, 200, CV_8UC3, cv::Scalar(150, 170, 210));
   std::vector<Impression> imps;

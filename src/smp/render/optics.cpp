@@ -171,6 +171,15 @@ cv::Mat render_impressions(const cv::Mat& bgr8, const std::vector<Impression>& i
                            const RenderParams& params) {
   SMP_CHECK_EQ(bgr8.type(), CV_8UC3);
   cv::Mat out = bgr8.clone();
+  render_impressions_into(out, impressions, params);
+  return out;
+}
+
+void render_impressions_into(cv::Mat& bgr8, const std::vector<Impression>& impressions,
+                             const RenderParams& params) {
+  SMP_CHECK_EQ(bgr8.type(), CV_8UC3);
+  // Each pixel is read before it is written, by the one thread that owns its row.
+  cv::Mat& out = bgr8;
   const int W = bgr8.cols, H = bgr8.rows;
   const cv::Mat& mask = params.treated_mask;
   SMP_CHECK(mask.empty() || mask.type() == CV_8U);
@@ -182,7 +191,7 @@ cv::Mat render_impressions(const cv::Mat& bgr8, const std::vector<Impression>& i
     if (imp.session <= params.max_session && imp.density > 0 && imp.diameter_mm > 0 &&
         imp.px_per_mm > 0)
       todo.push_back(&imp);
-  if (todo.empty()) return out;
+  if (todo.empty()) return;
 
   // Dots: geometry, footprint and the per-pixel mass normalisation, which makes the total
   // darkening of a dot independent of where it falls on the pixel grid (and of resolution).
@@ -290,7 +299,7 @@ cv::Mat render_impressions(const cv::Mat& bgr8, const std::vector<Impression>& i
     by1 = std::max(by1, d.y1);
     max_h = std::max(max_h, d.y1 - d.y0 + 1);
   }
-  if (bx1 < bx0) return out;
+  if (bx1 < bx0) return;
   const int bw = bx1 - bx0 + 1, bh = by1 - by0 + 1;
 
   // The skin's diffuse colour (chromaticity) and typical brightness, from the pixels under the
@@ -386,7 +395,6 @@ cv::Mat render_impressions(const cv::Mat& bgr8, const std::vector<Impression>& i
         }
       },
       params.nthreads, 1);
-  return out;
 }
 
 }  // namespace smp

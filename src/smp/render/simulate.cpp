@@ -96,19 +96,24 @@ cv::Mat render_sessions_strip(const cv::Mat& full, const std::vector<Impression>
   return strip;
 }
 
-// How much the treatment darkens the cells of `full` (mean L*, before - after): both photos
-// shrunk to the map's grid (scale `s`), only the cells' bounding box.
-double darkening_of(const cv::Mat& before, const cv::Mat& after, const cv::Mat& full, double s) {
-  const cv::Rect cb = cv::boundingRect(full);
-  if (cb.empty() || cv::countNonZero(full) == 0) return 0;
-  const int x0 = std::clamp(cvRound(cb.x / s), 0, before.cols - 1),
-            y0 = std::clamp(cvRound(cb.y / s), 0, before.rows - 1);
-  const int x1 = std::clamp(cvRound((cb.x + cb.width) / s), x0 + 1, before.cols),
-            y1 = std::clamp(cvRound((cb.y + cb.height) / s), y0 + 1, before.rows);
-  const cv::Rect roi(x0, y0, x1 - x0, y1 - y0);
+// The photo's rectangle under the map cells `cb` (map scale `s`).
+cv::Rect photo_rect_of_cells(const cv::Rect& cb, double s, cv::Size photo) {
+  const int x0 = std::clamp(cvRound(cb.x / s), 0, photo.width - 1),
+            y0 = std::clamp(cvRound(cb.y / s), 0, photo.height - 1);
+  const int x1 = std::clamp(cvRound((cb.x + cb.width) / s), x0 + 1, photo.width),
+            y1 = std::clamp(cvRound((cb.y + cb.height) / s), y0 + 1, photo.height);
+  return cv::Rect(x0, y0, x1 - x0, y1 - y0);
+}
+
+// How much the treatment darkens the cells of `full` (mean L*, before - after): the photo's
+// rectangle under their bounding box `cb` (photo_rect_of_cells), before and after, shrunk to
+// the box's cells.
+double darkening_of(const cv::Mat& before_roi, const cv::Mat& after_roi, const cv::Mat& full,
+                    const cv::Rect& cb) {
+  if (cb.empty() || cv::countNonZero(full(cb)) == 0) return 0;
   cv::Mat b, a;
-  cv::resize(before(roi), b, cb.size(), 0, 0, cv::INTER_AREA);
-  cv::resize(after(roi), a, cb.size(), 0, 0, cv::INTER_AREA);
+  cv::resize(before_roi, b, cb.size(), 0, 0, cv::INTER_AREA);
+  cv::resize(after_roi, a, cb.size(), 0, 0, cv::INTER_AREA);
   return mean_lab(b, full(cb)).L - mean_lab(a, full(cb)).L;
 }
 
@@ -248,8 +253,9 @@ std::string impressions_csv(const std::vector<Impression>& imps) {
 
 namespace {
 
-// The design's impressions rendered on `photo`, which is the analysed photo resized by `f`: the
-// one path of both simulate() (f = 1) and render_preview(). Fills everything but the report.
+// The design's impressions placed for `photo`, which is the analysed photo resized by `f`, and
+// the render's parameters: the one path of both simulate() (f = 1) and render_preview(). Fills
+// everything but the image, the strip and the report.
 void simulate_core(const cv::Mat& photo, double f, const TreatmentBase& base, const Analysis& a,
                    const Design& design, const SimulateOptions& opt, SimulateResult& r, Lab& skin) {
   SMP_CHECK_EQ(photo.type(), CV_8UC3);
@@ -286,10 +292,6 @@ void simulate_core(const cv::Mat& photo, double f, const TreatmentBase& base, co
     r.render.camera_blur_px = 0.7f * estimate_camera_blur(photo, r.map.treated);
   }
   r.render.max_session = r.sessions;
-  {
-    ScopedTiming t(r.timings, "render");
-    r.image = render_impressions(photo, r.impressions, r.render);
-  }
 }
 
 }  // namespace
@@ -320,6 +322,10 @@ SimulateResult render_preview(const RenderScene& scene, const Design& design,
   SimulateResult r;
   Lab skin;
   simulate_core(scene.preview, scene.scale, scene.base, scene.analysis, design, opt, r, skin);
+  {
+    ScopedTiming t(r.timings, "render");
+    r.image = render_impressions(scene.preview, r.impressions, r.render);
+  }
   if (opt.label) {
     ScopedTiming t(r.timings, "label");
     draw_simulation_label(r.image);
@@ -327,7 +333,7 @@ SimulateResult render_preview(const RenderScene& scene, const Design& design,
   return r;
 }
 
-SimulateResult simulate(const cv::Mat& bgr8, const Analysis& a, const Design& design,
+SimulateResult simulate(cv::Mat bgr8, const Analysis& a, const Design& design,
                         const SimulateOptions& opt) {
   SMP_CHECK_EQ(bgr8.type(), CV_8UC3);
   check_simulate_options(opt);
@@ -339,23 +345,34 @@ SimulateResult simulate(const cv::Mat& bgr8, const Analysis& a, const Design& de
   }
   Lab skin;
   simulate_core(bgr8, 1, base, a, design, opt, r, skin);
-  nlohmann::json blend;
+  if (opt.strip) {
+    ScopedTiming t(r.timings, "strip");
+    r.strip = render_sessions_strip(bgr8, r.impressions, r.render, r.sessions,
+                                    head_frame(bgr8, r.impressions, a));
+  }
+  // The darkening's "before": the photo under the full-density cells, kept before the render.
   const cv::Mat full = (r.map.ramp >= 0.999f) & r.map.treated;
+  const cv::Rect full_cells = cv::boundingRect(full);
+  const cv::Rect full_rect = photo_rect_of_cells(full_cells, r.map.scale, bgr8.size());
+  const cv::Mat before = bgr8(full_rect).clone();
+  {
+    ScopedTiming t(r.timings, "render");
+    // Pixels handed over (no other header shares them) are drawn on in place.
+    const bool owned = bgr8.u && bgr8.u->refcount == 1 && bgr8.isContinuous();
+    r.image = owned ? bgr8 : bgr8.clone();
+    render_impressions_into(r.image, r.impressions, r.render);
+  }
+  nlohmann::json blend;
   double darkening_L = 0;
   {
     ScopedTiming t(r.timings, "blend");
     blend = blend_figures(r.image, a, r.map);
     // Before the label is drawn, so no second render is needed.
-    darkening_L = darkening_of(bgr8, r.image, full, r.map.scale);
+    darkening_L = darkening_of(before, r.image(full_rect), full, full_cells);
   }
   if (opt.label) {
     ScopedTiming t(r.timings, "label");
     draw_simulation_label(r.image);
-  }
-  if (opt.strip) {
-    ScopedTiming t(r.timings, "strip");
-    r.strip = render_sessions_strip(bgr8, r.impressions, r.render, r.sessions,
-                                    head_frame(bgr8, r.impressions, a));
   }
 
   // Report: counts per session, achieved density over the full-density area.

@@ -44,7 +44,9 @@ struct SimulateResult {
 };
 
 // Throws UsageError for impossible parameters, InputError when there is nothing to treat.
-SimulateResult simulate(const cv::Mat& bgr8, const Analysis& analysis, const Design& design,
+// A photo handed over with std::move (no other cv::Mat shares its pixels) becomes the result
+// image, drawn on in place; otherwise the result is a copy and the caller's photo is untouched.
+SimulateResult simulate(cv::Mat bgr8, const Analysis& analysis, const Design& design,
                         const SimulateOptions& opt);
 
 // A studio's preview: the photo and its analysis, prepared once, re-rendered at a preview size
