@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <csetjmp>
 #include <cstdlib>
 #include <cstring>
 #include <opencv2/imgcodecs.hpp>
@@ -164,6 +165,64 @@ TEST(ImageIo, JpegDecodesCloseToTheOriginal) {
   EXPECT_EQ(p.format, "jpeg");
   // Lossy, but a quality-98 JPEG stays within a few codes on average.
   EXPECT_LT(cv::norm(p.bgr, m, cv::NORM_L1) / m.total() / 3, 3.0);
+}
+
+// libjpeg's warnings on a stream (a restart marker out of sequence, data cut short ...).
+int jpeg_warnings(const Bytes& b, cv::Size& size) {
+  struct Err {
+    jpeg_error_mgr mgr;
+    std::jmp_buf jump;
+  } err;
+  jpeg_decompress_struct c{};
+  c.err = jpeg_std_error(&err.mgr);
+  err.mgr.error_exit = [](j_common_ptr p) {
+    std::longjmp(reinterpret_cast<Err*>(p->err)->jump, 1);
+  };
+  err.mgr.output_message = [](j_common_ptr) {};
+  jpeg_create_decompress(&c);
+  int warnings = -1;
+  if (!setjmp(err.jump)) {
+    jpeg_mem_src(&c, b.data(), static_cast<unsigned long>(b.size()));
+    jpeg_read_header(&c, TRUE);
+    jpeg_start_decompress(&c);
+    std::vector<uint8_t> row(c.output_width * c.output_components);
+    JSAMPROW r = row.data();
+    while (c.output_scanline < c.output_height) jpeg_read_scanlines(&c, &r, 1);
+    jpeg_finish_decompress(&c);
+    size = cv::Size(static_cast<int>(c.output_width), static_cast<int>(c.output_height));
+    warnings = static_cast<int>(err.mgr.num_warnings);
+  }
+  jpeg_destroy_decompress(&c);
+  return warnings;
+}
+
+// A large image is encoded in strips on several cores and joined by restart markers: one valid
+// stream (no warning, its full height) that decodes to the one-core encoding's pixels.
+TEST(ImageIo, JpegEncodedInStripsDecodesToTheSamePixels) {
+  for (int channels : {3, 1}) {
+    // Sizes that fit no block grid; photo-like content: noise on a gradient.
+    cv::Mat m(1801, 2003, channels == 3 ? CV_8UC3 : CV_8UC1);
+    cv::randu(m, cv::Scalar::all(0), cv::Scalar::all(255));
+    cv::GaussianBlur(m, m, cv::Size(), 2.0);
+    const Bytes one = codec::encode_jpeg(m, 95, "note", 1);
+    const Bytes strips = codec::encode_jpeg(m, 95, "note", 2);
+    ASSERT_NE(one, strips) << "not encoded in strips";
+    cv::Size size;
+    EXPECT_EQ(jpeg_warnings(strips, size), 0) << channels;
+    EXPECT_EQ(size, m.size());
+    int rst = 0, com = 0;
+    for (size_t i = 0; i + 1 < strips.size(); ++i)
+      if (strips[i] == 0xFF)
+        rst += strips[i + 1] >= 0xD0 && strips[i + 1] <= 0xD7, com += strips[i + 1] == 0xFE;
+    const int block_rows = (m.rows + (channels == 3 ? 15 : 7)) / (channels == 3 ? 16 : 8);
+    EXPECT_EQ(rst, block_rows - 1);  // one between every two rows of blocks
+    EXPECT_EQ(com, 1);
+    EXPECT_EQ(max_diff(cv::imdecode(strips, cv::IMREAD_UNCHANGED),
+                       cv::imdecode(one, cv::IMREAD_UNCHANGED)),
+              0.0)
+        << channels;
+    EXPECT_LT(strips.size(), one.size() * 1.01);
+  }
 }
 
 TEST(ImageIo, SixteenBitPngAndTiffBecomeEightBit) {

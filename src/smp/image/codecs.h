@@ -39,8 +39,10 @@ cv::Mat decode_tiff(const std::vector<uint8_t>& bytes, const std::string& name,
 
 // Baseline JPEG as OpenCV's imencode(".jpg", {IMWRITE_JPEG_QUALITY, q}) writes it: JFIF, 4:2:0,
 // standard Huffman tables, integer DCT. `comment`, when not empty, goes in a COM segment right
-// after the JFIF APP0. 8-bit grey or BGR (BGRA: alpha dropped).
-std::vector<uint8_t> encode_jpeg(const cv::Mat& img, int quality, const std::string& comment = {});
+// after the JFIF APP0. 8-bit grey or BGR (BGRA: alpha dropped). A large image is encoded in
+// strips on up to `threads` cores (0: all), joined by restart markers: the same pixels.
+std::vector<uint8_t> encode_jpeg(const cv::Mat& img, int quality, const std::string& comment = {},
+                                 int threads = 0);
 // Any PNG libpng writes (8/16-bit, grey, grey+alpha, BGR, BGRA), zlib level 3; `texts` are
 // tEXt payloads (keyword NUL text).
 std::vector<uint8_t> encode_png_libpng(const cv::Mat& img, const std::vector<std::string>& texts);
