@@ -16,9 +16,11 @@
 #include <cstdlib>
 #include <map>
 #include <opencv2/core/utility.hpp>
+#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "smp/analysis/analysis.h"
+#include "smp/core/files.h"
 #include "smp/image/image_io.h"
 #include "smp/render/render.h"
 #include "smp/render/simulate.h"
@@ -179,8 +181,40 @@ void design_12mp(benchmark::State& st) {
   st.counters["megapixels"] = s.photo.total() / 1e6;
 }
 
+// The yardstick for the whole `smp simulate`: OpenCV alone decoding the same photo and
+// encoding it as a quality-95 JPEG (bench/render.sh names the photo in SMP_BENCH_PHOTO).
+void opencv_decode_encode(benchmark::State& st) {
+  const char* path = std::getenv("SMP_BENCH_PHOTO");
+  if (!path) {
+    st.SkipWithError("SMP_BENCH_PHOTO is not set");
+    return;
+  }
+  const std::vector<uint8_t> bytes = smp::read_file_bytes(path);
+  double decode_ms = 0, encode_ms = 0;
+  for (auto _ : st) {
+    auto t0 = clk::now();
+    cv::Mat img = cv::imdecode(bytes, cv::IMREAD_COLOR);
+    decode_ms += ms_since(t0);
+    auto t1 = clk::now();
+    std::vector<uint8_t> out;
+    cv::imencode(".jpg", img, out, {cv::IMWRITE_JPEG_QUALITY, 95});
+    encode_ms += ms_since(t1);
+    benchmark::DoNotOptimize(out.data());
+  }
+  const double n = static_cast<double>(st.iterations());
+  st.counters["decode_ms"] = decode_ms / n;
+  st.counters["encode_ms"] = encode_ms / n;
+  st.counters["io_ms"] = (decode_ms + encode_ms) / n;
+}
+
 }  // namespace
 
+BENCHMARK(opencv_decode_encode)
+    ->Name("opencv_decode_encode/photo")
+    ->Unit(benchmark::kMillisecond)
+    ->Repetitions(15)
+    ->ReportAggregatesOnly(true)
+    ->Iterations(1);
 BENCHMARK(design_12mp)
     ->Name("design_12mp/sample")
     ->Unit(benchmark::kMillisecond)
