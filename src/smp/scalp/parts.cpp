@@ -221,64 +221,75 @@ std::vector<cv::Mat> canonical_features(const Canonical& c, const Face& face) {
   std::vector<cv::Mat> ch;
   cv::split(lab, ch);
   const cv::Mat& L = ch[0];
-
-  const cv::Vec3f skin = median_lab(lab, cheek_mask(c, face));
-  // The background: the frame's border ring.
-  cv::Mat ring(c.bgr.size(), CV_8U, cv::Scalar(255));
-  ring(cv::Rect(kMargin + 10, kMargin + 10, kFrame - 20, kFrame - 20)).setTo(0);
-  ring &= c.valid;
-  cv::Vec3f bg = median_lab(lab, ring);
-
   std::vector<cv::Mat> f(kFeatures);
   f[0] = ch[0];
   f[1] = ch[1];
   f[2] = ch[2];
-  f[3] = ch[0] - skin[0];
-  f[4] = ch[1] - skin[1];
-  f[5] = ch[2] - skin[2];
-  cv::magnitude(f[4], f[5], f[6]);
-  f[7] = local_std(L, 5);
-  f[8] = local_std(L, 13);
-  cv::Mat gx, gy;
-  cv::Sobel(L, gx, CV_32F, 1, 0, 3);
-  cv::Sobel(L, gy, CV_32F, 0, 1, 3);
-  cv::Mat gm;
-  cv::magnitude(gx, gy, gm);
-  cv::boxFilter(gm, f[9], CV_32F, cv::Size(5, 5));
-  cv::Mat Lb;
-  cv::blur(L, Lb, cv::Size(21, 21));
-  f[10] = L - Lb;
-  for (int k = 0; k < 3; ++k) cv::blur(ch[k], f[11 + k], cv::Size(11, 11));
-  f[14].create(L.size(), CV_32F);
-  f[15].create(L.size(), CV_32F);
-  f[16].create(L.size(), CV_32F);
-  for (int y = 0; y < L.rows; ++y)
-    for (int x = 0; x < L.cols; ++x) {
-      f[14].at<float>(y, x) = float(x - kMargin);
-      f[15].at<float>(y, x) = float(y - kMargin);
-      f[16].at<float>(y, x) = std::abs(float(x - kMargin) - kFrame / 2.0f);
-    }
-  cv::Mat d0 = ch[0] - bg[0], d1 = ch[1] - bg[1], d2 = ch[2] - bg[2];
-  cv::sqrt(d0.mul(d0) + d1.mul(d1) + d2.mul(d2), f[17]);
-  // Hair is oriented texture: structure-tensor coherence.
-  cv::Mat jxx, jyy, jxy;
-  cv::boxFilter(gx.mul(gx), jxx, CV_32F, cv::Size(7, 7));
-  cv::boxFilter(gy.mul(gy), jyy, CV_32F, cv::Size(7, 7));
-  cv::boxFilter(gx.mul(gy), jxy, CV_32F, cv::Size(7, 7));
-  cv::Mat diff = jxx - jyy, root;
-  cv::sqrt(diff.mul(diff) + 4 * jxy.mul(jxy), root);
-  f[18] = root / (jxx + jyy + 1.0f);
-  f[19] = f[11] - skin[0];
-  // A busy backdrop has several colours: the distance to the nearest of them (k-means of the
-  // frame's top band and upper sides, where hair rarely reaches) tells head from backdrop far
-  // better than the distance to one median colour.
-  cv::Mat band(c.bgr.size(), CV_8U, cv::Scalar(0));
-  band(cv::Rect(0, 0, kCanon, kMargin + 12)).setTo(255);
-  band(cv::Rect(0, 0, kMargin + 12, kMargin + 117)).setTo(255);
-  band(cv::Rect(kCanon - kMargin - 12, 0, kMargin + 12, kMargin + 117)).setTo(255);
-  band &= c.valid;
-  f[20] = backdrop_distance(lab, band);
-  cv::blur(f[20], f[21], cv::Size(9, 9));
+  // Two halves that read only the frame's CIELAB, side by side (each is dozens of small
+  // OpenCV calls, too small to split inside): colour against the skin and the backdrop, and
+  // texture and place.
+  parallel_for(
+      2,
+      [&](int b, int e) {
+        for (int i = b; i < e; ++i) {
+          if (i == 0) {
+            const cv::Vec3f skin = median_lab(lab, cheek_mask(c, face));
+            // The background: the frame's border ring.
+            cv::Mat ring(c.bgr.size(), CV_8U, cv::Scalar(255));
+            ring(cv::Rect(kMargin + 10, kMargin + 10, kFrame - 20, kFrame - 20)).setTo(0);
+            ring &= c.valid;
+            cv::Vec3f bg = median_lab(lab, ring);
+            f[3] = ch[0] - skin[0];
+            f[4] = ch[1] - skin[1];
+            f[5] = ch[2] - skin[2];
+            cv::magnitude(f[4], f[5], f[6]);
+            cv::Mat Lb;
+            cv::blur(L, Lb, cv::Size(21, 21));
+            f[10] = L - Lb;
+            for (int k = 0; k < 3; ++k) cv::blur(ch[k], f[11 + k], cv::Size(11, 11));
+            cv::Mat d0 = ch[0] - bg[0], d1 = ch[1] - bg[1], d2 = ch[2] - bg[2];
+            cv::sqrt(d0.mul(d0) + d1.mul(d1) + d2.mul(d2), f[17]);
+            f[19] = f[11] - skin[0];
+          } else {
+            f[7] = local_std(L, 5);
+            f[8] = local_std(L, 13);
+            cv::Mat gx, gy;
+            cv::Sobel(L, gx, CV_32F, 1, 0, 3);
+            cv::Sobel(L, gy, CV_32F, 0, 1, 3);
+            cv::Mat gm;
+            cv::magnitude(gx, gy, gm);
+            cv::boxFilter(gm, f[9], CV_32F, cv::Size(5, 5));
+            f[14].create(L.size(), CV_32F);
+            f[15].create(L.size(), CV_32F);
+            f[16].create(L.size(), CV_32F);
+            for (int y = 0; y < L.rows; ++y)
+              for (int x = 0; x < L.cols; ++x) {
+                f[14].at<float>(y, x) = float(x - kMargin);
+                f[15].at<float>(y, x) = float(y - kMargin);
+                f[16].at<float>(y, x) = std::abs(float(x - kMargin) - kFrame / 2.0f);
+              }
+            // Hair is oriented texture: structure-tensor coherence.
+            cv::Mat jxx, jyy, jxy;
+            cv::boxFilter(gx.mul(gx), jxx, CV_32F, cv::Size(7, 7));
+            cv::boxFilter(gy.mul(gy), jyy, CV_32F, cv::Size(7, 7));
+            cv::boxFilter(gx.mul(gy), jxy, CV_32F, cv::Size(7, 7));
+            cv::Mat diff = jxx - jyy, root;
+            cv::sqrt(diff.mul(diff) + 4 * jxy.mul(jxy), root);
+            f[18] = root / (jxx + jyy + 1.0f);
+            // A busy backdrop has several colours: the distance to the nearest of them (k-means
+            // of the frame's top band and upper sides, where hair rarely reaches) tells head
+            // from backdrop far better than the distance to one median colour.
+            cv::Mat band(c.bgr.size(), CV_8U, cv::Scalar(0));
+            band(cv::Rect(0, 0, kCanon, kMargin + 12)).setTo(255);
+            band(cv::Rect(0, 0, kMargin + 12, kMargin + 117)).setTo(255);
+            band(cv::Rect(kCanon - kMargin - 12, 0, kMargin + 12, kMargin + 117)).setTo(255);
+            band &= c.valid;
+            f[20] = backdrop_distance(lab, band);
+            cv::blur(f[20], f[21], cv::Size(9, 9));
+          }
+        }
+      },
+      0, 1);
   return f;
 }
 
