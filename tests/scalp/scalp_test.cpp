@@ -89,6 +89,33 @@ TEST(Scalp, BaldAreaOfKnownDiskTopView) {
   EXPECT_NEAR(cv::countNonZero(s.bald_mask), M_PI * r * r, 0.01 * M_PI * r * r);
 }
 
+// Seen from above, skin that runs from the dome to the photo's edge through a narrow neck (a
+// bowed head's nose, an arm beside the head) is not scalp; the bald dome is, and so is a bald
+// crown patch of the same narrow width that stays away from the edge.
+TEST(Scalp, TopViewNoseAndArmAtTheEdgeAreNotScalp) {
+  cv::Mat parts(600, 600, CV_8U, cv::Scalar(kBg));
+  cv::circle(parts, {300, 260}, 230, kHair, cv::FILLED);
+  cv::circle(parts, {300, 260}, 170, kSkin, cv::FILLED);
+  cv::Mat nose(parts.size(), CV_8U, cv::Scalar(0)), arm = nose.clone(), patch = nose.clone();
+  cv::rectangle(nose, cv::Rect(280, 400, 40, 190), 255, cv::FILLED);  // ends 10 px short
+  cv::line(arm, {420, 330}, {599, 599}, 255, 36);
+  cv::circle(patch, {300, 75}, 20, 255, cv::FILLED);  // in the hair, 40 px across like the nose
+  parts.setTo(kSkin, nose | arm | patch);
+  cv::Mat bgr(parts.size(), CV_8UC3, cv::Scalar(120, 140, 180));
+  const Scalp s = analyze_scalp({bgr, parts, nullptr, 4.0, View::kTop});
+  cv::Mat dome(parts.size(), CV_8U, cv::Scalar(0));
+  cv::circle(dome, {300, 260}, 165, 255, cv::FILLED);
+  EXPECT_EQ(cv::countNonZero(dome & ~s.bald_mask), 0) << "the dome is scalp";
+  EXPECT_EQ(cv::countNonZero(patch & ~s.bald_mask), 0) << "the crown patch is scalp";
+  cv::Mat beyond(parts.size(), CV_8U, cv::Scalar(0));
+  cv::circle(beyond, {300, 260}, 230, 255, cv::FILLED);
+  beyond = ~beyond;  // outside the head's round outline
+  EXPECT_EQ(cv::countNonZero((nose | arm) & beyond & s.bald_mask), 0) << "nose or arm taken";
+  // The nose and the arm bring the head to the photo's bottom: still the dome's projection.
+  EXPECT_NEAR(cv::countNonZero(s.bald_mask), M_PI * 170 * 170 + M_PI * 400,
+              0.06 * M_PI * 170 * 170);
+}
+
 // A front view's parts map for synthetic_face(): a head of hair, and skin (face and forehead)
 // inside the ellipse `skin_centre` ± `skin_axes` below row `top`; rows above `top` are `above`
 // when that is not hair.

@@ -173,6 +173,46 @@ cv::Mat drop_small(const cv::Mat& mask, double min_px) {
   return out;
 }
 
+// Seen from above, bare skin that reaches the photo's edge through a neck much narrower than
+// the head is not scalp: the nose of a bowed head, an arm or a hand resting beside it. An
+// opening with a disc a quarter of the head's width keeps the scalp (a bald top, a crown patch
+// away from the edge) and loses those; each piece it loses that reaches the edge is cut off
+// (slivers it shaves off the dome's own outline do not reach the edge, and stay).
+// Run at about 200 px across the head: a disc of a 12 MP head would cost seconds.
+cv::Mat without_edge_protrusions(const cv::Mat& skin, const cv::Mat& head) {
+  const cv::Rect hb = cv::boundingRect(head);
+  if (hb.width < 16 || hb.height < 16 || cv::countNonZero(skin) == 0) return skin;
+  const double sc = std::min(1.0, 200.0 / std::max(hb.width, hb.height));
+  cv::Mat small;
+  cv::resize(skin, small, cv::Size(), sc, sc, cv::INTER_AREA);
+  small = small > 127;
+  const int r =
+      std::max(2, static_cast<int>(std::lround(0.125 * sc * std::min(hb.width, hb.height))));
+  const cv::Mat disc = cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * r + 1, 2 * r + 1));
+  cv::Mat kept;
+  cv::morphologyEx(small, kept, cv::MORPH_OPEN, disc);
+  const cv::Mat lost = small & ~kept;
+  cv::Mat cc;
+  const int n = cv::connectedComponents(lost, cc, 8, CV_32S);
+  // Near the edge: a nose may end a few pixels short of it.
+  const int m = r / 2;
+  std::vector<uint8_t> at_edge(n, 0);
+  for (int y = 0; y < cc.rows; ++y)
+    for (int x = 0; x < cc.cols; ++x)
+      if (y <= m || x <= m || y >= cc.rows - 1 - m || x >= cc.cols - 1 - m)
+        at_edge[cc.at<int>(y, x)] = 1;
+  at_edge[0] = 0;
+  cv::Mat cut(small.size(), CV_8U);
+  for (int y = 0; y < cc.rows; ++y)
+    for (int x = 0; x < cc.cols; ++x) cut.at<uint8_t>(y, x) = at_edge[cc.at<int>(y, x)] ? 255 : 0;
+  if (cv::countNonZero(cut) == 0) return skin;
+  // A little wider, so the cut's staircase at full size leaves no fringe.
+  cv::dilate(cut, cut, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(3, 3)));
+  cv::Mat big;
+  cv::resize(cut, big, skin.size(), 0, 0, cv::INTER_LINEAR);
+  return skin & (big < 128);
+}
+
 // Bare strips narrower than `mm` are the seam between hair and backdrop (the parts map blends
 // there) or a parting, not bald scalp: a morphological opening, run at about 1 px per mm.
 cv::Mat drop_thin(const cv::Mat& mask, double px_per_mm, double mm) {
@@ -413,6 +453,8 @@ Scalp analyze_scalp_in(const ScalpInput& in, double pitch) {
     double brow_mm = 0.25 * f.interpupillary_px() / std::max(1e-6, in.px_per_mm);
     head_hair = hair & above_line(skin.size(), f, in.px_per_mm, brow_mm);
   } else {
+    // Not a bowed head's nose or an arm beside it.
+    if (in.view == View::kTop) skin = without_edge_protrusions(skin, s.head_mask);
     s.bald_mask = drop_small(skin, min_px);
     face_skin = skin;
     // Seen from above, the head's outline is its widest circle: the dome's sphere.
