@@ -711,11 +711,23 @@ TreatmentMap build_treatment_map(const TreatmentBase& b, const Analysis& a, cons
       if (z.density_per_cm2 > 0) zone_density.setTo(z.density_per_cm2, zm);
     }
   }
-  cand &= ~excluded;
-  // Specks of skin are no treatment area.
+  if (!design.zones.empty()) cand &= ~excluded;
+  // Specks of skin are no treatment area. On the area's box with a margin wider than the
+  // kernel: every cell outside it is 0 before and after.
   int k = std::max(1, cvRound(1.5 / mm_per_cell));
-  cv::morphologyEx(cand, cand, cv::MORPH_OPEN,
-                   cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * k + 1, 2 * k + 1)));
+  {
+    const cv::Rect tb = cv::boundingRect(cand);
+    const int pad = 2 * k + 2;
+    const cv::Rect roi = cv::Rect(tb.x - pad, tb.y - pad, tb.width + 2 * pad, tb.height + 2 * pad) &
+                         cv::Rect(0, 0, ms.width, ms.height);
+    if (!tb.empty()) {
+      cv::Mat opened;
+      cv::morphologyEx(
+          cand(roi), opened, cv::MORPH_OPEN,
+          cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * k + 1, 2 * k + 1)));
+      opened.copyTo(cand(roi));
+    }
+  }
   if (cv::countNonZero(cand) == 0)
     throw InputError("", "no scalp to treat was found (give the area with --design zones)");
 
@@ -758,8 +770,11 @@ TreatmentMap build_treatment_map(const TreatmentBase& b, const Analysis& a, cons
     }
   }
   // Density: the target (zones may override), the hairline ramp, and a gentle swirl around
-  // an off-centre crown whorl.
-  m.density = zone_density.mul(ramp);
+  // an off-centre crown whorl. Only the treated area's box is computed: outside it every cell
+  // is untreated (density and ramp 0).
+  const cv::Rect tb = cv::boundingRect(cand);
+  m.density = cv::Mat::zeros(ms, CV_32F);
+  cv::multiply(zone_density(tb), ramp(tb), m.density(tb));
   std::optional<cv::Point2d> whorl = design.whorl;
   if (!whorl && !face) {
     cv::Moments mo = cv::moments(cand, true);
@@ -769,7 +784,6 @@ TreatmentMap build_treatment_map(const TreatmentBase& b, const Analysis& a, cons
   if (whorl) {
     cv::Point2d wc = *whorl * s;
     // Density outside the treated area is zeroed below.
-    const cv::Rect tb = cv::boundingRect(cand);
     for (int y = tb.y; y < tb.y + tb.height; ++y) {
       float* dp = m.density.ptr<float>(y);
       for (int x = tb.x; x < tb.x + tb.width; ++x) {
@@ -784,13 +798,13 @@ TreatmentMap build_treatment_map(const TreatmentBase& b, const Analysis& a, cons
     }
   }
   m.treated = cand;
-  m.density.setTo(0.0f, ~cand);
-  m.ramp = ramp;
-  m.ramp.setTo(0.0f, ~cand);
+  const cv::Mat outside = ~cand(tb);
+  m.density(tb).setTo(0.0f, outside);
+  m.ramp = cv::Mat::zeros(ms, CV_32F);
+  ramp(tb).copyTo(m.ramp(tb), cand(tb));
   m.front = front;
   m.foreshortening = b.foreshortening;
   m.axis_rad = b.axis_rad;
-  const cv::Rect tb = cv::boundingRect(cand);
   if (b.head_ellipse && (tb & b.box) != tb) {
     // A zone drawn off the head (the base's model stops at its box): the model for this map.
     m.foreshortening = b.foreshortening.clone();
