@@ -173,11 +173,12 @@ cv::Mat drop_small(const cv::Mat& mask, double min_px) {
   return out;
 }
 
-// Seen from above, bare skin that reaches the photo's edge through a neck much narrower than
-// the head is not scalp: the nose of a bowed head, an arm or a hand resting beside it. An
-// opening with a disc a quarter of the head's width keeps the scalp (a bald top, a crown patch
-// away from the edge) and loses those; each piece it loses that reaches the edge is cut off
-// (slivers it shaves off the dome's own outline do not reach the edge, and stay).
+// Seen from above, bare skin that sticks out of the head to the bottom or a side of its box
+// (`skin` is cropped to the head's box with a margin, or is the whole photo) through a neck
+// much narrower than the head is not scalp: the nose of a bowed head, an arm or a hand resting
+// beside it. An opening with a disc a quarter of the head's width keeps the scalp (a bald top, a
+// crown patch inside the head) and loses those; each piece it loses that reaches the bottom or
+// a side is cut off (slivers it shaves off the dome's own outline barely reach them).
 // Run at about 200 px across the head: a disc of a 12 MP head would cost seconds.
 cv::Mat without_edge_protrusions(const cv::Mat& skin, const cv::Mat& head) {
   const cv::Rect hb = cv::boundingRect(head);
@@ -194,13 +195,14 @@ cv::Mat without_edge_protrusions(const cv::Mat& skin, const cv::Mat& head) {
   const cv::Mat lost = small & ~kept;
   cv::Mat cc;
   const int n = cv::connectedComponents(lost, cc, 8, CV_32S);
-  // Near the edge: a nose may end a few pixels short of it.
+  // Near the bottom or a side: a bowed head's face and the body come into the photo from
+  // there (not from the top, where the dome itself is often cut by the frame). A nose may end
+  // a few pixels short of the box's edge.
   const int m = r / 2;
   std::vector<uint8_t> at_edge(n, 0);
   for (int y = 0; y < cc.rows; ++y)
     for (int x = 0; x < cc.cols; ++x)
-      if (y <= m || x <= m || y >= cc.rows - 1 - m || x >= cc.cols - 1 - m)
-        at_edge[cc.at<int>(y, x)] = 1;
+      if (x <= m || y >= cc.rows - 1 - m || x >= cc.cols - 1 - m) at_edge[cc.at<int>(y, x)] = 1;
   at_edge[0] = 0;
   cv::Mat cut(small.size(), CV_8U);
   for (int y = 0; y < cc.rows; ++y)
