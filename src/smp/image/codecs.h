@@ -37,9 +37,9 @@ struct TiffInfo {
 cv::Mat decode_tiff(const std::vector<uint8_t>& bytes, const std::string& name,
                     TiffInfo* info = nullptr);
 
-// Baseline JPEG as OpenCV's imencode(".jpg", {IMWRITE_JPEG_QUALITY, q}) writes it: JFIF, 4:2:0,
-// standard Huffman tables, integer DCT. `comment`, when not empty, goes in a COM segment right
-// after the JFIF APP0. 8-bit grey or BGR (BGRA: alpha dropped). A large image is encoded in
+// Baseline JPEG with the settings of OpenCV's imencode(".jpg", {IMWRITE_JPEG_QUALITY, q}): JFIF,
+// 4:2:0, standard Huffman tables, integer DCT. `comment`, when not empty, goes in a COM segment
+// right after the JFIF APP0. 8-bit grey or BGR (BGRA: alpha dropped). A large image is encoded in
 // strips on up to `threads` cores (0: all), joined by restart markers: the same pixels.
 std::vector<uint8_t> encode_jpeg(const cv::Mat& img, int quality, const std::string& comment = {},
                                  int threads = 0);

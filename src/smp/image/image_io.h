@@ -40,8 +40,9 @@ struct EncodeOptions {
 };
 
 // Encodes by the extension of `path_or_ext` (jpg, jpeg, png, webp, tif, tiff) with the codec
-// libraries themselves (smp/image/codecs.h; JPEG exactly as OpenCV's imencode writes it). No
-// EXIF, no GPS: our encoders write none, and we never copy the input's metadata.
+// libraries themselves (smp/image/codecs.h; JPEG with OpenCV's settings and pixels, a large one
+// in strips joined by restart markers). No EXIF, no GPS: our encoders write none, and we never
+// copy the input's metadata.
 std::vector<uint8_t> encode_image(const cv::Mat& bgr8, const std::string& path_or_ext,
                                   const EncodeOptions& opt = {});
 // encode_image + write_file_atomic.
