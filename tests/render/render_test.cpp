@@ -308,6 +308,33 @@ TEST(Render, NeverPureBlackAndDarkerOnAverage) {
   EXPECT_GT(core[0] / 150.0, core[2] / 210.0);
 }
 
+// A window of the photo holding every impression (the sessions strip's head) drawn on its own
+// is that window of the whole render, pixel for pixel: impressions and mask stay in the photo's
+// coordinates.
+TEST(Render, WindowOfThePhotoIsThatWindowOfTheWholeRender) {
+  cv::Size size(320, 240);
+  cv::Mat img = synthetic_scalp(size);
+  SimulateOptions so;
+  so.label = false;
+  const SimulateResult r = simulate(img, synthetic_analysis(size, 4), Design{}, so);
+  ASSERT_GT(r.impressions.size(), 100u);
+  // Windows holding every impression (the skin's colour is read under the dots), as a strip's.
+  cv::Rect2f dots;
+  for (const auto& i : r.impressions) dots |= cv::Rect2f(i.pos_px.x, i.pos_px.y, 1, 1);
+  const cv::Rect around = cv::Rect(cvFloor(dots.x) - 7, cvFloor(dots.y) - 5,
+                                   cvCeil(dots.width) + 19, cvCeil(dots.height) + 12) &
+                          cv::Rect(0, 0, size.width, size.height);
+  ASSERT_NE(around.size(), size);
+  for (cv::Rect window : {around, cv::Rect(0, 0, 320, 240)}) {
+    RenderParams p = r.render;
+    p.window = window;
+    p.photo_size = size;
+    cv::Mat crop = img(window).clone();
+    render_impressions_into(crop, r.impressions, p);
+    EXPECT_EQ(cv::norm(crop, r.image(window), cv::NORM_INF), 0) << window;
+  }
+}
+
 // The darkening of a dot does not depend on where it falls on the pixel grid or on the photo's
 // resolution: summed over the footprint, the linear-light loss is the same.
 TEST(Render, SubPixelDotsKeepTheirMass) {

@@ -181,10 +181,15 @@ void render_impressions_into(cv::Mat& bgr8, const std::vector<Impression>& impre
   // Each pixel is read before it is written, by the one thread that owns its row.
   cv::Mat& out = bgr8;
   const int W = bgr8.cols, H = bgr8.rows;
+  // Photo px of the image's corner, and the photo's size (the mask's scale).
+  const bool crop = !params.window.empty();
+  SMP_CHECK(!crop || params.window.size() == bgr8.size());
+  const int ox = crop ? params.window.x : 0, oy = crop ? params.window.y : 0;
+  const cv::Size photo = crop ? params.photo_size : bgr8.size();
   const cv::Mat& mask = params.treated_mask;
   SMP_CHECK(mask.empty() || mask.type() == CV_8U);
-  const float mask_sx = mask.empty() ? 1.0f : static_cast<float>(mask.cols) / W;
-  const float mask_sy = mask.empty() ? 1.0f : static_cast<float>(mask.rows) / H;
+  const float mask_sx = mask.empty() ? 1.0f : static_cast<float>(mask.cols) / photo.width;
+  const float mask_sy = mask.empty() ? 1.0f : static_cast<float>(mask.rows) / photo.height;
 
   std::vector<const Impression*> todo;
   for (const auto& imp : impressions)
@@ -203,8 +208,8 @@ void render_impressions_into(cv::Mat& bgr8, const std::vector<Impression>& impre
   for (size_t i = 0; i < todo.size(); ++i) {
     const Impression& imp = *todo[i];
     Dot& d = dots[i];
-    d.cx = imp.pos_px.x;
-    d.cy = imp.pos_px.y;
+    d.cx = imp.pos_px.x - static_cast<float>(ox);
+    d.cy = imp.pos_px.y - static_cast<float>(oy);
     float fs = std::clamp(imp.foreshortening, 0.1f, 1.0f);
     d.R = 0.5f * imp.diameter_mm * imp.px_per_mm;
     float sigma_e = std::max(0.0f, imp.softness) * d.R;
@@ -370,11 +375,12 @@ void render_impressions_into(cv::Mat& bgr8, const std::vector<Impression>& impre
             const uint8_t* mrow = nullptr;
             if (!mask.empty())
               mrow = mask.ptr<uint8_t>(
-                  std::min(mask.rows - 1, static_cast<int>((y + 0.5f) * mask_sy)));
+                  std::min(mask.rows - 1, static_cast<int>((y + oy + 0.5f) * mask_sy)));
             for (int x = bx0; x <= bx1; ++x) {
               const cv::Vec3f& tr = t[x - bx0];
               if (tr[0] >= 1.0f && tr[1] >= 1.0f && tr[2] >= 1.0f) continue;
-              if (mrow && !mrow[std::min(mask.cols - 1, static_cast<int>((x + 0.5f) * mask_sx))])
+              if (mrow &&
+                  !mrow[std::min(mask.cols - 1, static_cast<int>((x + ox + 0.5f) * mask_sx))])
                 continue;
               cv::Vec3b p = in[x];
               cv::Vec3f c(lut[p[0]], lut[p[1]], lut[p[2]]);

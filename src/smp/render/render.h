@@ -58,6 +58,12 @@ struct RenderParams {
   // skin around it. estimate_camera_blur() measures it.
   float camera_blur_px = 0;
   int nthreads = 0;  // 0: all cores
+  // The image drawn on is this window of the photo (a crop: a sessions strip's head), whose
+  // whole size is `photo_size`; impressions and mask stay in the photo's coordinates. Empty:
+  // the image is the whole photo. A window that holds every impression drawn gives that window
+  // of the whole render (the skin's colour is read under the dots).
+  cv::Rect window;
+  cv::Size photo_size;
 };
 
 // Sigma (px) of the photo's blur over the masked area, by re-blurring (Crete-Roffet 2007): the
