@@ -115,7 +115,7 @@ void run(const AgeArgs& a) {
       for (const AgeFrame& f : r.frames) {
         std::string path =
             (std::filesystem::path(a.frames) / (year_name(f.year) + "." + a.frames_ext)).string();
-        write_image(path, f.image, eo);
+        write_image(path, frame_image(f, opt), eo);
         files.push_back(path);
       }
       extra["frames"] = files;

@@ -66,7 +66,7 @@ TEST_F(AgePipeline, YearZeroIsTheRenderersOwnFrame) {
   AgeResult r = age_simulation(photo_, sim_, {}, opt);
   cv::Mat direct = render_impressions(photo_, sim_.impressions, sim_.render);
   ASSERT_EQ(r.frames.size(), 1u);
-  EXPECT_EQ(cv::norm(r.frames[0].image, direct, cv::NORM_INF), 0.0);
+  EXPECT_EQ(cv::norm(frame_image(r.frames[0], opt), direct, cv::NORM_INF), 0.0);
   EXPECT_GT(r.delta_e0, 1.0);  // the treatment shows
 }
 

@@ -310,11 +310,6 @@ AgeResult age_simulation(const cv::Mat& bgr8, const SimulateResult& sim,
     }
     f.share = r.delta_e0 > 0 ? f.measured.delta_e / r.delta_e0 : 0.0;
     f.share_model = fit.model.share(y);
-    f.image = f.unlabelled.clone();
-    if (opt.label) {
-      ScopedTiming st(r.timings, "label");
-      draw_simulation_label(f.image);  // exactly as simulate() labels its result
-    }
     r.frames.push_back(std::move(f));
   }
   {
@@ -332,6 +327,12 @@ AgeResult forecast_fading(const cv::Mat& bgr8, const SimulateResult& sim,
   AgeResult r = result_of(fit, scar);
   finish(r, fit.model, opt);
   return r;
+}
+
+cv::Mat frame_image(const AgeFrame& f, const AgeOptions& opt) {
+  cv::Mat img = f.unlabelled.clone();
+  if (opt.label) draw_simulation_label(img);  // exactly as simulate() labels its result
+  return img;
 }
 
 AgeResult age_reference(const AgeOptions& opt) {

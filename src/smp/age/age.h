@@ -58,8 +58,7 @@ struct AgeFrame {
   AreaContrast measured;   // on the rendered frame (unlabelled)
   double share = 1;        // measured ΔE2000 / year-0 ΔE2000
   double share_model = 1;  // the contrast model at this year
-  cv::Mat image;           // the frame as written (labelled unless --no-label)
-  cv::Mat unlabelled;      // the same frame before the label (for the strip's crops)
+  cv::Mat unlabelled;      // the rendered frame, photo size (frame_image() labels a copy)
 };
 
 struct AgeResult {
@@ -116,6 +115,9 @@ FadingFit fit_fading(const cv::Mat& bgr8, const SimulateResult& sim,
 AgeResult age_simulation(const cv::Mat& bgr8, const SimulateResult& sim,
                          const std::vector<uint8_t>& scar, const AgeOptions& opt,
                          const StripFraming& framing = {});
+// A frame as written (`--frames`): labelled "Simulated result" unless opt.label is off. Made
+// when written, so a 12 MP run does not hold a labelled copy of every year (37 MB each).
+cv::Mat frame_image(const AgeFrame& f, const AgeOptions& opt);
 
 // The forecast alone (touch-up year, curve, message; no frames beyond the fit's): what
 // `smp plan` schedules the touch-up with. Same photo, simulation and options as `smp age` give
