@@ -10,6 +10,7 @@
 
 #include "smp/analysis/analysis.h"
 #include "smp/core/errors.h"
+#include "smp/core/parallel.h"
 #include "smp/image/colour.h"
 
 namespace smp {
@@ -255,14 +256,16 @@ cv::Rect shrink_to_valid(const cv::Mat& valid) {
 cv::Mat lightness(const cv::Mat& bgr8) {
   const auto& lut = srgb8_to_linear_table();
   cv::Mat L(bgr8.size(), CV_32F);
-  for (int y = 0; y < bgr8.rows; ++y) {
-    const auto* p = bgr8.ptr<cv::Vec3b>(y);
-    float* o = L.ptr<float>(y);
-    for (int x = 0; x < bgr8.cols; ++x) {
-      double Y = 0.0722 * lut[p[x][0]] + 0.7152 * lut[p[x][1]] + 0.2126 * lut[p[x][2]];
-      o[x] = static_cast<float>(Y > 0.008856 ? 116 * std::cbrt(Y) - 16 : 903.3 * Y);
+  parallel_for(bgr8.rows, [&](int y0, int y1) {
+    for (int y = y0; y < y1; ++y) {
+      const auto* p = bgr8.ptr<cv::Vec3b>(y);
+      float* o = L.ptr<float>(y);
+      for (int x = 0; x < bgr8.cols; ++x) {
+        double Y = 0.0722 * lut[p[x][0]] + 0.7152 * lut[p[x][1]] + 0.2126 * lut[p[x][2]];
+        o[x] = static_cast<float>(Y > 0.008856 ? 116 * std::cbrt(Y) - 16 : 903.3 * Y);
+      }
     }
-  }
+  });
   return L;
 }
 
@@ -603,16 +606,27 @@ Comparison compare_photos(const cv::Mat& before, const cv::Mat& after, const Fac
     ScopedTiming st(t, "scalp_difference");
     if (!ab.scalp.bald_mask.empty() && cv::countNonZero(ab.scalp.bald_mask(c.crop)) > 100) {
       c.scalp_mask = ab.scalp.bald_mask(c.crop).clone();
-      cv::Mat Lb = lightness(c.before), La = lightness(c.after);
       double sigma = std::max(1.0, c.crop.width / 600.0);  // tolerate sub-pixel misalignment
+      // Only the scalp's box is read: L* and its blur there, with a margin of the blur's reach
+      // (OpenCV's float kernel: 4 sigma), so every pixel of the box is what a blur of the whole
+      // crop gives.
+      const cv::Rect all(0, 0, c.crop.width, c.crop.height);
+      const cv::Rect sb = cv::boundingRect(c.scalp_mask);
+      const int reach = cvCeil(4 * sigma) + 1;
+      const cv::Rect roi =
+          cv::Rect(sb.x - reach, sb.y - reach, sb.width + 2 * reach, sb.height + 2 * reach) & all;
+      cv::Mat Lb = lightness(c.before(roi)), La = lightness(c.after(roi));
       cv::GaussianBlur(Lb, Lb, cv::Size(), sigma);
       cv::GaussianBlur(La, La, cv::Size(), sigma);
-      cv::Mat d = La - Lb;
+      const cv::Rect in_roi = sb - roi.tl();
+      const cv::Mat d = La(in_roi) - Lb(in_roi);
+      const cv::Mat mask = c.scalp_mask(sb);
       c.scalp.measured = true;
       c.scalp.scalp_area_px = cv::countNonZero(c.scalp_mask);
-      c.scalp.mean_delta_L = cv::mean(d, c.scalp_mask)[0];
-      cv::Mat changed = (cv::abs(d) > c.scalp.changed_threshold_L);
-      c.changed_mask = changed & c.scalp_mask;
+      c.scalp.mean_delta_L = cv::mean(d, mask)[0];
+      c.changed_mask = cv::Mat::zeros(c.scalp_mask.size(), CV_8U);
+      const cv::Mat changed = (cv::abs(d) > c.scalp.changed_threshold_L) & mask;
+      changed.copyTo(c.changed_mask(sb));
       c.scalp.changed_share = cv::countNonZero(c.changed_mask) / c.scalp.scalp_area_px;
     }
   }
