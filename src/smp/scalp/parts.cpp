@@ -1156,9 +1156,7 @@ cv::Mat segment_top(const cv::Mat& bgr8, const PartsOptions& opt) {
   gc.colRange(small.cols - b, small.cols).setTo(cv::GC_BGD);
   cv::Mat bgm, fgm;
   cv::theRNG() = cv::RNG();  // as in refine_head_extent: the same photo, the same map
-  // Two iterations: the head has settled by then (the 8 dev top views: the same bald areas and
-  // Norwood stages as with 3), and each costs 60-200 ms here on one core, more on busy hair.
-  cv::grabCut(small, gc, cv::Rect(), bgm, fgm, 2, cv::GC_INIT_WITH_MASK);
+  cv::grabCut(small, gc, cv::Rect(), bgm, fgm, 3, cv::GC_INIT_WITH_MASK);
   cv::Mat head = (gc == cv::GC_FGD) | (gc == cv::GC_PR_FGD);
   // Keep the largest blob, holes filled.
   {
