@@ -236,13 +236,17 @@ int main(int argc, char** argv) {
     std::regex re(R"(hl_norwood(\d)_s(\d+)_(\w+))");
     int nw_total = 0, nw_ok = 0;
     std::string nw_detail;
+    // Chin-down hairline photos (the `front` views dlib finds no face in): whether their eyes are
+    // found (the hairline and the bald area stand on them), and the bald area they get.
+    int cd_total = 0, cd_eyes = 0;
+    std::string cd_detail;
     for (const auto& p : lfw_only ? std::vector<fs::path>{} : list(fs::path(data) / "hairloss")) {
       std::smatch m;
       std::string stem = p.stem().string();
       if (!std::regex_match(stem, m, re)) continue;
       int stage = std::stoi(m[1]);
       std::string view = m[3];
-      if (view != "top" && !verbose && dump.empty()) continue;
+      if (view == "left" && !verbose && dump.empty()) continue;
       cv::Mat bgr = read_photo(p.string()).bgr;
       int est = 0;
       std::string got_view = "-";
@@ -252,6 +256,11 @@ int main(int argc, char** argv) {
         est = a.scalp.norwood.stage;
         got_view = to_string(a.view);
         area = a.scalp.bald_area_cm2;
+        if (view == "front" && !a.face()) {
+          ++cd_total;
+          cd_eyes += a.tilted_face.has_value();
+          cd_detail += (cd_detail.empty() ? "" : " ") + fmt(area, 0) + (a.tilted_face ? "e" : "");
+        }
         if (!dump.empty()) {
           write_image((fs::path(dump) / (stem + "_overlay.jpg")).string(), draw_overlay(bgr, a));
           write_image((fs::path(dump) / (stem + "_parts.png")).string(), parts_to_colour(a.parts));
@@ -275,6 +284,11 @@ int main(int argc, char** argv) {
           {"norwood top view within +-1",
            std::to_string(nw_ok) + "/" + std::to_string(nw_total) + " [" + nw_detail + "]",
            ">= 75%", nw_total > 0 && nw_share >= 0.75});
+    if (!lfw_only)
+      rows.push_back(
+          {"chin-down front views, eyes found [cm2, e]",
+           std::to_string(cd_eyes) + "/" + std::to_string(cd_total) + " [" + cd_detail + "]", "-",
+           -1});
 
     // --- portraits: no bald scalp on full heads of hair ---
     int pt_total = 0, pt_false = 0;
