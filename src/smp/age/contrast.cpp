@@ -22,12 +22,18 @@ AreaContrast measure_contrast(const cv::Mat& bare8, const cv::Mat& rendered8,
   const double sx = static_cast<double>(mask8.cols) / W, sy = static_cast<double>(mask8.rows) / H;
   cv::Vec3d sb(0, 0, 0), st(0, 0, 0);
   long n = 0;
-  for (int y = 0; y < H; ++y) {
+  // Only the photo pixels whose mask cell can be set: the mask's box, scaled, with a margin for
+  // the rounding (the same pixels, summed in the same order, as a scan of the whole photo).
+  const cv::Rect mb = cv::boundingRect(mask8);
+  const int x0 = std::max(0, cvFloor(mb.x / sx) - 2), y0 = std::max(0, cvFloor(mb.y / sy) - 2);
+  const int x1 = std::min(W, cvCeil((mb.x + mb.width) / sx) + 2),
+            y1 = std::min(H, cvCeil((mb.y + mb.height) / sy) + 2);
+  for (int y = y0; y < y1; ++y) {
     const uint8_t* m =
         mask8.ptr<uint8_t>(std::min(mask8.rows - 1, static_cast<int>((y + 0.5) * sy)));
     const cv::Vec3b* b = bare8.ptr<cv::Vec3b>(y);
     const cv::Vec3b* r = rendered8.ptr<cv::Vec3b>(y);
-    for (int x = 0; x < W; ++x) {
+    for (int x = x0; x < x1; ++x) {
       if (!m[std::min(mask8.cols - 1, static_cast<int>((x + 0.5) * sx))]) continue;
       for (int c = 0; c < 3; ++c) {
         sb[c] += lut[b[x][c]];
