@@ -51,6 +51,7 @@ void run(const AgeArgs& a) {
   std::sort(opt.conditions.touch_ups.begin(), opt.conditions.touch_ups.end());
   opt.threshold = a.threshold;
   opt.label = !a.d.no_label;
+  opt.full_frames = !a.frames.empty();  // written whole; else only what the strip shows
   check_age_options(opt);
   if (a.model_only && !a.photo.empty())
     throw UsageError("give either a PHOTO or --model-only, not both");

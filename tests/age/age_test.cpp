@@ -58,16 +58,34 @@ class AgePipeline : public ::testing::Test {
   SimulateResult sim_;
 };
 
+// Year 0 is the renderer's own frame: whole with full_frames (what --frames writes), else the
+// window of it the strip shows (no copy of the whole photo per year), with the same figures.
 TEST_F(AgePipeline, YearZeroIsTheRenderersOwnFrame) {
   ASSERT_GT(sim_.impressions.size(), 500u);  // 7.6 cm² at 100 / cm²
   AgeOptions opt;
-  opt.years = {0};
+  opt.years = {0, 3};
   opt.label = false;
-  AgeResult r = age_simulation(photo_, sim_, {}, opt);
+  opt.full_frames = true;
+  const AgeResult whole = age_simulation(photo_, sim_, {}, opt);
   cv::Mat direct = render_impressions(photo_, sim_.impressions, sim_.render);
-  ASSERT_EQ(r.frames.size(), 1u);
-  EXPECT_EQ(cv::norm(frame_image(r.frames[0], opt), direct, cv::NORM_INF), 0.0);
-  EXPECT_GT(r.delta_e0, 1.0);  // the treatment shows
+  ASSERT_EQ(whole.frames.size(), 2u);
+  EXPECT_EQ(cv::norm(frame_image(whole.frames[0], opt), direct, cv::NORM_INF), 0.0);
+  EXPECT_EQ(whole.frames[0].window, cv::Rect(0, 0, photo_.cols, photo_.rows));
+  EXPECT_GT(whole.delta_e0, 1.0);  // the treatment shows
+
+  opt.full_frames = false;
+  const AgeResult part = age_simulation(photo_, sim_, {}, opt);
+  ASSERT_EQ(part.frames.size(), 2u);
+  const cv::Rect w = part.frames[0].window;
+  EXPECT_LT(w.area(), photo_.total()) << "a window, not the whole photo";
+  EXPECT_EQ((w & part.crop), part.crop);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(cv::norm(part.frames[i].unlabelled, whole.frames[i].unlabelled(w), cv::NORM_INF),
+              0.0);
+    EXPECT_EQ(part.frames[i].measured.delta_e, whole.frames[i].measured.delta_e);
+  }
+  EXPECT_EQ(part.delta_e0, whole.delta_e0);
+  EXPECT_EQ(part.touch_up_year, whole.touch_up_year);
 }
 
 TEST_F(AgePipeline, RenderedContrastFallsAndTheModelFollowsIt) {

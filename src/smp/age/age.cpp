@@ -126,6 +126,32 @@ void frame_for_strip(AgeResult& r, const cv::Mat& photo, const cv::Mat& mask,
   r.before = photo;
 }
 
+// The impressions drawn on `window` of the photo only (a copy of that window; the whole photo:
+// render_impressions). The window holds every impression, so its pixels are the whole
+// render's (RenderParams::window).
+cv::Mat render_window(const cv::Mat& bgr8, const std::vector<Impression>& imps, RenderParams p,
+                      const cv::Rect& window) {
+  if (window == cv::Rect(0, 0, bgr8.cols, bgr8.rows)) return render_impressions(bgr8, imps, p);
+  p.window = window;
+  p.photo_size = bgr8.size();
+  cv::Mat out = bgr8(window).clone();
+  render_impressions_into(out, imps, p);
+  return out;
+}
+
+// The photo's box of the treated area and of every impression, with a margin of a few px.
+cv::Rect treated_box(const cv::Mat& bgr8, const cv::Mat& mask,
+                     const std::vector<Impression>& imps) {
+  const double sx = static_cast<double>(bgr8.cols) / mask.cols,
+               sy = static_cast<double>(bgr8.rows) / mask.rows;
+  const cv::Rect m = cv::boundingRect(mask);
+  cv::Rect box(cvFloor(m.x * sx) - 3, cvFloor(m.y * sy) - 3, cvCeil(m.width * sx) + 6,
+               cvCeil(m.height * sy) + 6);
+  for (const auto& i : imps)
+    box |= cv::Rect(cvFloor(i.pos_px.x) - 2, cvFloor(i.pos_px.y) - 2, 5, 5);
+  return box & cv::Rect(0, 0, bgr8.cols, bgr8.rows);
+}
+
 // Overlap at which the model's share at `years` is `measured`: the share rises with the overlap,
 // so bisection; clamped to the ends when the measurement lies outside.
 double fit_overlap(ContrastModel& m, double years, double measured) {
@@ -225,21 +251,26 @@ SkinTypeChoice choose_skin_type(const std::string& user, const Analysis* photo) 
 
 FadingFit fit_fading(const cv::Mat& bgr8, const SimulateResult& sim,
                      const std::vector<uint8_t>& scar, const FadingConditions& conditions,
-                     const FadingParams& params) {
+                     const FadingParams& params, const cv::Rect& window_in) {
   validate(conditions);
   SMP_CHECK(scar.empty() || scar.size() == sim.impressions.size());
   Timings t;
   cv::Mat mask = nonempty_mask(sim);
   if (mask.empty()) throw InputError("treated area", "the simulation treated no pixel");
+  // Frames are drawn and measured on a window holding the treated area and every impression,
+  // not on copies of a whole 12 MP photo (37 MB each).
+  const cv::Rect window =
+      (window_in.empty() ? cv::Rect() : window_in) | treated_box(bgr8, mask, sim.impressions);
+  const cv::Mat bare = bgr8(window);
   cv::Mat year0, cal;
   {
     ScopedTiming st(t, "render");
-    year0 = render_impressions(bgr8, sim.impressions, sim.render);
+    year0 = render_window(bgr8, sim.impressions, sim.render, window);
   }
   AreaContrast c0;
   {
     ScopedTiming st(t, "measure");
-    c0 = measure_contrast(bgr8, year0, mask);
+    c0 = measure_contrast(bare, year0, mask, window, bgr8.size());
   }
   // How much the dots' darkening overlaps depends on the renderer's halos and the density: fitted
   // on a frame at kCalibrationYears without touch-ups, so the touch-up year depends neither on
@@ -250,13 +281,13 @@ FadingFit fit_fading(const cv::Mat& bgr8, const SimulateResult& sim,
   if (c0.delta_e > 0) {
     {
       ScopedTiming st(t, "render");
-      cal = render_impressions(bgr8,
-                               age_impressions(sim.impressions, scar, kCalibrationYears, plain,
-                                               sim.render.pigment, params),
-                               sim.render);
+      cal = render_window(bgr8,
+                          age_impressions(sim.impressions, scar, kCalibrationYears, plain,
+                                          sim.render.pigment, params),
+                          sim.render, window);
     }
     ScopedTiming st(t, "measure");
-    measured = measure_contrast(bgr8, cal, mask).delta_e / c0.delta_e;
+    measured = measure_contrast(bare, cal, mask, window, bgr8.size()).delta_e / c0.delta_e;
   }
   Stopwatch sw;
   ContrastModel fit(sim.impressions, scar, plain, sim.render, c0.bare_linear, c0.treated_linear,
@@ -266,7 +297,8 @@ FadingFit fit_fading(const cv::Mat& bgr8, const SimulateResult& sim,
                       c0.treated_linear, params);
   model.set_overlap(overlap);
   t["model"] += sw.elapsed_ms();
-  return FadingFit{mask, year0, cal, c0, measured > 0 ? measured : 1.0, std::move(model), t};
+  return FadingFit{mask, window, year0, cal, c0, measured > 0 ? measured : 1.0, std::move(model),
+                   t};
 }
 
 namespace {
@@ -285,8 +317,26 @@ AgeResult age_simulation(const cv::Mat& bgr8, const SimulateResult& sim,
                          const std::vector<uint8_t>& scar, const AgeOptions& opt,
                          const StripFraming& framing) {
   check_age_options(opt);
-  const FadingFit fit = fit_fading(bgr8, sim, scar, opt.conditions, opt.params);
+  // What the strip shows first: the frames are drawn on that window only (with the treated
+  // area), or on the whole photo when they are written whole.
+  AgeResult strip;
+  const cv::Mat mask = nonempty_mask(sim);
+  if (mask.empty()) throw InputError("treated area", "the simulation treated no pixel");
+  Timings framing_t;
+  {
+    ScopedTiming st(framing_t, "framing");
+    frame_for_strip(strip, bgr8, mask, framing, sim.map.px_per_mm);
+  }
+  const cv::Rect window =
+      opt.full_frames ? cv::Rect(0, 0, bgr8.cols, bgr8.rows) : (strip.crop | strip.closeup);
+  const FadingFit fit = fit_fading(bgr8, sim, scar, opt.conditions, opt.params, window);
   AgeResult r = result_of(fit, scar);
+  r.timings["framing"] += framing_t["framing"];
+  r.crop = strip.crop;
+  r.closeup = strip.closeup;
+  r.closeup_mm = strip.closeup_mm;
+  r.before = strip.before;
+  const cv::Mat bare = bgr8(fit.window);
   const bool reuse_calibration = opt.conditions.touch_ups.empty() && !fit.calibration.empty();
   for (double y : sorted_years(opt.years)) {
     AgeFrame f;
@@ -300,21 +350,18 @@ AgeResult age_simulation(const cv::Mat& bgr8, const SimulateResult& sim,
         f.unlabelled = fit.calibration;
       } else {
         ScopedTiming st(r.timings, "render");
-        f.unlabelled = render_impressions(bgr8,
-                                          age_impressions(sim.impressions, scar, y, opt.conditions,
-                                                          sim.render.pigment, opt.params),
-                                          sim.render);
+        f.unlabelled = render_window(bgr8,
+                                     age_impressions(sim.impressions, scar, y, opt.conditions,
+                                                     sim.render.pigment, opt.params),
+                                     sim.render, fit.window);
       }
       ScopedTiming st(r.timings, "measure");
-      f.measured = measure_contrast(bgr8, f.unlabelled, fit.mask);
+      f.measured = measure_contrast(bare, f.unlabelled, fit.mask, fit.window, bgr8.size());
     }
+    f.window = fit.window;
     f.share = r.delta_e0 > 0 ? f.measured.delta_e / r.delta_e0 : 0.0;
     f.share_model = fit.model.share(y);
     r.frames.push_back(std::move(f));
-  }
-  {
-    ScopedTiming st(r.timings, "framing");
-    frame_for_strip(r, bgr8, fit.mask, framing, sim.map.px_per_mm);
   }
   finish(r, fit.model, opt);
   return r;
@@ -432,11 +479,14 @@ void corner_tag(cv::Mat& img, const std::string& s) {
 
 cv::Mat make_age_strip(const AgeResult& r, const AgeOptions& opt) {
   SMP_CHECK(!r.frames.empty() && !r.frames[0].unlabelled.empty());
-  const cv::Mat& first = r.frames[0].unlabelled;
-  const cv::Rect all(0, 0, first.cols, first.rows);
+  // The frames hold `all` of the photo (photo px; the whole photo, or the strip's window).
+  const cv::Rect all = r.frames[0].window.empty() ? cv::Rect(0, 0, r.frames[0].unlabelled.cols,
+                                                             r.frames[0].unlabelled.rows)
+                                                  : r.frames[0].window;
   const cv::Rect crop = (r.crop & all).empty() ? all : (r.crop & all);
   const cv::Rect closeup = (r.closeup & all).empty() ? crop : (r.closeup & all);
-  const bool with_before = !r.before.empty() && r.before.size() == first.size();
+  const bool with_before =
+      !r.before.empty() && (all & cv::Rect(0, 0, r.before.cols, r.before.rows)) == all;
   const int n = static_cast<int>(r.frames.size()) + (with_before ? 1 : 0);
   // Columns about 440 px tall and at most 480 px wide: a head a client recognises and a caption
   // that stays readable when the strip is shown as a thumbnail; narrower when there are many.
@@ -475,10 +525,11 @@ cv::Mat make_age_strip(const AgeResult& r, const AgeOptions& opt) {
               cv::FONT_HERSHEY_DUPLEX, 0.9, r.touch_up_year ? due : redone, 1, cv::LINE_AA);
 
   const double zoom = static_cast<double>(cw) / closeup.width;
-  auto column = [&](int i, const cv::Mat& src, bool simulated,
+  // `src` holds the photo from `origin` on (photo px).
+  auto column = [&](int i, const cv::Mat& src, cv::Point origin, bool simulated,
                     const std::vector<std::pair<std::string, cv::Scalar>>& lines) {
     const int x0 = i * (cw + gap);
-    cv::Mat h = fit(src(crop), head), z = fit(src(closeup), close);
+    cv::Mat h = fit(src(crop - origin), head), z = fit(src(closeup - origin), close);
     if (!simulated) {
       // Where the close-up comes from, on the client's own photo.
       cv::Rect2d box((closeup.x - crop.x) * sc, (closeup.y - crop.y) * sc, closeup.width * sc,
@@ -504,7 +555,8 @@ cv::Mat make_age_strip(const AgeResult& r, const AgeOptions& opt) {
   };
 
   int col = 0;
-  if (with_before) column(col++, r.before, false, {{"Before", ink}, {"your photo", grey}});
+  if (with_before)
+    column(col++, r.before, cv::Point(0, 0), false, {{"Before", ink}, {"your photo", grey}});
   for (const AgeFrame& f : r.frames) {
     // Year, contrast share (rounded down, so 69.6 % never reads as the 70 % threshold) and, past
     // the threshold, "touch-up due"; right after a planned touch-up, "touched up".
@@ -516,7 +568,7 @@ cv::Mat make_age_strip(const AgeResult& r, const AgeOptions& opt) {
       lines.emplace_back("touch-up due", due);
     else if (f.state.since_touch_up + 1e-9 < f.year)
       lines.emplace_back("touched up at " + fmt("%g", f.year - f.state.since_touch_up), redone);
-    column(col++, f.unlabelled, true, lines);
+    column(col++, f.unlabelled, all.tl(), true, lines);
   }
   return strip;
 }

@@ -43,6 +43,9 @@ struct AgeOptions {
   double threshold = 0.70;                   // touch-up when the contrast share falls below this
   double horizon_years = 15;                 // no touch-up year beyond this: null + message
   bool label = true;  // "Simulated result" on every frame, as `smp simulate` does
+  // Frames of the whole photo (`--frames` writes them); otherwise each frame holds only what the
+  // strip shows and the treated area (AgeFrame::window): a 12 MP photo's years would be 37 MB each.
+  bool full_frames = false;
   FadingParams params;
 };
 
@@ -58,7 +61,8 @@ struct AgeFrame {
   AreaContrast measured;   // on the rendered frame (unlabelled)
   double share = 1;        // measured ΔE2000 / year-0 ΔE2000
   double share_model = 1;  // the contrast model at this year
-  cv::Mat unlabelled;      // the rendered frame, photo size (frame_image() labels a copy)
+  cv::Mat unlabelled;      // the rendered frame (frame_image() labels a copy)
+  cv::Rect window;         // the part of the photo it holds (photo px; AgeOptions::full_frames)
 };
 
 struct AgeResult {
@@ -99,15 +103,18 @@ std::vector<uint8_t> scar_flags(const std::vector<Impression>& impressions, cons
 // carries `conditions` as given (touch-ups included). Throws InputError when no pixel is treated.
 struct FadingFit {
   cv::Mat mask;                  // the treated area (any size, nearest-scaled to the photo)
+  cv::Rect window;               // the part of the photo the frames hold (photo px)
   cv::Mat year0, calibration;    // the two rendered frames, unlabelled
   AreaContrast contrast0;        // year 0 on the treated area
   double calibration_share = 1;  // measured ΔE2000 at kCalibrationYears / year 0
   ContrastModel model;
   Timings timings;  // render, measure, model
 };
+// The frames hold `window` of the photo (photo px) with the treated area and every impression
+// added (by default just those).
 FadingFit fit_fading(const cv::Mat& bgr8, const SimulateResult& sim,
                      const std::vector<uint8_t>& scar, const FadingConditions& conditions,
-                     const FadingParams& params = {});
+                     const FadingParams& params = {}, const cv::Rect& window = {});
 
 // Ages simulate()'s impressions on the same photo: fit_fading(), then one frame per requested
 // year. `framing`: the head to frame in the strip (strip_framing(); empty: the treated area

@@ -13,12 +13,18 @@ namespace smp {
 
 AreaContrast measure_contrast(const cv::Mat& bare8, const cv::Mat& rendered8,
                               const cv::Mat& mask8) {
+  return measure_contrast(bare8, rendered8, mask8, cv::Rect(0, 0, bare8.cols, bare8.rows),
+                          bare8.size());
+}
+
+AreaContrast measure_contrast(const cv::Mat& bare8, const cv::Mat& rendered8, const cv::Mat& mask8,
+                              const cv::Rect& window, cv::Size photo) {
   SMP_CHECK_EQ(bare8.type(), CV_8UC3);
   SMP_CHECK_EQ(rendered8.type(), CV_8UC3);
-  SMP_CHECK(bare8.size() == rendered8.size());
+  SMP_CHECK(bare8.size() == rendered8.size() && bare8.size() == window.size());
   SMP_CHECK(!mask8.empty() && mask8.type() == CV_8U);
   const auto& lut = srgb8_to_linear_table();
-  const int W = bare8.cols, H = bare8.rows;
+  const int W = photo.width, H = photo.height;
   const double sx = static_cast<double>(mask8.cols) / W, sy = static_cast<double>(mask8.rows) / H;
   cv::Vec3d sb(0, 0, 0), st(0, 0, 0);
   long n = 0;
@@ -31,13 +37,16 @@ AreaContrast measure_contrast(const cv::Mat& bare8, const cv::Mat& rendered8,
   for (int y = y0; y < y1; ++y) {
     const uint8_t* m =
         mask8.ptr<uint8_t>(std::min(mask8.rows - 1, static_cast<int>((y + 0.5) * sy)));
-    const cv::Vec3b* b = bare8.ptr<cv::Vec3b>(y);
-    const cv::Vec3b* r = rendered8.ptr<cv::Vec3b>(y);
+    const bool row_in = y >= window.y && y < window.y + window.height;
+    const cv::Vec3b* b = row_in ? bare8.ptr<cv::Vec3b>(y - window.y) : nullptr;
+    const cv::Vec3b* r = row_in ? rendered8.ptr<cv::Vec3b>(y - window.y) : nullptr;
     for (int x = x0; x < x1; ++x) {
       if (!m[std::min(mask8.cols - 1, static_cast<int>((x + 0.5) * sx))]) continue;
+      // A treated pixel outside the window: the caller's window is too small.
+      SMP_CHECK(row_in && x >= window.x && x < window.x + window.width);
       for (int c = 0; c < 3; ++c) {
-        sb[c] += lut[b[x][c]];
-        st[c] += lut[r[x][c]];
+        sb[c] += lut[b[x - window.x][c]];
+        st[c] += lut[r[x - window.x][c]];
       }
       ++n;
     }

@@ -35,6 +35,10 @@ struct AreaContrast {
 // `mask8`: CV_8U, non-zero = the treated area (any size, nearest-scaled to the photo).
 // Throws InputError when the mask is empty.
 AreaContrast measure_contrast(const cv::Mat& bare8, const cv::Mat& rendered8, const cv::Mat& mask8);
+// The same on a window of the photo: `bare8` and `rendered8` are the photo's pixels in `window`
+// (photo px) of a photo of `photo` size, which must hold the treated area.
+AreaContrast measure_contrast(const cv::Mat& bare8, const cv::Mat& rendered8, const cv::Mat& mask8,
+                              const cv::Rect& window, cv::Size photo);
 
 // Summed darkness of the impressions (session <= max_session), per channel (B, G, R), in px²
 // of full absorption: sum of pi (R² + (softness R)²) * foreshortening * (1 - transmittance).
