@@ -225,6 +225,25 @@ TEST(ImageIo, JpegEncodedInStripsDecodesToTheSamePixels) {
   }
 }
 
+// A label map written with a palette reads back, through our decoder and OpenCV's, as exactly
+// the colours it stands for.
+TEST(ImageIo, PalettePngIsTheColoursOfItsLabels) {
+  cv::Mat labels(37, 53, CV_8U);
+  cv::randu(labels, 0, 3);
+  const std::vector<cv::Vec3b> palette = {{255, 0, 0}, {0, 255, 0}, {0, 0, 255}};
+  cv::Mat colours(labels.size(), CV_8UC3);
+  for (int y = 0; y < labels.rows; ++y)
+    for (int x = 0; x < labels.cols; ++x)
+      colours.at<cv::Vec3b>(y, x) = palette[labels.at<uint8_t>(y, x)];
+  const Bytes png = codec::encode_png_palette(labels, palette);
+  EXPECT_EQ(max_diff(decode_photo(png, "labels.png").bgr, colours), 0.0);
+  EXPECT_EQ(max_diff(cv::imdecode(png, cv::IMREAD_COLOR), colours), 0.0);
+  EXPECT_EQ(png[25], 3) << "colour type: palette";
+  cv::Mat bad = labels.clone();
+  bad.at<uint8_t>(5, 5) = 3;  // no such colour
+  EXPECT_THROW(codec::encode_png_palette(bad, palette), std::exception);
+}
+
 TEST(ImageIo, SixteenBitPngAndTiffBecomeEightBit) {
   cv::Mat m8 = test_card(), m16;
   m8.convertTo(m16, CV_16U, 257.0);

@@ -223,13 +223,14 @@ void png_flush_noop(png_structp) {}
 
 bool png_write_stage(png_structp p, png_infop info, std::vector<uint8_t>* out, int w, int h,
                      int depth, int colour_type, bool bgr, png_textp texts, int n_texts,
-                     png_bytepp rows) {
+                     png_bytepp rows, png_colorp plte = nullptr, int n_plte = 0) {
   if (setjmp(png_jmpbuf(p))) return false;
   png_set_write_fn(p, out, png_write_vec, png_flush_noop);
   png_set_compression_level(p, 3);
   png_set_IHDR(p, info, static_cast<png_uint_32>(w), static_cast<png_uint_32>(h), depth,
                colour_type, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
                PNG_FILTER_TYPE_DEFAULT);
+  if (n_plte > 0) png_set_PLTE(p, info, plte, n_plte);
   if (n_texts > 0) png_set_text(p, info, texts, n_texts);
   png_write_info(p, info);
   if (bgr) png_set_bgr(p);
@@ -634,6 +635,37 @@ std::vector<uint8_t> encode_png_libpng(const cv::Mat& img, const std::vector<std
   out.reserve(img.total() * img.elemSize() / 2 + 1024);
   if (!png_write_stage(p, info, &out, img.cols, img.rows, img.depth() == CV_16U ? 16 : 8, type,
                        ch >= 3, records.data(), static_cast<int>(records.size()), rows.data()))
+    throw InternalError(std::string("PNG encoder failed: ") + err.message);
+  return out;
+}
+
+std::vector<uint8_t> encode_png_palette(const cv::Mat& indices,
+                                        const std::vector<cv::Vec3b>& palette_bgr) {
+  SMP_CHECK(indices.type() == CV_8UC1);
+  SMP_CHECK(!palette_bgr.empty() && palette_bgr.size() <= 256);
+  double top = 0;
+  cv::minMaxLoc(indices, nullptr, &top);
+  SMP_CHECK(top < static_cast<double>(palette_bgr.size()));
+  std::vector<png_color> plte(palette_bgr.size());
+  for (size_t i = 0; i < plte.size(); ++i)
+    plte[i] = png_color{palette_bgr[i][2], palette_bgr[i][1], palette_bgr[i][0]};
+  PngRead err{nullptr, 0, 0, {0}};
+  png_structp p =
+      png_create_write_struct(PNG_LIBPNG_VER_STRING, &err, png_on_error, png_on_warning);
+  if (!p) throw InternalError("libpng: cannot create a writer");
+  png_infop info = png_create_info_struct(p);
+  struct Destroy {
+    png_structp* p;
+    png_infop* i;
+    ~Destroy() { png_destroy_write_struct(p, i); }
+  } destroy{&p, &info};
+  if (!info) throw InternalError("libpng: cannot create an info struct");
+  std::vector<png_bytep> rows(indices.rows);
+  for (int y = 0; y < indices.rows; ++y) rows[y] = const_cast<uint8_t*>(indices.ptr<uint8_t>(y));
+  std::vector<uint8_t> out;
+  out.reserve(indices.total() / 8 + 1024);
+  if (!png_write_stage(p, info, &out, indices.cols, indices.rows, 8, PNG_COLOR_TYPE_PALETTE, false,
+                       nullptr, 0, rows.data(), plte.data(), static_cast<int>(plte.size())))
     throw InternalError(std::string("PNG encoder failed: ") + err.message);
   return out;
 }

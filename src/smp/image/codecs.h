@@ -46,6 +46,11 @@ std::vector<uint8_t> encode_jpeg(const cv::Mat& img, int quality, const std::str
 // Any PNG libpng writes (8/16-bit, grey, grey+alpha, BGR, BGRA), zlib level 3; `texts` are
 // tEXt payloads (keyword NUL text).
 std::vector<uint8_t> encode_png_libpng(const cv::Mat& img, const std::vector<std::string>& texts);
+// An 8-bit palette PNG: each pixel of `indices` (CV_8UC1) picks a colour of `palette_bgr`
+// (at most 256). A label map takes a third of the bytes of its colours and compresses far
+// better; every reader expands it to the same colours.
+std::vector<uint8_t> encode_png_palette(const cv::Mat& indices,
+                                        const std::vector<cv::Vec3b>& palette_bgr);
 // Lossy at quality 1-100, lossless above 100 (OpenCV's convention). 8-bit grey, BGR or BGRA.
 std::vector<uint8_t> encode_webp(const cv::Mat& img, int quality);
 // LZW with the horizontal predictor; 8/16-bit grey, BGR or BGRA.

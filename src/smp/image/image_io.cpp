@@ -653,6 +653,11 @@ void write_image(const std::string& path, const cv::Mat& bgr8, const EncodeOptio
   write_file_atomic(path, encode_image(bgr8, path, opt));
 }
 
+void write_palette_png(const std::string& path, const cv::Mat& indices,
+                       const std::vector<cv::Vec3b>& palette_bgr) {
+  write_file_atomic(path, codec::encode_png_palette(indices, palette_bgr));
+}
+
 bool has_simulation_marker(const std::vector<uint8_t>& bytes) {
   std::string f = sniff_format(bytes);
   if (f == "jpeg") return parse_jpeg(bytes).simulated;

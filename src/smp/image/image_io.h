@@ -47,6 +47,10 @@ std::vector<uint8_t> encode_image(const cv::Mat& bgr8, const std::string& path_o
                                   const EncodeOptions& opt = {});
 // encode_image + write_file_atomic.
 void write_image(const std::string& path, const cv::Mat& bgr8, const EncodeOptions& opt = {});
+// A label map as an 8-bit palette PNG (codec::encode_png_palette), written atomically: pixel
+// value i has colour palette_bgr[i].
+void write_palette_png(const std::string& path, const cv::Mat& indices,
+                       const std::vector<cv::Vec3b>& palette_bgr);
 
 // True when the encoded bytes carry `smp simulate`'s marker.
 bool has_simulation_marker(const std::vector<uint8_t>& bytes);

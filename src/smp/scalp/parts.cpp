@@ -1350,6 +1350,14 @@ cv::Mat parts_to_colour(const cv::Mat& labels) {
   return out;
 }
 
+std::vector<cv::Vec3b> parts_palette() {
+  std::vector<cv::Vec3b> p(3);
+  p[kBg] = cv::Vec3b(255, 0, 0);
+  p[kSkin] = cv::Vec3b(0, 255, 0);
+  p[kHair] = cv::Vec3b(0, 0, 255);
+  return p;
+}
+
 cv::Mat parts_from_colour(const cv::Mat& bgr8) {
   cv::Mat out(bgr8.size(), CV_8U);
   for (int y = 0; y < bgr8.rows; ++y) {

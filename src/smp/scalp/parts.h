@@ -54,6 +54,8 @@ cv::Mat segment_parts(const cv::Mat& bgr8, const Face* face, const PartsOptions&
 
 // LFW colours: hair (255,0,0), skin (0,255,0), background (0,0,255), as an 8-bit BGR image.
 cv::Mat parts_to_colour(const cv::Mat& labels);
+// The same colours by label value (BGR; Part's values index it): a palette for the map.
+std::vector<cv::Vec3b> parts_palette();
 // Inverse of parts_to_colour for ground-truth PNGs (nearest of the three colours).
 cv::Mat parts_from_colour(const cv::Mat& bgr8);
 
