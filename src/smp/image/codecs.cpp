@@ -596,14 +596,12 @@ std::vector<uint8_t> encode_jpeg(const cv::Mat& img, int quality, const std::str
   return out;
 }
 
-std::vector<uint8_t> encode_png_libpng(const cv::Mat& img, const std::vector<std::string>& texts) {
-  SMP_CHECK(img.depth() == CV_8U || img.depth() == CV_16U);
-  const int ch = img.channels();
-  SMP_CHECK(ch >= 1 && ch <= 4);
-  const int type = ch == 1   ? PNG_COLOR_TYPE_GRAY
-                   : ch == 2 ? PNG_COLOR_TYPE_GRAY_ALPHA
-                   : ch == 3 ? PNG_COLOR_TYPE_RGB
-                             : PNG_COLOR_TYPE_RGB_ALPHA;
+namespace {
+
+// One PNG of `img`'s rows through libpng (a writer, its info and their clean-up), the shared
+// part of the two encoders below.
+std::vector<uint8_t> write_png(const cv::Mat& img, int colour_type, bool bgr,
+                               std::vector<png_text>& texts, std::vector<png_color>& plte) {
   PngRead err{nullptr, 0, 0, {0}};
   png_structp p =
       png_create_write_struct(PNG_LIBPNG_VER_STRING, &err, png_on_error, png_on_warning);
@@ -615,6 +613,27 @@ std::vector<uint8_t> encode_png_libpng(const cv::Mat& img, const std::vector<std
     ~Destroy() { png_destroy_write_struct(p, i); }
   } destroy{&p, &info};
   if (!info) throw InternalError("libpng: cannot create an info struct");
+  std::vector<png_bytep> rows(img.rows);
+  for (int y = 0; y < img.rows; ++y) rows[y] = const_cast<uint8_t*>(img.ptr<uint8_t>(y));
+  std::vector<uint8_t> out;
+  out.reserve(img.total() * img.elemSize() / (plte.empty() ? 2 : 8) + 1024);
+  if (!png_write_stage(p, info, &out, img.cols, img.rows, img.depth() == CV_16U ? 16 : 8,
+                       colour_type, bgr, texts.data(), static_cast<int>(texts.size()), rows.data(),
+                       plte.data(), static_cast<int>(plte.size())))
+    throw InternalError(std::string("PNG encoder failed: ") + err.message);
+  return out;
+}
+
+}  // namespace
+
+std::vector<uint8_t> encode_png_libpng(const cv::Mat& img, const std::vector<std::string>& texts) {
+  SMP_CHECK(img.depth() == CV_8U || img.depth() == CV_16U);
+  const int ch = img.channels();
+  SMP_CHECK(ch >= 1 && ch <= 4);
+  const int type = ch == 1   ? PNG_COLOR_TYPE_GRAY
+                   : ch == 2 ? PNG_COLOR_TYPE_GRAY_ALPHA
+                   : ch == 3 ? PNG_COLOR_TYPE_RGB
+                             : PNG_COLOR_TYPE_RGB_ALPHA;
   // "keyword\0text" payloads -> png_text records pointing into `parts` (alive until the end).
   std::vector<std::pair<std::string, std::string>> parts;
   for (const std::string& t : texts) {
@@ -629,14 +648,8 @@ std::vector<uint8_t> encode_png_libpng(const cv::Mat& img, const std::vector<std
     records[i].text = parts[i].second.data();
     records[i].text_length = parts[i].second.size();
   }
-  std::vector<png_bytep> rows(img.rows);
-  for (int y = 0; y < img.rows; ++y) rows[y] = const_cast<uint8_t*>(img.ptr<uint8_t>(y));
-  std::vector<uint8_t> out;
-  out.reserve(img.total() * img.elemSize() / 2 + 1024);
-  if (!png_write_stage(p, info, &out, img.cols, img.rows, img.depth() == CV_16U ? 16 : 8, type,
-                       ch >= 3, records.data(), static_cast<int>(records.size()), rows.data()))
-    throw InternalError(std::string("PNG encoder failed: ") + err.message);
-  return out;
+  std::vector<png_color> no_palette;
+  return write_png(img, type, ch >= 3, records, no_palette);
 }
 
 std::vector<uint8_t> encode_png_palette(const cv::Mat& indices,
@@ -649,25 +662,8 @@ std::vector<uint8_t> encode_png_palette(const cv::Mat& indices,
   std::vector<png_color> plte(palette_bgr.size());
   for (size_t i = 0; i < plte.size(); ++i)
     plte[i] = png_color{palette_bgr[i][2], palette_bgr[i][1], palette_bgr[i][0]};
-  PngRead err{nullptr, 0, 0, {0}};
-  png_structp p =
-      png_create_write_struct(PNG_LIBPNG_VER_STRING, &err, png_on_error, png_on_warning);
-  if (!p) throw InternalError("libpng: cannot create a writer");
-  png_infop info = png_create_info_struct(p);
-  struct Destroy {
-    png_structp* p;
-    png_infop* i;
-    ~Destroy() { png_destroy_write_struct(p, i); }
-  } destroy{&p, &info};
-  if (!info) throw InternalError("libpng: cannot create an info struct");
-  std::vector<png_bytep> rows(indices.rows);
-  for (int y = 0; y < indices.rows; ++y) rows[y] = const_cast<uint8_t*>(indices.ptr<uint8_t>(y));
-  std::vector<uint8_t> out;
-  out.reserve(indices.total() / 8 + 1024);
-  if (!png_write_stage(p, info, &out, indices.cols, indices.rows, 8, PNG_COLOR_TYPE_PALETTE, false,
-                       nullptr, 0, rows.data(), plte.data(), static_cast<int>(plte.size())))
-    throw InternalError(std::string("PNG encoder failed: ") + err.message);
-  return out;
+  std::vector<png_text> no_texts;
+  return write_png(indices, PNG_COLOR_TYPE_PALETTE, false, no_texts, plte);
 }
 
 std::vector<uint8_t> encode_webp(const cv::Mat& img, int quality) {
