@@ -126,19 +126,6 @@ void frame_for_strip(AgeResult& r, const cv::Mat& photo, const cv::Mat& mask,
   r.before = photo;
 }
 
-// The impressions drawn on `window` of the photo only (a copy of that window; the whole photo:
-// render_impressions). The window holds every impression, so its pixels are the whole
-// render's (RenderParams::window).
-cv::Mat render_window(const cv::Mat& bgr8, const std::vector<Impression>& imps, RenderParams p,
-                      const cv::Rect& window) {
-  if (window == cv::Rect(0, 0, bgr8.cols, bgr8.rows)) return render_impressions(bgr8, imps, p);
-  p.window = window;
-  p.photo_size = bgr8.size();
-  cv::Mat out = bgr8(window).clone();
-  render_impressions_into(out, imps, p);
-  return out;
-}
-
 // The photo's box of the treated area and of every impression, with a margin of a few px.
 cv::Rect treated_box(const cv::Mat& bgr8, const cv::Mat& mask,
                      const std::vector<Impression>& imps) {
@@ -259,13 +246,12 @@ FadingFit fit_fading(const cv::Mat& bgr8, const SimulateResult& sim,
   if (mask.empty()) throw InputError("treated area", "the simulation treated no pixel");
   // Frames are drawn and measured on a window holding the treated area and every impression,
   // not on copies of a whole 12 MP photo (37 MB each).
-  const cv::Rect window =
-      (window_in.empty() ? cv::Rect() : window_in) | treated_box(bgr8, mask, sim.impressions);
+  const cv::Rect window = window_in | treated_box(bgr8, mask, sim.impressions);
   const cv::Mat bare = bgr8(window);
   cv::Mat year0, cal;
   {
     ScopedTiming st(t, "render");
-    year0 = render_window(bgr8, sim.impressions, sim.render, window);
+    year0 = render_impressions_window(bgr8, sim.impressions, sim.render, window);
   }
   AreaContrast c0;
   {
@@ -281,10 +267,10 @@ FadingFit fit_fading(const cv::Mat& bgr8, const SimulateResult& sim,
   if (c0.delta_e > 0) {
     {
       ScopedTiming st(t, "render");
-      cal = render_window(bgr8,
-                          age_impressions(sim.impressions, scar, kCalibrationYears, plain,
-                                          sim.render.pigment, params),
-                          sim.render, window);
+      cal = render_impressions_window(bgr8,
+                                      age_impressions(sim.impressions, scar, kCalibrationYears,
+                                                      plain, sim.render.pigment, params),
+                                      sim.render, window);
     }
     ScopedTiming st(t, "measure");
     measured = measure_contrast(bare, cal, mask, window, bgr8.size()).delta_e / c0.delta_e;
@@ -350,10 +336,11 @@ AgeResult age_simulation(const cv::Mat& bgr8, const SimulateResult& sim,
         f.unlabelled = fit.calibration;
       } else {
         ScopedTiming st(r.timings, "render");
-        f.unlabelled = render_window(bgr8,
-                                     age_impressions(sim.impressions, scar, y, opt.conditions,
-                                                     sim.render.pigment, opt.params),
-                                     sim.render, fit.window);
+        f.unlabelled =
+            render_impressions_window(bgr8,
+                                      age_impressions(sim.impressions, scar, y, opt.conditions,
+                                                      sim.render.pigment, opt.params),
+                                      sim.render, fit.window);
       }
       ScopedTiming st(r.timings, "measure");
       f.measured = measure_contrast(bare, f.unlabelled, fit.mask, fit.window, bgr8.size());

@@ -175,6 +175,17 @@ cv::Mat render_impressions(const cv::Mat& bgr8, const std::vector<Impression>& i
   return out;
 }
 
+cv::Mat render_impressions_window(const cv::Mat& bgr8, const std::vector<Impression>& impressions,
+                                  RenderParams params, const cv::Rect& window) {
+  if (window == cv::Rect(0, 0, bgr8.cols, bgr8.rows))
+    return render_impressions(bgr8, impressions, params);
+  params.window = window;
+  params.photo_size = bgr8.size();
+  cv::Mat out = bgr8(window).clone();
+  render_impressions_into(out, impressions, params);
+  return out;
+}
+
 void render_impressions_into(cv::Mat& bgr8, const std::vector<Impression>& impressions,
                              const RenderParams& params) {
   SMP_CHECK_EQ(bgr8.type(), CV_8UC3);

@@ -77,6 +77,11 @@ cv::Mat render_impressions(const cv::Mat& bgr8, const std::vector<Impression>& i
 // the pixels: a copy of a 12 MP photo is ~9 k fresh pages of memory, slower than the dots.
 void render_impressions_into(cv::Mat& bgr8, const std::vector<Impression>& impressions,
                              const RenderParams& params);
+// The same on `window` of the photo only: a copy of that window, drawn on (the whole photo:
+// render_impressions). A window that holds every impression gives the whole render's pixels
+// there (RenderParams::window).
+cv::Mat render_impressions_window(const cv::Mat& bgr8, const std::vector<Impression>& impressions,
+                                  RenderParams params, const cv::Rect& window);
 
 // Where and how densely to tattoo, on a grid `scale` times the photo's size (design maps are
 // computed at about 0.5 mm per cell; build_treatment_map in treatment.h makes one from an

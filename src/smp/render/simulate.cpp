@@ -86,13 +86,10 @@ cv::Mat render_sessions_strip(const cv::Mat& full, const std::vector<Impression>
   const int gap = 6;
   cv::Mat strip(ps.height, sessions * ps.width + (sessions - 1) * gap, CV_8UC3,
                 cv::Scalar(255, 255, 255));
-  // Each session drawn on a copy of the head only (not of a 12 MP photo).
-  p.window = frame;
-  p.photo_size = full.size();
   for (int k = 1; k <= sessions; ++k) {
     p.max_session = k;
-    cv::Mat r = bgr8.clone(), small;
-    render_impressions_into(r, imps, p);
+    // Drawn on a copy of the head only (not of a 12 MP photo).
+    cv::Mat r = render_impressions_window(full, imps, p, frame), small;
     cv::resize(r, small, ps, 0, 0, sc < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
     draw_simulation_label(small, "Session " + std::to_string(k) + " - simulated");
     small.copyTo(strip(cv::Rect((k - 1) * (ps.width + gap), 0, ps.width, ps.height)));
