@@ -158,19 +158,24 @@ void front_dome(const cv::Mat& head, const Face& f, double px_per_mm, cv::Point2
   centre = fr.o + fr.up * c_h;
 }
 
+// 255 where the component label (`cc`, CV_32S) is one `keep` selects, else 0.
+cv::Mat components_mask(const cv::Mat& cc, const std::vector<uint8_t>& keep) {
+  cv::Mat out(cc.size(), CV_8U);
+  for (int y = 0; y < cc.rows; ++y) {
+    const int* c = cc.ptr<int>(y);
+    uint8_t* o = out.ptr<uint8_t>(y);
+    for (int x = 0; x < cc.cols; ++x) o[x] = keep[c[x]] ? 255 : 0;
+  }
+  return out;
+}
+
 // Removes islands smaller than `min_px` (parting lines, specks of forehead through a fringe).
 cv::Mat drop_small(const cv::Mat& mask, double min_px) {
   cv::Mat cc, stats, cent;
   int n = cv::connectedComponentsWithStats(mask, cc, stats, cent, 8, CV_32S);
   std::vector<uint8_t> keep(n, 0);
   for (int i = 1; i < n; ++i) keep[i] = stats.at<int>(i, cv::CC_STAT_AREA) >= min_px;
-  cv::Mat out(mask.size(), CV_8U);
-  for (int y = 0; y < mask.rows; ++y) {
-    const int* c = cc.ptr<int>(y);
-    uint8_t* o = out.ptr<uint8_t>(y);
-    for (int x = 0; x < mask.cols; ++x) o[x] = keep[c[x]] ? 255 : 0;
-  }
-  return out;
+  return components_mask(cc, keep);
 }
 
 // Seen from above, bare skin that sticks out of the head to the bottom or a side of its box
@@ -204,9 +209,7 @@ cv::Mat without_edge_protrusions(const cv::Mat& skin, const cv::Mat& head) {
     for (int x = 0; x < cc.cols; ++x)
       if (x <= m || y >= cc.rows - 1 - m || x >= cc.cols - 1 - m) at_edge[cc.at<int>(y, x)] = 1;
   at_edge[0] = 0;
-  cv::Mat cut(small.size(), CV_8U);
-  for (int y = 0; y < cc.rows; ++y)
-    for (int x = 0; x < cc.cols; ++x) cut.at<uint8_t>(y, x) = at_edge[cc.at<int>(y, x)] ? 255 : 0;
+  cv::Mat cut = components_mask(cc, at_edge);
   if (cv::countNonZero(cut) == 0) return skin;
   // A little wider, so the cut's staircase at full size leaves no fringe.
   cv::dilate(cut, cut, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(3, 3)));
