@@ -215,6 +215,16 @@ cv::Mat canonical_lab(const Canonical& c) {
   return bgr_to_lab(f32);
 }
 
+// The frame's top band and upper sides, where the photo is: backdrop in nearly every photo
+// (hair rarely reaches there).
+cv::Mat backdrop_band(const Canonical& c) {
+  cv::Mat band(c.bgr.size(), CV_8U, cv::Scalar(0));
+  band(cv::Rect(0, 0, kCanon, kMargin + 12)).setTo(255);
+  band(cv::Rect(0, 0, kMargin + 12, kMargin + 117)).setTo(255);
+  band(cv::Rect(kCanon - kMargin - 12, 0, kMargin + 12, kMargin + 117)).setTo(255);
+  return band & c.valid;
+}
+
 // Per-pixel features of the canonical frame (kFeatures planes, CV_32F).
 std::vector<cv::Mat> canonical_features(const Canonical& c, const Face& face) {
   cv::Mat lab = canonical_lab(c);
@@ -279,12 +289,7 @@ std::vector<cv::Mat> canonical_features(const Canonical& c, const Face& face) {
             // A busy backdrop has several colours: the distance to the nearest of them (k-means
             // of the frame's top band and upper sides, where hair rarely reaches) tells head
             // from backdrop far better than the distance to one median colour.
-            cv::Mat band(c.bgr.size(), CV_8U, cv::Scalar(0));
-            band(cv::Rect(0, 0, kCanon, kMargin + 12)).setTo(255);
-            band(cv::Rect(0, 0, kMargin + 12, kMargin + 117)).setTo(255);
-            band(cv::Rect(kCanon - kMargin - 12, 0, kMargin + 12, kMargin + 117)).setTo(255);
-            band &= c.valid;
-            f[20] = backdrop_distance(lab, band);
+            f[20] = backdrop_distance(lab, backdrop_band(c));
             cv::blur(f[20], f[21], cv::Size(9, 9));
           }
         }
@@ -894,11 +899,7 @@ void refine_head_extent(cv::Mat& probs, const std::vector<cv::Mat>& f, const Can
   // (The forest's own feature keeps it: it was trained so.)
   cv::Mat capd;
   {
-    cv::Mat band(c.bgr.size(), CV_8U, cv::Scalar(0));
-    band(cv::Rect(0, 0, kCanon, kMargin + 12)).setTo(255);
-    band(cv::Rect(0, 0, kMargin + 12, kMargin + 117)).setTo(255);
-    band(cv::Rect(kCanon - kMargin - 12, 0, kMargin + 12, kMargin + 117)).setTo(255);
-    band &= c.valid;
+    cv::Mat band = backdrop_band(c);
     band &= f[0] > kPaddingL;
     cv::blur(backdrop_distance(lab, band), capd, cv::Size(9, 9));
   }
