@@ -901,6 +901,13 @@ void refine_head_extent(cv::Mat& probs, const std::vector<cv::Mat>& f, const Can
   {
     cv::Mat band = backdrop_band(c);
     band &= f[0] > kPaddingL;
+    // ...and hair that reaches the band (a high head of hair) out too: only what the forest
+    // calls backdrop (a portrait of curly grey hair lost its top as "backdrop colour").
+    {
+      std::vector<cv::Mat> pc;
+      cv::split(probs, pc);
+      band &= pc[0] > 0.5f;
+    }
     cv::blur(backdrop_distance(lab, band), capd, cv::Size(9, 9));
   }
   for (int y = 0; y < small.rows; ++y)
