@@ -98,6 +98,7 @@ int main(int argc, char** argv) {
   app.add_option("--depth", fp.max_depth, "tree depth (training)")->capture_default_str();
   app.add_option("--hair-weight", fp.hair_weight, "prior weight of the hair class (training)")
       ->capture_default_str();
+  app.add_option("--seed", fp.seed, "random seed of the forest (training)");
   app.add_option("--min-samples", fp.min_samples, "smallest node to split (training)")
       ->capture_default_str();
   app.add_flag("--mirror,!--no-mirror", mirror,

@@ -1293,7 +1293,7 @@ PartsForest train_parts_forest(const cv::Mat& features, const cv::Mat& labels,
   // cv::ml draws the trees' bootstrap samples and variables from this thread's cv::theRNG():
   // fix it, or the forest depends on what the thread ran before (the k-means of the features
   // moving to another thread changed the leave-one-out figures by up to 0.003).
-  cv::theRNG().state = 0x5eed;
+  cv::theRNG().state = p.seed;
   rt->train(cv::ml::TrainData::create(features, cv::ml::ROW_SAMPLE, labels));
   PartsForest f;
   f.n_features = features.cols;
