@@ -6,6 +6,7 @@
 #include <random>
 
 #include "smp/core/errors.h"
+#include "smp/core/rect.h"
 
 namespace smp {
 
@@ -58,9 +59,7 @@ ShrunkOutline shrunk_head_outline(const cv::Mat& head_mask, double scale, int op
   if (o.crop.empty())
     o.crop = whole;
   else
-    o.crop = cv::Rect(o.crop.x - pad_px, o.crop.y - pad_px, o.crop.width + 2 * pad_px,
-                      o.crop.height + 2 * pad_px) &
-             whole;
+    o.crop = padded(o.crop, pad_px, whole);
   cv::Mat small;
   cv::resize(head_mask(o.crop), small, cv::Size(), scale, scale, cv::INTER_AREA);
   o.outline = head_outline(small > 127, open_radius_px);

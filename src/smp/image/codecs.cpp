@@ -21,6 +21,7 @@
 
 #include "smp/core/errors.h"
 #include "smp/core/parallel.h"
+#include "smp/image/byte_order.h"
 #include "smp/image/image_io.h"
 
 namespace smp::codec {
@@ -519,10 +520,6 @@ std::vector<uint8_t> encode_jpeg_stream(const cv::Mat& m, int quality, const std
                          comment.data(), comment.size(), restart_every_row, &out.buf, &out.size))
     throw InternalError(std::string("JPEG encoder failed: ") + e.message);
   return std::vector<uint8_t>(out.buf, out.buf + out.size);
-}
-
-uint16_t be16(const uint8_t* p) {
-  return static_cast<uint16_t>(p[0] << 8 | p[1]);
 }
 
 // Offset of the entropy-coded data of a stream libjpeg wrote (just past its SOS segment), and

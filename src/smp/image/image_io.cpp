@@ -16,25 +16,13 @@
 #include "smp/core/errors.h"
 #include "smp/core/files.h"
 #include "smp/core/parallel.h"
+#include "smp/image/byte_order.h"
 #include "smp/image/codecs.h"
 
 namespace smp {
 namespace {
 
 constexpr char kMarker[] = "smp:simulated";
-
-uint32_t be32(const uint8_t* p) {
-  return (p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3];
-}
-uint16_t be16(const uint8_t* p) {
-  return static_cast<uint16_t>((p[0] << 8) | p[1]);
-}
-uint32_t le32(const uint8_t* p) {
-  return p[0] | (p[1] << 8) | (p[2] << 16) | (uint32_t(p[3]) << 24);
-}
-uint16_t le16(const uint8_t* p) {
-  return static_cast<uint16_t>(p[0] | (p[1] << 8));
-}
 
 // What the container says before any pixel is decoded.
 struct Header {

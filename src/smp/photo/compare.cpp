@@ -11,6 +11,7 @@
 #include "smp/analysis/analysis.h"
 #include "smp/core/errors.h"
 #include "smp/core/parallel.h"
+#include "smp/core/rect.h"
 #include "smp/image/colour.h"
 
 namespace smp {
@@ -613,8 +614,7 @@ Comparison compare_photos(const cv::Mat& before, const cv::Mat& after, const Fac
       const cv::Rect all(0, 0, c.crop.width, c.crop.height);
       const cv::Rect sb = cv::boundingRect(c.scalp_mask);
       const int reach = cvCeil(4 * sigma) + 1;
-      const cv::Rect roi =
-          cv::Rect(sb.x - reach, sb.y - reach, sb.width + 2 * reach, sb.height + 2 * reach) & all;
+      const cv::Rect roi = padded(sb, reach, all);
       cv::Mat Lb = lightness(c.before(roi)), La = lightness(c.after(roi));
       cv::GaussianBlur(Lb, Lb, cv::Size(), sigma);
       cv::GaussianBlur(La, La, cv::Size(), sigma);

@@ -7,6 +7,7 @@
 
 #include "smp/core/errors.h"
 #include "smp/core/files.h"
+#include "smp/core/rect.h"
 #include "smp/core/text.h"
 #include "smp/image/image_io.h"
 #include "smp/image/video_writer.h"
@@ -107,8 +108,7 @@ std::vector<cv::Rect> eye_boxes(const Face& f, cv::Size size) {
   for (int from : {36, 42}) {
     cv::Rect r = cv::boundingRect(pts(f, from, from + 5));
     int pad = std::max(1, r.width / 4);
-    r = cv::Rect(r.x - pad, r.y - pad, r.width + 2 * pad, r.height + 2 * pad) &
-        cv::Rect(0, 0, size.width, size.height);
+    r = padded(r, pad, cv::Rect(0, 0, size.width, size.height));
     boxes.push_back(r);
   }
   return boxes;

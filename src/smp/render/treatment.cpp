@@ -9,6 +9,7 @@
 
 #include "smp/core/errors.h"
 #include "smp/core/parallel.h"
+#include "smp/core/rect.h"
 #include "smp/design/head_sphere.h"
 #include "smp/image/colour.h"
 
@@ -406,10 +407,7 @@ TreatmentBase prepare_treatment(const Analysis& a, const cv::Mat* photo, double 
   const cv::Rect whole(0, 0, ms.width, ms.height);
   cv::Rect hb = cv::boundingRect(head);
   const int pad = rim + 6;
-  const cv::Rect wb =
-      hb.empty()
-          ? whole
-          : cv::Rect(hb.x - pad, hb.y - pad, hb.width + 2 * pad, hb.height + 2 * pad) & whole;
+  const cv::Rect wb = hb.empty() ? whole : padded(hb, pad, whole);
 
   // The design frame: origin at the glabella and "up the face" from the eye line; without a
   // face (top views), the scalp's centre and image up.
@@ -718,8 +716,7 @@ TreatmentMap build_treatment_map(const TreatmentBase& b, const Analysis& a, cons
   {
     const cv::Rect tb = cv::boundingRect(cand);
     const int pad = 2 * k + 2;
-    const cv::Rect roi = cv::Rect(tb.x - pad, tb.y - pad, tb.width + 2 * pad, tb.height + 2 * pad) &
-                         cv::Rect(0, 0, ms.width, ms.height);
+    const cv::Rect roi = padded(tb, pad, cv::Rect(0, 0, ms.width, ms.height));
     if (!tb.empty()) {
       cv::Mat opened;
       cv::morphologyEx(
@@ -738,8 +735,7 @@ TreatmentMap build_treatment_map(const TreatmentBase& b, const Analysis& a, cons
     const float depth = static_cast<float>(transition_px * s);  // in map cells
     // Only edges within `depth` of the candidate area matter: the distances on its box, widened.
     const int pad = static_cast<int>(std::ceil(depth)) + 2;
-    const cv::Rect roi = cv::Rect(cb.x - pad, cb.y - pad, cb.width + 2 * pad, cb.height + 2 * pad) &
-                         cv::Rect(0, 0, ms.width, ms.height);
+    const cv::Rect roi = padded(cb, pad, cv::Rect(0, 0, ms.width, ms.height));
     cv::Mat inside_edge = b.inner_head(roi) & ~cand(roi);  // 255 where the fade starts
     cv::Mat dist;
     cv::distanceTransform(~inside_edge, dist, cv::DIST_L2, 3);
@@ -758,8 +754,7 @@ TreatmentMap build_treatment_map(const TreatmentBase& b, const Analysis& a, cons
     const float edge = static_cast<float>(2.0 / mm_per_cell);  // in map cells
     const int pad = static_cast<int>(std::ceil(edge)) + 2;
     const cv::Rect tb = cv::boundingRect(cand);
-    const cv::Rect roi = cv::Rect(tb.x - pad, tb.y - pad, tb.width + 2 * pad, tb.height + 2 * pad) &
-                         cv::Rect(0, 0, ms.width, ms.height);
+    const cv::Rect roi = padded(tb, pad, cv::Rect(0, 0, ms.width, ms.height));
     cv::Mat dist;
     cv::distanceTransform(cand(roi), dist, cv::DIST_L2, 3);
     for (int y = tb.y; y < tb.y + tb.height; ++y) {

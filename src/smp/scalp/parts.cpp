@@ -903,11 +903,9 @@ void refine_head_extent(cv::Mat& probs, const std::vector<cv::Mat>& f, const Can
     band &= f[0] > kPaddingL;
     // ...and hair that reaches the band (a high head of hair) out too: only what the forest
     // calls backdrop (a portrait of curly grey hair lost its top as "backdrop colour").
-    {
-      std::vector<cv::Mat> pc;
-      cv::split(probs, pc);
-      band &= pc[0] > 0.5f;
-    }
+    cv::Mat bg;
+    cv::extractChannel(probs, bg, 0);
+    band &= bg > 0.5f;
     cv::blur(backdrop_distance(lab, band), capd, cv::Size(9, 9));
   }
   for (int y = 0; y < small.rows; ++y)
@@ -1350,25 +1348,24 @@ std::string parts_forest_to_cpp(const PartsForest& f, const std::string& comment
   return os.str();
 }
 
-cv::Mat parts_to_colour(const cv::Mat& labels) {
-  cv::Mat out(labels.size(), CV_8UC3);
-  for (int y = 0; y < labels.rows; ++y) {
-    const uint8_t* l = labels.ptr<uint8_t>(y);
-    cv::Vec3b* o = out.ptr<cv::Vec3b>(y);
-    for (int x = 0; x < labels.cols; ++x)
-      o[x] = l[x] == kHair   ? cv::Vec3b(0, 0, 255)
-             : l[x] == kSkin ? cv::Vec3b(0, 255, 0)
-                             : cv::Vec3b(255, 0, 0);
-  }
-  return out;
-}
-
 std::vector<cv::Vec3b> parts_palette() {
   std::vector<cv::Vec3b> p(3);
   p[kBg] = cv::Vec3b(255, 0, 0);
   p[kSkin] = cv::Vec3b(0, 255, 0);
   p[kHair] = cv::Vec3b(0, 0, 255);
   return p;
+}
+
+cv::Mat parts_to_colour(const cv::Mat& labels) {
+  const std::vector<cv::Vec3b> palette = parts_palette();
+  cv::Mat out(labels.size(), CV_8UC3);
+  for (int y = 0; y < labels.rows; ++y) {
+    const uint8_t* l = labels.ptr<uint8_t>(y);
+    cv::Vec3b* o = out.ptr<cv::Vec3b>(y);
+    for (int x = 0; x < labels.cols; ++x)
+      o[x] = l[x] < palette.size() ? palette[l[x]] : palette[kBg];
+  }
+  return out;
 }
 
 cv::Mat parts_from_colour(const cv::Mat& bgr8) {

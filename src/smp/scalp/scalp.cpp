@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "smp/core/parallel.h"
+#include "smp/core/rect.h"
 #include "smp/image/colour.h"
 #include "smp/scalp/parts.h"
 
@@ -257,9 +258,7 @@ cv::Mat drop_small_and_hair_capped(const cv::Mat& bald, double min_px, const cv:
   const double reach = 4 * px_per_mm;
   const int r = std::max(1, static_cast<int>(std::lround(reach / 2)));
   const int pad = r + static_cast<int>(std::ceil(reach)) + 4;
-  const cv::Rect crop =
-      cv::Rect(box.x - pad, box.y - pad, box.width + 2 * pad, box.height + 2 * pad) &
-      cv::Rect(0, 0, hair.cols, hair.rows);
+  const cv::Rect crop = padded(box, pad, cv::Rect(0, 0, hair.cols, hair.rows));
   cv::Mat hair_near;
   cv::dilate(hair(crop), hair_near,
              cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * r + 1, 2 * r + 1}));
@@ -546,7 +545,7 @@ Scalp analyze_scalp(const ScalpInput& in) {
   cv::Rect roi = head_box(in.parts);
   if (in.face) roi |= cv::Rect(in.face->box);
   const int pad = std::max(8, std::max(roi.width, roi.height) / 20);
-  roi = cv::Rect(roi.x - pad, roi.y - pad, roi.width + 2 * pad, roi.height + 2 * pad) & full;
+  roi = padded(roi, pad, full);
   if (roi.area() == 0 || roi == full) return analyze_scalp_in(in, pitch);
   std::optional<Face> shifted;
   if (in.face) {
