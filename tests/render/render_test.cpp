@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <opencv2/imgproc.hpp>
+#include <optional>
 #include <random>
 
 #include "smp/core/errors.h"
@@ -428,6 +429,27 @@ TEST(Simulate, ImpossibleParametersAreUsageErrors) {
   so.sessions.reset();
   so.shade_L = 0;
   EXPECT_THROW(simulate(img, a, Design{}, so), UsageError);
+}
+
+// The shade follows the client: dark hair darker than the skin alone would give, grey hair as
+// light as the skin more diluted (pigment cannot be lighter than the skin it sits in).
+TEST(Simulate, ShadeFollowsTheHairDarkOrGrey) {
+  Analysis a = synthetic_analysis({160, 120}, 3);
+  const Lab skin{60, 12, 16};
+  const Pigment pig;
+  auto shade_with = [&](std::optional<double> hair_L) {
+    a.scalp.hair_shade.found = hair_L.has_value();
+    a.scalp.hair_shade.L = hair_L.value_or(0);
+    return choose_shade(a, Design{}, {}, skin, pig);
+  };
+  const ShadeChoice none = shade_with(std::nullopt), dark = shade_with(18), grey = shade_with(70);
+  EXPECT_EQ(none.source, "skin");
+  EXPECT_EQ(dark.source, "hair");
+  EXPECT_EQ(grey.source, "hair");
+  EXPECT_LT(dark.target_L, none.target_L - 3);
+  EXPECT_GT(grey.target_L, none.target_L + 3);
+  EXPECT_LT(grey.target_L, skin.L - 15);  // still reads as a dot
+  EXPECT_LT(grey.concentration, none.concentration);
 }
 
 TEST(Simulate, NothingToTreatIsAnInputError) {

@@ -89,6 +89,22 @@ TEST(Scalp, BaldAreaOfKnownDiskTopView) {
   EXPECT_NEAR(cv::countNonZero(s.bald_mask), M_PI * r * r, 0.01 * M_PI * r * r);
 }
 
+// Seen from above, a head with a ring of hair has a shade; a bald head whose map finds only a
+// small dark patch (a forearm, glasses at its edge) has none: too little to match pigment to.
+TEST(Scalp, TopViewHairShadeOnlyFromEnoughHair) {
+  cv::Mat parts(600, 600, CV_8U, cv::Scalar(kBg));
+  cv::circle(parts, {300, 300}, 260, kHair, cv::FILLED);
+  cv::circle(parts, {300, 300}, 200, kSkin, cv::FILLED);  // hair: 41 % of the head
+  cv::Mat bgr(parts.size(), CV_8UC3, cv::Scalar(150, 170, 215));
+  bgr.setTo(cv::Scalar(30, 40, 60), parts == kHair);
+  EXPECT_TRUE(analyze_scalp({bgr, parts, nullptr, 4.0, View::kTop}).hair_shade.found);
+  parts.setTo(kSkin, parts == kHair);
+  cv::rectangle(parts, cv::Rect(60, 280, 40, 120), kHair, cv::FILLED);  // ~2 % of the head
+  const Scalp s = analyze_scalp({bgr, parts, nullptr, 4.0, View::kTop});
+  EXPECT_FALSE(s.hair_shade.found);
+  EXPECT_GT(s.skin_tone.lab.L, 60);
+}
+
 // Seen from above, skin that runs from the dome to the photo's edge through a narrow neck (a
 // bowed head's nose, an arm beside the head) is not scalp; the bald dome is, and so is a bald
 // crown patch of the same narrow width that stays away from the edge.

@@ -31,37 +31,6 @@ Lab treated_skin_lab(const cv::Mat& bgr8, const TreatmentMap& map) {
   return mean_lab(small, map.treated);
 }
 
-ShadeChoice choose_shade(const Analysis& a, const Design& d, const SimulateOptions& opt,
-                         const Lab& skin, const Pigment& pig) {
-  ShadeChoice s;
-  const double od = 0.0722 * pig.od[0] + 0.7152 * pig.od[1] + 0.2126 * pig.od[2];
-  std::optional<double> L = opt.shade_L;
-  s.source = "user";
-  if (!L && d.shade_L) {
-    L = d.shade_L;
-    s.source = "design";
-  }
-  if (!L) {
-    // A dot reads like a follicle: well darker than the skin. Light skin takes a more diluted
-    // shade (a dot core near L* 28 on L* 65 skin), dark skin the full one; the client's own
-    // hair, where there is some, pulls the shade towards it (blond or grey hair: lighter dots).
-    s.source = "skin";
-    double core = 0.35 * skin.L + 5.0;
-    const HairShade& hs = a.scalp.hair_shade;
-    if (hs.found && hs.L < skin.L - 8) {
-      core = 0.5 * core + 0.5 * (hs.L - 12.0);
-      s.source = "hair";
-    }
-    L = std::clamp(core, 12.0, std::max(12.0, skin.L - 20.0));
-  }
-  // A full-strength dot should read as this L* on this skin: transmittance = Y ratio.
-  double t = luminance_of_L(std::min(*L, skin.L - 3)) / std::max(1e-4, luminance_of_L(skin.L));
-  s.concentration = std::clamp(-std::log(std::max(1e-4, t)) / od, 0.12, 1.0);
-  t = std::max<double>(pig.min_transmittance, std::exp(-od * s.concentration));
-  s.target_L = 116.0 * std::cbrt(luminance_of_L(skin.L) * t) - 16.0;
-  return s;
-}
-
 // The client's head: the treated area and the face, with a margin, so the sessions' change is
 // visible in the strip (a whole collage or room at strip size would hide it).
 cv::Rect head_frame(const cv::Mat& bgr8, const std::vector<Impression>& imps, const Analysis& a) {
@@ -210,6 +179,42 @@ nlohmann::json blend_figures(const cv::Mat& after, const Analysis& a, const Trea
 }
 
 }  // namespace
+
+ShadeChoice choose_shade(const Analysis& a, const Design& d, const SimulateOptions& opt,
+                         const Lab& skin, const Pigment& pig) {
+  ShadeChoice s;
+  const double od = 0.0722 * pig.od[0] + 0.7152 * pig.od[1] + 0.2126 * pig.od[2];
+  std::optional<double> L = opt.shade_L;
+  s.source = "user";
+  if (!L && d.shade_L) {
+    L = d.shade_L;
+    s.source = "design";
+  }
+  if (!L) {
+    // A dot reads like a follicle: well darker than the skin. Light skin takes a more diluted
+    // shade (a dot core near L* 28 on L* 65 skin), dark skin the full one; the client's own
+    // hair, where there is some, pulls the shade towards it (blond or grey hair: lighter dots).
+    s.source = "skin";
+    double core = 0.35 * skin.L + 5.0;
+    const HairShade& hs = a.scalp.hair_shade;
+    if (hs.found && hs.L < skin.L - 8) {
+      core = 0.5 * core + 0.5 * (hs.L - 12.0);
+      s.source = "hair";
+    } else if (hs.found) {
+      // Grey, white or blond hair as light as the skin or lighter: pigment cannot be lighter
+      // than the skin, so the most diluted shade that still reads as a dot (skin - 20).
+      core = 0.5 * core + 0.5 * (skin.L - 20.0);
+      s.source = "hair";
+    }
+    L = std::clamp(core, 12.0, std::max(12.0, skin.L - 20.0));
+  }
+  // A full-strength dot should read as this L* on this skin: transmittance = Y ratio.
+  double t = luminance_of_L(std::min(*L, skin.L - 3)) / std::max(1e-4, luminance_of_L(skin.L));
+  s.concentration = std::clamp(-std::log(std::max(1e-4, t)) / od, 0.12, 1.0);
+  t = std::max<double>(pig.min_transmittance, std::exp(-od * s.concentration));
+  s.target_L = 116.0 * std::cbrt(luminance_of_L(skin.L) * t) - 16.0;
+  return s;
+}
 
 void check_simulate_options(const SimulateOptions& opt) {
   if (opt.density_per_cm2 && !(*opt.density_per_cm2 >= 40 && *opt.density_per_cm2 <= 200))

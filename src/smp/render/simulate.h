@@ -30,6 +30,11 @@ struct ShadeChoice {
   std::string source;        // "user", "design", "hair", "skin"
 };
 
+// The pigment's shade for this client: the user's or the design's L*, else from the skin tone
+// pulled towards the hair's (lighter hair or skin: more diluted).
+ShadeChoice choose_shade(const Analysis& a, const Design& d, const SimulateOptions& opt,
+                         const Lab& skin, const Pigment& pig);
+
 struct SimulateResult {
   cv::Mat image;  // same size as the photo
   cv::Mat strip;  // sessions 1..N side by side (when asked)

@@ -29,6 +29,8 @@ constexpr uint8_t kSkin = static_cast<uint8_t>(Part::kSkin);
 constexpr uint8_t kHair = static_cast<uint8_t>(Part::kHair);
 constexpr uint8_t kBg = static_cast<uint8_t>(Part::kBackground);
 constexpr uint64_t kAllBg = 0x0101010101010101ull * kBg;
+// A top view whose map finds less hair than this share of the head has no hair shade.
+constexpr double kMinTopHairShare = 0.15;
 
 // The face's own frame: x along the eyes (pupils), `up` perpendicular towards the top of the
 // head (so a rolled head is handled), origin at the glabella.
@@ -478,7 +480,12 @@ Scalp analyze_scalp_in(const ScalpInput& in, double pitch) {
   // Hair shade: prefer hair on the head; a bald man with a beard still has a shade to match.
   const int min_hair = std::max(30, static_cast<int>(0.05 * px_per_cm2));
   cv::Mat shade_src = cv::countNonZero(head_hair) >= min_hair ? head_hair : hair;
-  if (cv::countNonZero(shade_src) >= min_hair) {
+  // Seen from above, a head with little hair left shows its fringe at the silhouette, where it
+  // mixes with the backdrop; what the map calls hair there is as often a hairy forearm, glasses
+  // or a shadow. Too little to match the pigment to.
+  const bool too_little_from_above =
+      in.view == View::kTop && cv::countNonZero(hair) < kMinTopHairShare * head_px;
+  if (!too_little_from_above && cv::countNonZero(shade_src) >= min_hair) {
     Lab lab = robust_mean_lab(in.bgr8, shade_src);
     cv::Vec3d lin = lab_to_linear_bgr(lab);
     auto enc = [](double v) {
