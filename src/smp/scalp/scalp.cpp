@@ -31,6 +31,8 @@ constexpr uint8_t kBg = static_cast<uint8_t>(Part::kBackground);
 constexpr uint64_t kAllBg = 0x0101010101010101ull * kBg;
 // A top view whose map finds less hair than this share of the head has no hair shade.
 constexpr double kMinTopHairShare = 0.15;
+// The scalp's masks are worked out at no finer scale than this.
+constexpr double kMaskPxPerMm = 2.5;
 
 // The face's own frame: x along the eyes (pupils), `up` perpendicular towards the top of the
 // head (so a rolled head is handled), origin at the glabella.
@@ -554,20 +556,40 @@ Scalp analyze_scalp(const ScalpInput& in) {
   const int pad = std::max(8, std::max(roi.width, roi.height) / 20);
   roi = padded(roi, pad, full);
   if (roi.area() == 0 || roi == full) return analyze_scalp_in(in, pitch);
+  // ...and at no more than kMaskPxPerMm: the parts map is refined at about 1.4 px/mm, so finer
+  // masks hold no more information, only more pixels (a 12 MP portrait: 4 px/mm).
+  // A whole factor: OpenCV's area average is then a fast block mean.
+  const double k = 1.0 / std::max(1.0, std::ceil(in.px_per_mm / kMaskPxPerMm));
   std::optional<Face> shifted;
   if (in.face) {
     shifted = *in.face;
     const cv::Point2d d(roi.tl());
-    for (auto& p : shifted->landmarks) p -= d;
-    shifted->box.x -= d.x;
-    shifted->box.y -= d.y;
+    for (auto& p : shifted->landmarks) p = (p - d) * k;
+    shifted->box = cv::Rect2d((shifted->box.x - d.x) * k, (shifted->box.y - d.y) * k,
+                              shifted->box.width * k, shifted->box.height * k);
   }
-  const cv::Mat bgr = in.bgr8(roi), parts = in.parts(roi);
-  ScalpInput sub{bgr, parts, shifted ? &*shifted : nullptr, in.px_per_mm, in.view, in.options};
+  if (k < 1) {
+    const int n = cvRound(1 / k);
+    roi.width -= roi.width % n;
+    roi.height -= roi.height % n;
+  }
+  cv::Mat bgr = in.bgr8(roi), parts = in.parts(roi);
+  if (k < 1) {
+    const cv::Size small(std::max(1, cvFloor(roi.width * k)), std::max(1, cvFloor(roi.height * k)));
+    cv::resize(cv::Mat(bgr), bgr, small, 0, 0, cv::INTER_AREA);
+    cv::resize(cv::Mat(parts), parts, small, 0, 0, cv::INTER_NEAREST);
+  }
+  ScalpInput sub{bgr, parts, shifted ? &*shifted : nullptr, in.px_per_mm * k, in.view, in.options};
   Scalp s = analyze_scalp_in(sub, pitch);
   for (cv::Mat* m : {&s.bald_mask, &s.head_mask}) {
     cv::Mat big(full.size(), CV_8U, cv::Scalar(0));
-    m->copyTo(big(roi));
+    if (k < 1) {
+      // Smooth edges, not blocks: bilinear, then halfway.
+      cv::resize(*m, big(roi), roi.size(), 0, 0, cv::INTER_LINEAR);
+      cv::threshold(big(roi), big(roi), 127, 255, cv::THRESH_BINARY);
+    } else {
+      m->copyTo(big(roi));
+    }
     *m = big;
   }
   return s;
