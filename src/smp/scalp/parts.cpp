@@ -172,7 +172,17 @@ Canonical to_canonical(const cv::Mat& bgr8, const Face& face) {
   // Downscale with area averaging first (warpAffine alone would alias a 12 MP photo).
   c.roi_scale = std::min(1.0, s * 1.25);
   if (c.roi.width < 2 || c.roi.height < 2) c.roi = cv::Rect(0, 0, bgr8.cols, bgr8.rows);
-  cv::resize(bgr8(c.roi), c.roi_small, cv::Size(), c.roi_scale, c.roi_scale, cv::INTER_AREA);
+  // A large photo first by the whole factor within (OpenCV's fast block mean; its general area
+  // resampling of a 12 MP photo's face costs 3x more), then the rest.
+  const int n = static_cast<int>(1.0 / c.roi_scale);
+  cv::Mat pre = bgr8(c.roi);
+  if (n >= 2 && c.roi.width >= 2 * n && c.roi.height >= 2 * n) {
+    c.roi.width -= c.roi.width % n;
+    c.roi.height -= c.roi.height % n;
+    cv::resize(bgr8(c.roi), pre, cv::Size(c.roi.width / n, c.roi.height / n), 0, 0, cv::INTER_AREA);
+  }
+  const double rest = c.roi_scale * (static_cast<double>(c.roi.width) / pre.cols);
+  cv::resize(pre, c.roi_small, cv::Size(), rest, rest, cv::INTER_AREA);
   // canonical = T * (roi.tl + small / roi_scale)
   double k = 1.0 / c.roi_scale;
   c.Ts = cv::Matx23d(c.T(0, 0) * k, c.T(0, 1) * k,
