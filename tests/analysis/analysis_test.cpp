@@ -144,6 +144,34 @@ TEST(Analysis, LandscapeHasNoHead) {
   }
 }
 
+// A portrait turned on its side or upside down (no EXIF orientation) is refused with the turn
+// that sets it upright: analysed as a top view, its face would be pigmented as scalp.
+TEST(Analysis, TurnedPortraitIsRefusedWithTheTurnThatFixesIt) {
+  const cv::Mat portrait = bald_guys()(cv::Rect(1300, 0, 600, 700)).clone();
+  ASSERT_FALSE(analyze(portrait, model()).faces.empty());
+  const std::pair<cv::RotateFlags, const char*> cases[] = {
+      {cv::ROTATE_90_CLOCKWISE, "a quarter turn anticlockwise"},
+      {cv::ROTATE_90_COUNTERCLOCKWISE, "a quarter turn clockwise"},
+      {cv::ROTATE_180, "half a turn"}};
+  for (const auto& [flag, fix] : cases) {
+    cv::Mat turned;
+    cv::rotate(portrait, turned, flag);
+    try {
+      analyze(turned, model(), {}, "turned.jpg");
+      ADD_FAILURE() << "a turned portrait was analysed (" << fix << ")";
+    } catch (const InputError& e) {
+      EXPECT_EQ(e.subject(), "turned.jpg");
+      EXPECT_NE(e.reason().find(fix), std::string::npos) << e.reason();
+    }
+  }
+  // Asked not to check, it is what it was before: a top view.
+  AnalyzeOptions opt;
+  opt.refuse_turned_photos = false;
+  cv::Mat turned;
+  cv::rotate(portrait, turned, cv::ROTATE_90_CLOCKWISE);
+  EXPECT_EQ(analyze(turned, model(), opt).view, View::kTop);
+}
+
 TEST(Analysis, FaceOptionPicksOne) {
   AnalyzeOptions opt;
   opt.face_index = 2;

@@ -39,6 +39,10 @@ struct AnalyzeOptions {
   bool eyes_from_dark_lines = true;
   double above_eyes_mm = 30;      // the face/forehead below this line is never scalp
   double tilted_pitch_deg = -25;  // assumed pitch of a chin-down head found by its eyes only
+  // Without a dlib face, look for one in the photo turned a quarter or half turn: a sideways or
+  // upside-down photo (no EXIF orientation) is refused, not analysed as a top view (its face
+  // would be taken for scalp).
+  bool refuse_turned_photos = true;
 };
 
 // A "top" view that shows a chin-down face: its eyes, and the line above which the scalp may be.
