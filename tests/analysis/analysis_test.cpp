@@ -172,6 +172,23 @@ TEST(Analysis, TurnedPortraitIsRefusedWithTheTurnThatFixesIt) {
   EXPECT_EQ(analyze(turned, model(), opt).view, View::kTop);
 }
 
+// Strips of a photo (a banner, a crop of one row of hair) are analysed or refused as input,
+// never an internal error: the top view's GrabCut frame had borders wider than the strip.
+TEST(Analysis, ExtremeStripsAreAnalysedOrRefusedNeverAnInternalError) {
+  for (const cv::Size size :
+       {cv::Size(5000, 40), cv::Size(40, 5000), cv::Size(400, 30), cv::Size(3000, 60)}) {
+    cv::Mat strip(size, CV_8UC3, cv::Scalar(120, 150, 200));
+    cv::randn(strip, cv::Scalar(120, 150, 200), cv::Scalar(8, 8, 8));
+    try {
+      analyze(strip, model(), {}, "strip.png");
+    } catch (const InputError&) {
+      // refused as input: fine
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << size << ": " << e.what();
+    }
+  }
+}
+
 TEST(Analysis, FaceOptionPicksOne) {
   AnalyzeOptions opt;
   opt.face_index = 2;

@@ -1171,7 +1171,8 @@ cv::Mat segment_top(const cv::Mat& bgr8, const PartsOptions& opt) {
               -1);
   cv::ellipse(gc, cv::Point(small.cols / 2, small.rows / 2),
               cv::Size(int(small.cols * 0.15), int(small.rows * 0.15)), 0, 0, 360, cv::GC_FGD, -1);
-  int b = std::max(2, small.cols / 40);
+  // (A frame no taller or wider than a few borders has none: a strip of a photo.)
+  const int b = std::min({std::max(2, small.cols / 40), small.rows / 3, small.cols / 3});
   gc.rowRange(0, b).setTo(cv::GC_BGD);
   gc.colRange(0, b).setTo(cv::GC_BGD);
   gc.colRange(small.cols - b, small.cols).setTo(cv::GC_BGD);
