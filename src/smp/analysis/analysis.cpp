@@ -179,12 +179,12 @@ const char* turned_face(const cv::Mat& bgr8, const DetectOptions& detect) {
       {cv::ROTATE_90_CLOCKWISE, "a quarter turn clockwise"},
       {cv::ROTATE_90_COUNTERCLOCKWISE, "a quarter turn anticlockwise"},
       {cv::ROTATE_180, "half a turn"}};
-  // The turn whose best face scores highest (a collage of sideways faces can show a false face
-  // upside down too).
-  // The three turns side by side, one thread each.
+  // The three turns side by side, one thread each; the one whose best face scores highest wins
+  // (a collage of sideways faces can show a false face upside down too).
   o.threads = 1;
+  constexpr double kNone = -1e9;
   std::array<double, 3> score;
-  score.fill(-1e9);
+  score.fill(kNone);
   parallel_for(
       3,
       [&](int b, int e) {
@@ -197,9 +197,9 @@ const char* turned_face(const cv::Mat& bgr8, const DetectOptions& detect) {
       },
       0, 1);
   const char* best = nullptr;
-  double best_score = -1e9;
+  double best_score = kNone;
   for (int i = 0; i < 3; ++i)
-    if (score[i] > -1e9 && score[i] > best_score) best_score = score[i], best = turns[i].second;
+    if (score[i] > best_score) best_score = score[i], best = turns[i].second;
   return best;
 }
 
