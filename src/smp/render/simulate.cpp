@@ -197,13 +197,11 @@ ShadeChoice choose_shade(const Analysis& a, const Design& d, const SimulateOptio
     s.source = "skin";
     double core = 0.35 * skin.L + 5.0;
     const HairShade& hs = a.scalp.hair_shade;
-    if (hs.found && hs.L < skin.L - 8) {
-      core = 0.5 * core + 0.5 * (hs.L - 12.0);
-      s.source = "hair";
-    } else if (hs.found) {
-      // Grey, white or blond hair as light as the skin or lighter: pigment cannot be lighter
-      // than the skin, so the most diluted shade that still reads as a dot (skin - 20).
-      core = 0.5 * core + 0.5 * (skin.L - 20.0);
+    if (hs.found) {
+      // Darker hair: a darker dot. Grey, white or blond hair as light as the skin or lighter:
+      // pigment cannot be lighter than the skin, so the most diluted shade that still reads as
+      // a dot (skin - 20).
+      core = 0.5 * core + 0.5 * (hs.L < skin.L - 8 ? hs.L - 12.0 : skin.L - 20.0);
       s.source = "hair";
     }
     L = std::clamp(core, 12.0, std::max(12.0, skin.L - 20.0));

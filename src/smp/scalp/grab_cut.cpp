@@ -102,36 +102,29 @@ void grab_cut(const cv::Mat& bgr8, cv::Mat& mask, int iterations, double smoothn
   }
   // Neighbours cost smoothness * exp(-beta |difference|^2), beta from the photo's mean squared
   // difference (the paper's): a cut runs along colour edges.
+  // The squared differences first (their mean sets beta), then the costs in place.
   cv::Mat right(h, w, CV_64F, cv::Scalar(0)), down(h, w, CV_64F, cv::Scalar(0));
   {
     double sum = 0;
     long pairs = 0;
-    for (int y = 0; y < h; ++y)
-      for (int x = 0; x < w; ++x) {
-        if (x + 1 < w) {
-          const cv::Vec3d d = colour[at(x, y)] - colour[at(x + 1, y)];
-          sum += d.dot(d), ++pairs;
-        }
-        if (y + 1 < h) {
-          const cv::Vec3d d = colour[at(x, y)] - colour[at(x, y + 1)];
-          sum += d.dot(d), ++pairs;
-        }
-      }
-    const double beta = sum > 0 ? pairs / (2.0 * sum) : 0;
     for (int y = 0; y < h; ++y) {
       double* r = right.ptr<double>(y);
       double* dn = down.ptr<double>(y);
       for (int x = 0; x < w; ++x) {
         if (x + 1 < w) {
           const cv::Vec3d d = colour[at(x, y)] - colour[at(x + 1, y)];
-          r[x] = smoothness * std::exp(-beta * d.dot(d));
+          sum += r[x] = d.dot(d), ++pairs;
         }
         if (y + 1 < h) {
           const cv::Vec3d d = colour[at(x, y)] - colour[at(x, y + 1)];
-          dn[x] = smoothness * std::exp(-beta * d.dot(d));
+          sum += dn[x] = d.dot(d), ++pairs;
         }
       }
     }
+    const double beta = sum > 0 ? pairs / (2.0 * sum) : 0;
+    for (cv::Mat* c : {&right, &down})
+      for (auto it = c->begin<double>(); it != c->end<double>(); ++it)
+        *it = smoothness * std::exp(-beta * *it);
   }
 
   // The colour models, first from k-means clusters of each side's pixels.

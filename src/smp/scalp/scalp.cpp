@@ -9,6 +9,7 @@
 #include "smp/core/parallel.h"
 #include "smp/core/rect.h"
 #include "smp/image/colour.h"
+#include "smp/image/shrink.h"
 #include "smp/scalp/parts.h"
 
 namespace smp {
@@ -556,10 +557,13 @@ Scalp analyze_scalp(const ScalpInput& in) {
   const int pad = std::max(8, std::max(roi.width, roi.height) / 20);
   roi = padded(roi, pad, full);
   if (roi.area() == 0 || roi == full) return analyze_scalp_in(in, pitch);
-  // ...and at no more than kMaskPxPerMm: the parts map is refined at about 1.4 px/mm, so finer
-  // masks hold no more information, only more pixels (a 12 MP portrait: 4 px/mm).
-  // A whole factor: OpenCV's area average is then a fast block mean.
-  const double k = 1.0 / std::max(1.0, std::ceil(in.px_per_mm / kMaskPxPerMm));
+  // ...and at no more than kMaskPxPerMm, by a whole factor (shrink_whole): the parts map is
+  // refined at about 1.4 px/mm, so finer masks hold no more information, only more pixels (a
+  // 12 MP portrait: 4 px/mm).
+  const int n = std::max(1, static_cast<int>(std::ceil(in.px_per_mm / kMaskPxPerMm)));
+  roi.width -= roi.width % n;
+  roi.height -= roi.height % n;
+  const double k = 1.0 / n;
   std::optional<Face> shifted;
   if (in.face) {
     shifted = *in.face;
@@ -568,22 +572,13 @@ Scalp analyze_scalp(const ScalpInput& in) {
     shifted->box = cv::Rect2d((shifted->box.x - d.x) * k, (shifted->box.y - d.y) * k,
                               shifted->box.width * k, shifted->box.height * k);
   }
-  if (k < 1) {
-    const int n = cvRound(1 / k);
-    roi.width -= roi.width % n;
-    roi.height -= roi.height % n;
-  }
-  cv::Mat bgr = in.bgr8(roi), parts = in.parts(roi);
-  if (k < 1) {
-    const cv::Size small(std::max(1, cvFloor(roi.width * k)), std::max(1, cvFloor(roi.height * k)));
-    cv::resize(cv::Mat(bgr), bgr, small, 0, 0, cv::INTER_AREA);
-    cv::resize(cv::Mat(parts), parts, small, 0, 0, cv::INTER_NEAREST);
-  }
+  const cv::Mat bgr = shrink_whole(in.bgr8(roi), n),
+                parts = shrink_whole(in.parts(roi), n, cv::INTER_NEAREST);
   ScalpInput sub{bgr, parts, shifted ? &*shifted : nullptr, in.px_per_mm * k, in.view, in.options};
   Scalp s = analyze_scalp_in(sub, pitch);
   for (cv::Mat* m : {&s.bald_mask, &s.head_mask}) {
     cv::Mat big(full.size(), CV_8U, cv::Scalar(0));
-    if (k < 1) {
+    if (n > 1) {
       // Smooth edges, not blocks: bilinear, then halfway.
       cv::resize(*m, big(roi), roi.size(), 0, 0, cv::INTER_LINEAR);
       cv::threshold(big(roi), big(roi), 127, 255, cv::THRESH_BINARY);
