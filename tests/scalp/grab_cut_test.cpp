@@ -1,4 +1,5 @@
-// GrabCut with dlib's cut: a head of one colour family told from a backdrop of another.
+// GrabCut with a grid cut: a head of one colour family told from a backdrop of another, and
+// cv::grabCut's own result where its choices are taken.
 #include "smp/scalp/grab_cut.h"
 
 #include <gtest/gtest.h>
@@ -35,7 +36,7 @@ TEST(GrabCut, FindsTheDiscAndKeepsTheSurePixels) {
   Scene s = disc_scene();
   const cv::Mat before = s.mask.clone();
   cv::theRNG() = cv::RNG();
-  grab_cut(s.bgr, s.mask, 3, 80);
+  grab_cut(s.bgr, s.mask, 3, GrabCutOptions{4, 80.0});
   const cv::Mat head = (s.mask == cv::GC_FGD) | (s.mask == cv::GC_PR_FGD);
   const double iou =
       static_cast<double>(cv::countNonZero(head & s.truth)) / cv::countNonZero(head | s.truth);
@@ -46,8 +47,27 @@ TEST(GrabCut, FindsTheDiscAndKeepsTheSurePixels) {
   // The same photo, the same RNG: the same outline.
   Scene again = disc_scene();
   cv::theRNG() = cv::RNG();
-  grab_cut(again.bgr, again.mask, 3, 80);
+  grab_cut(again.bgr, again.mask, 3, GrabCutOptions{4, 80.0});
   EXPECT_EQ(cv::countNonZero(again.mask != s.mask), 0);
+}
+
+TEST(GrabCut, WithOpenCVsChoicesGivesCvGrabCutsOutline) {
+  // Two iterations from a mask of all four kinds, as the front view runs it: the same colour
+  // models from the same k-means, the same graph, the same cut, pixel for pixel. A textured
+  // backdrop with a patch of the head's colour makes the cut work for it.
+  Scene s = disc_scene();
+  cv::Mat patch(30, 40, CV_8UC3);
+  cv::randn(patch, cv::Scalar(115, 145, 190), cv::Scalar(25, 25, 25));
+  patch.copyTo(s.bgr(cv::Rect(5, 100, 40, 30)));
+  s.mask(cv::Rect(0, 90, 60, 50)).setTo(cv::GC_PR_FGD);
+  cv::Mat ours = s.mask.clone(), theirs = s.mask.clone(), bgm, fgm;
+  cv::theRNG() = cv::RNG();
+  grab_cut(s.bgr, ours, 2, opencv_grab_cut());
+  cv::theRNG() = cv::RNG();
+  cv::grabCut(s.bgr, theirs, cv::Rect(), bgm, fgm, 2, cv::GC_INIT_WITH_MASK);
+  EXPECT_EQ(cv::countNonZero(ours != theirs), 0);
+  // ...and the cut did something: probable pixels changed sides.
+  EXPECT_GT(cv::countNonZero(ours != s.mask), 1000);
 }
 
 }  // namespace

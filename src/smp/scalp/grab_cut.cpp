@@ -10,6 +10,7 @@
 #include "smp/core/errors.h"
 #include "smp/core/parallel.h"
 #include "smp/face/graph_cut.h"
+#include "smp/scalp/grid_max_flow.h"
 
 namespace smp {
 
@@ -71,12 +72,16 @@ struct ColourModel {
     for (int k = 0; k < kComponents; ++k) p += g[k].weight * component(k, c);
     return p;
   }
+  // The component under which c is likeliest (weights aside), compared as logarithms: no exp.
   int nearest(const cv::Vec3d& c) const {
     int best = 0;
-    double pb = -1;
+    double lb = -std::numeric_limits<double>::infinity();
     for (int k = 0; k < kComponents; ++k) {
-      const double p = component(k, c);
-      if (p > pb) pb = p, best = k;
+      const Gaussian& q = g[k];
+      if (q.weight <= 0) continue;
+      const cv::Vec3d d = c - q.mean;
+      const double l = std::log(q.norm) - 0.5 * d.dot(q.inv_cov * d);
+      if (l > lb) lb = l, best = k;
     }
     return best;
   }
@@ -88,10 +93,11 @@ bool is_head(uint8_t m) {
 
 }  // namespace
 
-void grab_cut(const cv::Mat& bgr8, cv::Mat& mask, int iterations, double smoothness) {
+void grab_cut(const cv::Mat& bgr8, cv::Mat& mask, int iterations, const GrabCutOptions& opt) {
   SMP_CHECK_EQ(bgr8.type(), CV_8UC3);
   SMP_CHECK_EQ(mask.type(), CV_8U);
   SMP_CHECK(mask.size() == bgr8.size());
+  SMP_CHECK(opt.neighbours == 4 || opt.neighbours == 8);
   const int w = bgr8.cols, h = bgr8.rows;
   if (w < 3 || h < 3) return;
   auto at = [w](int x, int y) { return static_cast<size_t>(y) * w + x; };
@@ -101,30 +107,37 @@ void grab_cut(const cv::Mat& bgr8, cv::Mat& mask, int iterations, double smoothn
     for (int x = 0; x < w; ++x) colour[at(x, y)] = p[x];
   }
   // Neighbours cost smoothness * exp(-beta |difference|^2), beta from the photo's mean squared
-  // difference (the paper's): a cut runs along colour edges.
+  // difference over the pairs (the paper's): a cut runs along colour edges. Pair k of a pixel:
+  // its neighbour right, below-right, below, below-left (4 neighbours: right and below only).
   // The squared differences first (their mean sets beta), then the costs in place.
-  cv::Mat right(h, w, CV_64F, cv::Scalar(0)), down(h, w, CV_64F, cv::Scalar(0));
+  constexpr int kDx[4] = {1, 1, 0, -1}, kDy[4] = {0, 1, 1, 1};
+  const int kinds = opt.neighbours / 2;
+  const int kind_of[4] = {0, 2, 1, 3};  // 4 neighbours: right, below
+  cv::Mat costs[4];
   {
     double sum = 0;
     long pairs = 0;
-    for (int y = 0; y < h; ++y) {
-      double* r = right.ptr<double>(y);
-      double* dn = down.ptr<double>(y);
-      for (int x = 0; x < w; ++x) {
-        if (x + 1 < w) {
-          const cv::Vec3d d = colour[at(x, y)] - colour[at(x + 1, y)];
-          sum += r[x] = d.dot(d), ++pairs;
-        }
-        if (y + 1 < h) {
-          const cv::Vec3d d = colour[at(x, y)] - colour[at(x, y + 1)];
-          sum += dn[x] = d.dot(d), ++pairs;
+    for (int i = 0; i < kinds; ++i) {
+      const int k = opt.neighbours == 8 ? i : kind_of[i];
+      costs[i] = cv::Mat(h, w, CV_64F, cv::Scalar(0));
+      for (int y = 0; y + kDy[k] < h; ++y) {
+        double* c = costs[i].ptr<double>(y);
+        for (int x = std::max(0, -kDx[k]); x < w && x + kDx[k] < w; ++x) {
+          const cv::Vec3d d = colour[at(x, y)] - colour[at(x + kDx[k], y + kDy[k])];
+          sum += c[x] = d.dot(d), ++pairs;
         }
       }
     }
     const double beta = sum > 0 ? pairs / (2.0 * sum) : 0;
-    for (cv::Mat* c : {&right, &down})
-      for (auto it = c->begin<double>(); it != c->end<double>(); ++it)
-        *it = smoothness * std::exp(-beta * *it);
+    for (int i = 0; i < kinds; ++i) {
+      const int k = opt.neighbours == 8 ? i : kind_of[i];
+      const double s =
+          kDx[k] != 0 && kDy[k] != 0 ? opt.smoothness / std::sqrt(2.0) : opt.smoothness;
+      for (int y = 0; y < h; ++y) {
+        double* c = costs[i].ptr<double>(y);
+        for (int x = 0; x < w; ++x) c[x] = s * std::exp(-beta * c[x]);
+      }
+    }
   }
 
   // The colour models, first from k-means clusters of each side's pixels.
@@ -144,7 +157,8 @@ void grab_cut(const cv::Mat& bgr8, cv::Mat& mask, int iterations, double smoothn
   // 100k took 25 ms of GrabCut's ~140; every sample then joins its nearest centre.)
   for (auto [samples, labels, model] :
        {std::tuple{&bs, &bl, &backdrop}, std::tuple{&hs, &hl, &head}}) {
-    const size_t step = std::max<size_t>(1, samples->size() / 20000);
+    const size_t step =
+        opt.kmeans_samples == 0 ? 1 : std::max<size_t>(1, samples->size() / opt.kmeans_samples);
     cv::Mat pts(static_cast<int>((samples->size() + step - 1) / step), 3, CV_32F);
     for (int i = 0; i < pts.rows; ++i)
       for (int j = 0; j < 3; ++j) pts.at<float>(i, j) = static_cast<float>((*samples)[i * step][j]);
@@ -153,6 +167,11 @@ void grab_cut(const cv::Mat& bgr8, cv::Mat& mask, int iterations, double smoothn
                cv::TermCriteria(cv::TermCriteria::MAX_ITER, 10, 0), 0, cv::KMEANS_PP_CENTERS,
                centres);
     labels->resize(samples->size());
+    if (opt.kmeans_samples == 0) {
+      for (int i = 0; i < lab.rows; ++i) (*labels)[i] = lab.at<int>(i);
+      model->fit(*samples, *labels);
+      continue;
+    }
     parallel_for(static_cast<int>(samples->size()), [&](int b, int e) {
       for (int i = b; i < e; ++i) {
         const cv::Vec3d& c = (*samples)[i];
@@ -200,7 +219,8 @@ void grab_cut(const cv::Mat& bgr8, cv::Mat& mask, int iterations, double smoothn
         }
       }
     });
-    const cv::Mat cut = min_cut_labels(gain, right, down);
+    const cv::Mat cut =
+        opt.neighbours == 8 ? grid_min_cut8(gain, costs) : min_cut_labels(gain, costs[0], costs[1]);
     for (int y = 0; y < h; ++y) {
       uint8_t* m = mask.ptr<uint8_t>(y);
       const uint8_t* c = cut.ptr<uint8_t>(y);

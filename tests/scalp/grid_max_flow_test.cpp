@@ -1,0 +1,91 @@
+// The 8-connected grid's minimum cut: the optimum of every labelling of small grids, fixed
+// pixels, and the diagonal pairs really counted.
+#include "smp/scalp/grid_max_flow.h"
+
+#include <gtest/gtest.h>
+
+#include <limits>
+#include <random>
+
+namespace smp {
+namespace {
+
+constexpr int kDx[4] = {1, 1, 0, -1}, kDy[4] = {0, 1, 1, 1};
+
+struct Grid {
+  cv::Mat gain;
+  cv::Mat costs[4];
+  explicit Grid(cv::Size s) : gain(s, CV_64F, cv::Scalar(0)) {
+    for (cv::Mat& c : costs) c = cv::Mat(s, CV_64F, cv::Scalar(0));
+  }
+  // What a labelling is worth: the gains of the pixels labelled 1, less the pairs cut.
+  double value(const cv::Mat& l) const {
+    double v = 0;
+    for (int y = 0; y < gain.rows; ++y)
+      for (int x = 0; x < gain.cols; ++x) {
+        if (l.at<uint8_t>(y, x)) v += gain.at<double>(y, x);
+        for (int k = 0; k < 4; ++k) {
+          const int qx = x + kDx[k], qy = y + kDy[k];
+          if (qx < 0 || qx >= gain.cols || qy >= gain.rows) continue;
+          if (l.at<uint8_t>(y, x) != l.at<uint8_t>(qy, qx)) v -= costs[k].at<double>(y, x);
+        }
+      }
+    return v;
+  }
+};
+
+TEST(GridMinCut8, FindsTheBestOfEveryLabellingOfSmallGrids) {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> gain(-3, 3), cost(0, 2);
+  for (int trial = 0; trial < 60; ++trial) {
+    const cv::Size size(trial % 2 ? 4 : 3, trial % 3 ? 4 : 3);
+    Grid g(size);
+    for (auto it = g.gain.begin<double>(); it != g.gain.end<double>(); ++it) *it = gain(rng);
+    for (cv::Mat& c : g.costs)
+      for (auto it = c.begin<double>(); it != c.end<double>(); ++it) *it = cost(rng);
+    const int n = size.area();
+    double best = -1e300;
+    for (int bits = 0; bits < (1 << n); ++bits) {
+      cv::Mat l(size, CV_8U);
+      for (int i = 0; i < n; ++i) l.at<uint8_t>(i / size.width, i % size.width) = (bits >> i) & 1;
+      best = std::max(best, g.value(l));
+    }
+    const cv::Mat cut = grid_min_cut8(g.gain, g.costs);
+    ASSERT_EQ(cut.size(), size);
+    // The cut works in float: equal to the optimum within its rounding.
+    EXPECT_NEAR(g.value(cut), best, 1e-4) << "trial " << trial;
+  }
+}
+
+TEST(GridMinCut8, DiagonalPairsHoldAPixelAsOrthogonalOnesDo) {
+  // A pixel that would rather be 0 (gain -1) among 1s: with only its four diagonal pairs,
+  // each costing 0.4, cutting it out costs 1.6 > 1, so it stays 1; at 0.2 each it is cut out.
+  for (const auto& [cost, speck] : {std::pair{0.4, 1}, std::pair{0.2, 0}}) {
+    Grid g({7, 7});
+    g.gain.setTo(2.0);
+    g.gain.at<double>(3, 3) = -1.0;
+    g.costs[1].setTo(cost);  // below-right
+    g.costs[3].setTo(cost);  // below-left
+    const cv::Mat l = grid_min_cut8(g.gain, g.costs);
+    EXPECT_EQ(l.at<uint8_t>(3, 3), speck) << "cost " << cost;
+    EXPECT_EQ(cv::countNonZero(l), 48 + speck);
+  }
+}
+
+TEST(GridMinCut8, InfiniteGainsFixPixelsWhateverTheCosts) {
+  Grid g({9, 5});
+  for (cv::Mat& c : g.costs) c.setTo(1000.0);
+  g.gain.setTo(-1.0);
+  const double inf = std::numeric_limits<double>::infinity();
+  g.gain.at<double>(2, 4) = inf;
+  g.gain.at<double>(0, 0) = -inf;
+  const cv::Mat l = grid_min_cut8(g.gain, g.costs);
+  EXPECT_EQ(l.at<uint8_t>(2, 4), 1);
+  EXPECT_EQ(l.at<uint8_t>(0, 0), 0);
+  // Cutting the sure 1 from the rest costs far more than the 43 the others would gain as 0;
+  // the corner is cut off along its three pairs.
+  EXPECT_EQ(cv::countNonZero(l), 44);
+}
+
+}  // namespace
+}  // namespace smp
