@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <opencv2/imgproc.hpp>
+#include <optional>
 #include <tuple>
 #include <vector>
 
@@ -189,6 +190,10 @@ void grab_cut(const cv::Mat& bgr8, cv::Mat& mask, int iterations, const GrabCutO
 
   constexpr double kInf = std::numeric_limits<double>::infinity();
   cv::Mat gain(h, w, CV_64F);
+  // 8 neighbours: each cut starts from the flow of the one before (the pairs stay, the models
+  // move a little).
+  std::optional<GridMinCut8> cut8;
+  if (opt.neighbours == 8) cut8.emplace(costs);
   for (int it = 0; it < iterations; ++it) {
     // Each pixel to its likeliest component on its side, the models refitted.
     if (it > 0) gather();
@@ -219,8 +224,7 @@ void grab_cut(const cv::Mat& bgr8, cv::Mat& mask, int iterations, const GrabCutO
         }
       }
     });
-    const cv::Mat cut =
-        opt.neighbours == 8 ? grid_min_cut8(gain, costs) : min_cut_labels(gain, costs[0], costs[1]);
+    const cv::Mat cut = cut8 ? cut8->solve(gain) : min_cut_labels(gain, costs[0], costs[1]);
     for (int y = 0; y < h; ++y) {
       uint8_t* m = mask.ptr<uint8_t>(y);
       const uint8_t* c = cut.ptr<uint8_t>(y);

@@ -1,8 +1,10 @@
 #include "smp/scalp/grid_max_flow.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <vector>
 
 #include "smp/core/errors.h"
@@ -26,31 +28,75 @@ constexpr int8_t kFree = -1, kTerminal = 8, kOrphan = 9;
 // out), so no neighbour lookup needs a bounds test.
 class GridMaxFlow {
  public:
-  GridMaxFlow(const cv::Mat& gain, const cv::Mat (&costs)[4])
-      : w_(gain.cols + 2), n_(static_cast<size_t>(gain.cols + 2) * (gain.rows + 2)) {
+  explicit GridMaxFlow(const cv::Mat (&costs)[4])
+      : size_(costs[0].size()),
+        w_(size_.width + 2),
+        n_(static_cast<size_t>(size_.width + 2) * (size_.height + 2)) {
     for (int d = 0; d < 8; ++d) off_[d] = kDx[d] + kDy[d] * w_;
-    cap_.assign(n_ * 8, 0.0);
-    tr_.assign(n_, 0.0);
-    parent_.assign(n_, kFree);
-    sink_.assign(n_, 0);
-    ts_.assign(n_, 0);
-    dist_.assign(n_, 0);
-    queued_.assign(n_, 0);
+    cap_.assign(n_ * 8, 0.0f);
+    tr_.assign(n_, 0.0f);
+    gain_.assign(n_, 0.0f);
+    parent_.resize(n_);
+    sink_.resize(n_);
+    ts_.resize(n_);
+    dist_.resize(n_);
+    queued_.resize(n_);
     ring_.resize(n_ + 1);
-    for (int y = 0; y < gain.rows; ++y) {
-      const double* g = gain.ptr<double>(y);
-      for (int x = 0; x < gain.cols; ++x) tr_[node(x, y)] = g[x];
+    for (int y = 0; y < size_.height; ++y)
       for (int k = 0; k < 4; ++k) {
         const double* c = costs[k].ptr<double>(y);
-        for (int x = 0; x < gain.cols; ++x) {
+        for (int x = 0; x < size_.width; ++x) {
           const int qx = x + kDx[k], qy = y + kDy[k];
-          if (qx < 0 || qx >= gain.cols || qy >= gain.rows) continue;
+          if (qx < 0 || qx >= size_.width || qy >= size_.height) continue;
           const size_t p = node(x, y), q = node(qx, qy);
-          cap_[p * 8 + k] = c[x];
-          cap_[q * 8 + opposite(k)] = c[x];
+          cap_[p * 8 + k] = static_cast<float>(c[x]);
+          cap_[q * 8 + opposite(k)] = static_cast<float>(c[x]);
+        }
+      }
+    costs_ = cap_;
+  }
+
+  // New gains. After a solve, the flow found so far stays: a pixel's residual terminal capacity
+  // moves by its change of gain (Kohli & Torr's dynamic graph cuts), and only the difference
+  // is pushed. A pixel fixed (infinite gain) before or after but not both starts over.
+  void set_gains(const cv::Mat& gain) {
+    bool fresh = !solved_;
+    for (int y = 0; y < size_.height && !fresh; ++y) {
+      const double* g = gain.ptr<double>(y);
+      for (int x = 0; x < size_.width; ++x) {
+        const float old = gain_[node(x, y)], now = static_cast<float>(g[x]);
+        if ((std::isinf(old) || std::isinf(now)) && old != now) {
+          fresh = true;
+          break;
         }
       }
     }
+    if (fresh) {
+      cap_ = costs_;
+      std::fill(tr_.begin(), tr_.end(), 0.0f);
+    }
+    for (int y = 0; y < size_.height; ++y) {
+      const double* g = gain.ptr<double>(y);
+      for (int x = 0; x < size_.width; ++x) {
+        const size_t i = node(x, y);
+        const float now = static_cast<float>(g[x]);
+        if (fresh)
+          tr_[i] = now;
+        else if (!std::isinf(now))
+          tr_[i] += now - gain_[i];
+        gain_[i] = now;
+      }
+    }
+    // The search trees start again from the terminals.
+    std::fill(parent_.begin(), parent_.end(), kFree);
+    std::fill(sink_.begin(), sink_.end(), 0);
+    std::fill(ts_.begin(), ts_.end(), 0);
+    std::fill(dist_.begin(), dist_.end(), 0);
+    std::fill(queued_.begin(), queued_.end(), 0);
+    head_ = tail_ = 0;
+    orphans_.clear();
+    time_ = 0;
+    solved_ = true;
   }
 
   void run() {
@@ -119,11 +165,13 @@ class GridMaxFlow {
     }
   }
 
-  cv::Mat labels(cv::Size size) const {
-    cv::Mat out(size, CV_8U);
-    for (int y = 0; y < size.height; ++y) {
+  cv::Size size() const { return size_; }
+
+  cv::Mat labels() const {
+    cv::Mat out(size_, CV_8U);
+    for (int y = 0; y < size_.height; ++y) {
       uint8_t* o = out.ptr<uint8_t>(y);
-      for (int x = 0; x < size.width; ++x) {
+      for (int x = 0; x < size_.width; ++x) {
         const size_t i = node(x, y);
         o[x] = parent_[i] == kFree || !sink_[i];
       }
@@ -272,11 +320,15 @@ class GridMaxFlow {
     }
   }
 
+  cv::Size size_;
   int w_;
   size_t n_;
   int off_[8];
-  std::vector<float> cap_;      // residual capacity of the arc from node i in direction d: i*8+d
-  std::vector<float> tr_;       // residual terminal capacity: > 0 from the source, < 0 to the sink
+  std::vector<float> cap_;    // residual capacity of the arc from node i in direction d: i*8+d
+  std::vector<float> tr_;     // residual terminal capacity: > 0 from the source, < 0 to the sink
+  std::vector<float> costs_;  // the pairs' capacities before any flow
+  std::vector<float> gain_;   // the gains of the last solve
+  bool solved_ = false;
   std::vector<int8_t> parent_;  // direction to the parent, or kFree / kTerminal / kOrphan
   std::vector<uint8_t> sink_;   // which tree
   std::vector<int> ts_, dist_;  // when a node's distance to its terminal was last known, and it
@@ -289,15 +341,30 @@ class GridMaxFlow {
 
 }  // namespace
 
-cv::Mat grid_min_cut8(const cv::Mat& gain, const cv::Mat (&costs)[4]) {
-  SMP_CHECK_EQ(gain.type(), CV_64F);
+struct GridMinCut8::Impl {
+  GridMaxFlow flow;
+};
+
+GridMinCut8::GridMinCut8(const cv::Mat (&costs)[4]) {
   for (const cv::Mat& c : costs) {
     SMP_CHECK_EQ(c.type(), CV_64F);
-    SMP_CHECK(c.size() == gain.size());
+    SMP_CHECK(c.size() == costs[0].size());
   }
-  GridMaxFlow g(gain, costs);
-  g.run();
-  return g.labels(gain.size());
+  impl_ = std::make_unique<Impl>(Impl{GridMaxFlow(costs)});
+}
+
+GridMinCut8::~GridMinCut8() = default;
+
+cv::Mat GridMinCut8::solve(const cv::Mat& gain) {
+  SMP_CHECK_EQ(gain.type(), CV_64F);
+  SMP_CHECK(gain.size() == impl_->flow.size());
+  impl_->flow.set_gains(gain);
+  impl_->flow.run();
+  return impl_->flow.labels();
+}
+
+cv::Mat grid_min_cut8(const cv::Mat& gain, const cv::Mat (&costs)[4]) {
+  return GridMinCut8(costs).solve(gain);
 }
 
 }  // namespace smp

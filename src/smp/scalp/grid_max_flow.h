@@ -7,6 +7,7 @@
 // front view's head outline was tuned with 8 neighbours (4 cut a client's curls off), and its
 // GrabCut is the largest single step of a 12 MP simulation.
 #pragma once
+#include <memory>
 #include <opencv2/core.hpp>
 
 namespace smp {
@@ -18,5 +19,18 @@ namespace smp {
 // below and below-left (what lies outside the grid is not read). Pixels that neither side
 // reaches (any label costs the same) are 1.
 cv::Mat grid_min_cut8(const cv::Mat& gain, const cv::Mat (&costs)[4]);
+
+// The same for a sequence of gains on one grid (GrabCut's iterations): each solve starts from
+// the flow of the one before, so only what the new gains change is pushed.
+class GridMinCut8 {
+ public:
+  explicit GridMinCut8(const cv::Mat (&costs)[4]);
+  ~GridMinCut8();
+  cv::Mat solve(const cv::Mat& gain);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace smp
