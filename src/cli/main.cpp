@@ -1,9 +1,7 @@
 // `smp`: one binary, one subcommand per job. Exit codes: 0 ok, 2 usage, 3 bad input, 4 internal.
 #include <malloc.h>
-#include <sys/mman.h>
 
 #include <algorithm>
-#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -50,29 +48,6 @@ double model_load_ms() {
 
 }  // namespace smp::cli
 
-namespace {
-
-// The heap in 2 MB pages: the landmark model is ~250 k small allocations (~100 MB) and a 12 MP
-// photo's working images 1-32 MB each, so 4 KB pages cost tens of thousands of page faults and
-// TLB misses (a 12 MP simulation: 58 k faults -> 35 k, ~40 ms less CPU). The kernel's default
-// (transparent_hugepage "madvise") gives huge pages only where a program asks: grow the heap once
-// by `bytes` (one block, mmap off for it), advise MADV_HUGEPAGE over it and free it again (the
-// trim threshold keeps it). Nothing is touched, so nothing is resident until used; without THP
-// the advice is ignored. Only the main thread's heap: call before threads start.
-void heap_in_huge_pages(size_t bytes) {
-  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
-  mallopt(M_MMAP_MAX, 0);
-  void* block = std::malloc(bytes);
-  mallopt(M_MMAP_MAX, 65536);  // glibc's default
-  if (!block) return;
-  const uintptr_t lo = (reinterpret_cast<uintptr_t>(block) + kHuge - 1) & ~(kHuge - 1);
-  const uintptr_t hi = reinterpret_cast<uintptr_t>(block) + bytes;
-  if (hi > lo) madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_HUGEPAGE);
-  std::free(block);
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   using namespace smp;
   // A 12 MP photo's masks and images (12-36 MB each) are allocated and freed dozens of times:
@@ -82,7 +57,6 @@ int main(int argc, char** argv) {
   // would want glibc's defaults back.
   mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's largest
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  heap_in_huge_pages(size_t{256} << 20);
   cv::setNumThreads(2);
   // Our errors are one line each; OpenCV's own warnings about a damaged file would add more.
   cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
