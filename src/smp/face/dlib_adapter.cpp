@@ -1,6 +1,4 @@
-// The one file that includes dlib (slow to compile): HOG face detector + shape predictor, and
-// the grid min-cut of face/graph_cut.h.
-#include <dlib/graph_cuts.h>
+// The one file that includes dlib (slow to compile): HOG face detector + shape predictor.
 #include <dlib/image_processing.h>
 #include <dlib/image_processing/frontal_face_detector.h>
 #include <dlib/opencv/cv_image.h>
@@ -26,7 +24,6 @@
 #include "smp/core/errors.h"
 #include "smp/core/parallel.h"
 #include "smp/face/face.h"
-#include "smp/face/graph_cut.h"
 #include "smp/image/shrink.h"
 
 namespace smp {
@@ -632,42 +629,6 @@ std::vector<Face> FaceModel::detect(const cv::Mat& bgr8, const DetectOptions& op
 
 bool frontal_detector_is_dlibs() {
   return embedded_detector_bytes() == dlib::get_serialized_frontal_faces();
-}
-
-namespace {
-// dlib's potts_grid_problem: pixels in row-major order; its grid wraps at the borders, and
-// those wrapped pairs cost nothing here.
-struct GridCut {
-  using value_type = double;
-  const cv::Mat &gain, &right, &down;
-  long nr() const { return gain.rows; }
-  long nc() const { return gain.cols; }
-  double factor_value(unsigned long i) const { return gain.ptr<double>()[i]; }
-  double factor_value_disagreement(unsigned long a, unsigned long b) const {
-    if (a > b) std::swap(a, b);
-    const unsigned long w = static_cast<unsigned long>(gain.cols);
-    if (b == a + 1 && b % w != 0) return right.ptr<double>()[a];
-    if (b == a + w) return down.ptr<double>()[a];
-    return 0;
-  }
-};
-}  // namespace
-
-cv::Mat min_cut_labels(const cv::Mat& gain, const cv::Mat& cost_right, const cv::Mat& cost_down) {
-  SMP_CHECK_EQ(gain.type(), CV_64F);
-  SMP_CHECK_EQ(cost_right.type(), CV_64F);
-  SMP_CHECK_EQ(cost_down.type(), CV_64F);
-  SMP_CHECK(gain.size() == cost_right.size() && gain.size() == cost_down.size());
-  SMP_CHECK(gain.isContinuous() && cost_right.isContinuous() && cost_down.isContinuous());
-  SMP_CHECK(gain.rows >= 3 && gain.cols >= 3);
-  dlib::array2d<dlib::node_label> labels;
-  dlib::find_max_factor_graph_potts(GridCut{gain, cost_right, cost_down}, labels);
-  cv::Mat out(gain.size(), CV_8U);
-  for (int y = 0; y < out.rows; ++y) {
-    uint8_t* o = out.ptr<uint8_t>(y);
-    for (int x = 0; x < out.cols; ++x) o[x] = labels[y][x] ? 1 : 0;
-  }
-  return out;
 }
 
 }  // namespace smp

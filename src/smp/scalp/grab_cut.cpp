@@ -10,7 +10,6 @@
 
 #include "smp/core/errors.h"
 #include "smp/core/parallel.h"
-#include "smp/face/graph_cut.h"
 #include "smp/scalp/grid_max_flow.h"
 
 namespace smp {
@@ -112,17 +111,15 @@ void grab_cut(const cv::Mat& bgr8, cv::Mat& mask, int iterations, const GrabCutO
   // its neighbour right, below-right, below, below-left (4 neighbours: right and below only).
   // The squared differences first (their mean sets beta), then the costs in place.
   constexpr int kDx[4] = {1, 1, 0, -1}, kDy[4] = {0, 1, 1, 1};
-  const int kinds = opt.neighbours / 2;
-  const int kind_of[4] = {0, 2, 1, 3};  // 4 neighbours: right, below
+  const int step = opt.neighbours == 8 ? 1 : 2;  // 4 neighbours: kinds 0 and 2 only
   cv::Mat costs[4];
   {
     double sum = 0;
     long pairs = 0;
-    for (int i = 0; i < kinds; ++i) {
-      const int k = opt.neighbours == 8 ? i : kind_of[i];
-      costs[i] = cv::Mat(h, w, CV_64F, cv::Scalar(0));
+    for (int k = 0; k < 4; k += step) {
+      costs[k] = cv::Mat(h, w, CV_64F, cv::Scalar(0));
       for (int y = 0; y + kDy[k] < h; ++y) {
-        double* c = costs[i].ptr<double>(y);
+        double* c = costs[k].ptr<double>(y);
         for (int x = std::max(0, -kDx[k]); x < w && x + kDx[k] < w; ++x) {
           const cv::Vec3d d = colour[at(x, y)] - colour[at(x + kDx[k], y + kDy[k])];
           sum += c[x] = d.dot(d), ++pairs;
@@ -130,12 +127,11 @@ void grab_cut(const cv::Mat& bgr8, cv::Mat& mask, int iterations, const GrabCutO
       }
     }
     const double beta = sum > 0 ? pairs / (2.0 * sum) : 0;
-    for (int i = 0; i < kinds; ++i) {
-      const int k = opt.neighbours == 8 ? i : kind_of[i];
+    for (int k = 0; k < 4; k += step) {
       const double s =
           kDx[k] != 0 && kDy[k] != 0 ? opt.smoothness / std::sqrt(2.0) : opt.smoothness;
       for (int y = 0; y < h; ++y) {
-        double* c = costs[i].ptr<double>(y);
+        double* c = costs[k].ptr<double>(y);
         for (int x = 0; x < w; ++x) c[x] = s * std::exp(-beta * c[x]);
       }
     }
@@ -190,10 +186,8 @@ void grab_cut(const cv::Mat& bgr8, cv::Mat& mask, int iterations, const GrabCutO
 
   constexpr double kInf = std::numeric_limits<double>::infinity();
   cv::Mat gain(h, w, CV_64F);
-  // 8 neighbours: each cut starts from the flow of the one before (the pairs stay, the models
-  // move a little).
-  std::optional<GridMinCut8> cut8;
-  if (opt.neighbours == 8) cut8.emplace(costs);
+  // Each cut starts from the flow of the one before (the pairs stay, the models move a little).
+  GridMinCut grid(costs, opt.neighbours);
   for (int it = 0; it < iterations; ++it) {
     // Each pixel to its likeliest component on its side, the models refitted.
     if (it > 0) gather();
@@ -224,7 +218,7 @@ void grab_cut(const cv::Mat& bgr8, cv::Mat& mask, int iterations, const GrabCutO
         }
       }
     });
-    const cv::Mat cut = cut8 ? cut8->solve(gain) : min_cut_labels(gain, costs[0], costs[1]);
+    const cv::Mat cut = grid.solve(gain);
     for (int y = 0; y < h; ++y) {
       uint8_t* m = mask.ptr<uint8_t>(y);
       const uint8_t* c = cut.ptr<uint8_t>(y);

@@ -1,8 +1,8 @@
 // GrabCut (Rother, Kolmogorov & Blake 2004) with a faster cut: a head told from its backdrop by
 // the photo's own colours. cv::grabCut's max-flow takes ~100 ms a cut on a 320 px top view; this
-// one fits the same colour models and cuts with a max-flow on the pixel grid itself: dlib's on
-// the 4-connected grid (face/graph_cut.h, top views), or scalp/grid_max_flow.h on the
-// 8-connected one, cv::grabCut's own graph (front views, whose head extent was tuned on it).
+// one fits the same colour models and cuts with a max-flow on the pixel grid itself
+// (scalp/grid_max_flow.h), each iteration's cut starting from the one before: 4 neighbours for
+// top views, or 8 with cv::grabCut's own graph (front views, whose head extent was tuned on it).
 // Same mask convention as OpenCV's (cv::GC_BGD, GC_FGD, GC_PR_BGD, GC_PR_FGD).
 #pragma once
 #include <opencv2/core.hpp>

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "smp/core/errors.h"
@@ -26,8 +27,18 @@ constexpr int8_t kFree = -1, kTerminal = 8, kOrphan = 9;
 // structure of Kolmogorov's maxflow-v3 (growth, augmentation, adoption; the TS / DIST marks that
 // keep paths to the terminals short). The grid has a border of idle nodes (no capacity in or
 // out), so no neighbour lookup needs a bounds test.
+// N: 4 (the pairs right and below, and their opposites) or 8 neighbours.
+template <int N>
 class GridMaxFlow {
  public:
+  static constexpr int kDirs4[4] = {0, 2, 4, 6}, kDirs8[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+  static constexpr const int (&dirs())[N] {
+    if constexpr (N == 4)
+      return kDirs4;
+    else
+      return kDirs8;
+  }
+
   explicit GridMaxFlow(const cv::Mat (&costs)[4])
       : size_(costs[0].size()),
         w_(size_.width + 2),
@@ -44,6 +55,7 @@ class GridMaxFlow {
     ring_.resize(n_ + 1);
     for (int y = 0; y < size_.height; ++y)
       for (int k = 0; k < 4; ++k) {
+        if (N == 4 && k % 2 == 1) continue;  // no diagonal pairs
         const double* c = costs[k].ptr<double>(y);
         for (int x = 0; x < size_.width; ++x) {
           const int qx = x + kDx[k], qy = y + kDy[k];
@@ -122,7 +134,7 @@ class GridMaxFlow {
       size_t tail = kNone;
       int dir = -1;
       if (!sink_[i]) {
-        for (int d = 0; d < 8; ++d) {
+        for (int d : dirs()) {
           if (cap_[i * 8 + d] <= 0) continue;
           const size_t j = i + off_[d];
           if (parent_[j] == kFree) {
@@ -135,7 +147,7 @@ class GridMaxFlow {
           }
         }
       } else {
-        for (int d = 0; d < 8; ++d) {
+        for (int d : dirs()) {
           const size_t j = i + off_[d];
           if (cap_[j * 8 + opposite(d)] <= 0) continue;
           if (parent_[j] == kFree) {
@@ -268,7 +280,7 @@ class GridMaxFlow {
   void adopt(size_t i) {
     const bool sink = sink_[i];
     int best_d = -1, best_dist = kInfiniteDist;
-    for (int d = 0; d < 8; ++d) {
+    for (int d : dirs()) {
       const size_t j0 = neighbour(i, d);
       // The arc the tree path would use: j -> i in the source tree, i -> j in the sink tree.
       const float c = sink ? cap_[i * 8 + d] : cap_[j0 * 8 + opposite(d)];
@@ -307,7 +319,7 @@ class GridMaxFlow {
       return;
     }
     parent_[i] = kFree;
-    for (int d = 0; d < 8; ++d) {
+    for (int d : dirs()) {
       const size_t j = neighbour(i, d);
       const int8_t a = parent_[j];
       if (a == kFree || sink_[j] != sink) continue;
@@ -341,30 +353,43 @@ class GridMaxFlow {
 
 }  // namespace
 
-struct GridMinCut8::Impl {
-  GridMaxFlow flow;
+struct GridMinCut::Impl {
+  std::optional<GridMaxFlow<4>> four;
+  std::optional<GridMaxFlow<8>> eight;
+  template <typename F>
+  auto with(F&& f) {
+    return four ? f(*four) : f(*eight);
+  }
 };
 
-GridMinCut8::GridMinCut8(const cv::Mat (&costs)[4]) {
-  for (const cv::Mat& c : costs) {
-    SMP_CHECK_EQ(c.type(), CV_64F);
-    SMP_CHECK(c.size() == costs[0].size());
+GridMinCut::GridMinCut(const cv::Mat (&costs)[4], int neighbours)
+    : impl_(std::make_unique<Impl>()) {
+  SMP_CHECK(neighbours == 4 || neighbours == 8);
+  for (int k = 0; k < 4; ++k) {
+    if (neighbours == 4 && k % 2 == 1) continue;
+    SMP_CHECK_EQ(costs[k].type(), CV_64F);
+    SMP_CHECK(costs[k].size() == costs[0].size());
   }
-  impl_ = std::make_unique<Impl>(Impl{GridMaxFlow(costs)});
+  if (neighbours == 4)
+    impl_->four.emplace(costs);
+  else
+    impl_->eight.emplace(costs);
 }
 
-GridMinCut8::~GridMinCut8() = default;
+GridMinCut::~GridMinCut() = default;
 
-cv::Mat GridMinCut8::solve(const cv::Mat& gain) {
+cv::Mat GridMinCut::solve(const cv::Mat& gain) {
   SMP_CHECK_EQ(gain.type(), CV_64F);
-  SMP_CHECK(gain.size() == impl_->flow.size());
-  impl_->flow.set_gains(gain);
-  impl_->flow.run();
-  return impl_->flow.labels();
+  return impl_->with([&](auto& flow) {
+    SMP_CHECK(gain.size() == flow.size());
+    flow.set_gains(gain);
+    flow.run();
+    return flow.labels();
+  });
 }
 
-cv::Mat grid_min_cut8(const cv::Mat& gain, const cv::Mat (&costs)[4]) {
-  return GridMinCut8(costs).solve(gain);
+cv::Mat grid_min_cut(const cv::Mat& gain, const cv::Mat (&costs)[4], int neighbours) {
+  return GridMinCut(costs, neighbours).solve(gain);
 }
 
 }  // namespace smp
