@@ -359,6 +359,32 @@ TEST(Render, SubPixelDotsKeepTheirMass) {
   }
 }
 
+// The halos of a sharp close-up are drawn as one field (the dots' own halos over their discs
+// alone); those of a blurred or distant photo dot by dot. The same dots darken the skin alike
+// either way: here a camera blur of 3 px makes the discs as wide as the halos (dot by dot),
+// 0.3 px leaves them sharp (the field), and the blur keeps each dot's mass.
+TEST(Render, HalosAsAFieldDarkenAsDotByDot) {
+  const float ppm = 6;
+  cv::Mat img(360, 360, CV_8UC3, cv::Scalar(150, 170, 205));
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> u(60, 300);
+  std::vector<Impression> imps(400);
+  for (auto& i : imps) {
+    i.pos_px = {u(rng), u(rng)};
+    i.px_per_mm = ppm;
+    i.diameter_mm = 0.35f;
+    i.density = 0.8f;
+  }
+  auto loss = [&](float blur) {
+    RenderParams p;
+    p.camera_blur_px = blur;
+    cv::Mat out = render_impressions(img, imps, p);
+    return cv::sum(to_linear(img) - to_linear(out));
+  };
+  const cv::Scalar by_dot = loss(3.0f), as_field = loss(0.3f);
+  for (int c = 0; c < 3; ++c) EXPECT_NEAR(as_field[c], by_dot[c], 0.03 * by_dot[c]) << c;
+}
+
 // Same photo at 2x (bicubic), simulated with the same options, downsampled: local means
 // (Gaussian sigma 1 % of the width) within ΔE 2.5 over the treated area, mean darkening ±20 %.
 // The dots are a different random draw at each scale, so a local mean must hold enough of them
