@@ -162,6 +162,15 @@ cv::Mat shrink_mask_box(const cv::Mat& m, cv::Size size, double s) {
   return out;
 }
 
+// The cells within `r` cells (Euclidean) of a non-zero cell of `mask` (0/255): a dilation by a
+// disc in linear time. A dilation with a disc kernel costs its area per cell: 8 mm at a
+// close-up's 0.25 mm cells was ~30 ms each.
+cv::Mat within(const cv::Mat& mask, int r) {
+  cv::Mat dist;
+  cv::distanceTransform(mask == 0, dist, cv::DIST_L2, cv::DIST_MASK_PRECISE, CV_32F);
+  return dist <= static_cast<float>(r);
+}
+
 void fill_polygon(cv::Mat& mask, const std::vector<cv::Point2d>& poly, double s, uint8_t value) {
   std::vector<cv::Point> pts;
   for (const auto& p : poly)
@@ -485,9 +494,7 @@ TreatmentBase prepare_treatment(const Analysis& a, const cv::Mat* photo, double 
     scalp = (cv::countNonZero(bald) == 0 ? (bald | skin) : bald) & head;
   }
   fill_holes(scalp(wb), hair(wb), 1.0 / (mm_per_cell * mm_per_cell) * 100.0).copyTo(scalp(wb));
-  cv::Mat near;
-  cv::dilate(scalp(wb), near,
-             cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * rim + 1, 2 * rim + 1)));
+  const cv::Mat near = within(scalp(wb), rim);
   cv::Mat cand = cv::Mat::zeros(ms, CV_8U);
   {
     cv::Mat c = scalp(wb) | (near & hair(wb) & head(wb));
@@ -591,9 +598,7 @@ TreatmentBase prepare_treatment(const Analysis& a, const cv::Mat* photo, double 
     // the density fades in from; see build_treatment_map).
     cv::resize(b.hairline_head, b.inner_head, ms, 0, 0, cv::INTER_NEAREST);
     const int rim = std::max(1, cvRound(8.0 * ppm * s));
-    cv::Mat inner;
-    cv::erode(b.inner_head(wb) > 127, inner,
-              cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * rim + 1, 2 * rim + 1)));
+    const cv::Mat inner = ~within(~(b.inner_head(wb) > 127), rim);
     b.inner_head = cv::Mat::zeros(ms, CV_8U);
     inner.copyTo(b.inner_head(wb));
   }
