@@ -317,22 +317,27 @@ TEST(Render, WindowOfThePhotoIsThatWindowOfTheWholeRender) {
   cv::Mat img = synthetic_scalp(size);
   SimulateOptions so;
   so.label = false;
-  const SimulateResult r = simulate(img, synthetic_analysis(size, 4), Design{}, so);
-  ASSERT_GT(r.impressions.size(), 100u);
-  // Windows holding every impression (the skin's colour is read under the dots), as a strip's.
-  cv::Rect2f dots;
-  for (const auto& i : r.impressions) dots |= cv::Rect2f(i.pos_px.x, i.pos_px.y, 1, 1);
-  const cv::Rect around = cv::Rect(cvFloor(dots.x) - 7, cvFloor(dots.y) - 5,
-                                   cvCeil(dots.width) + 19, cvCeil(dots.height) + 12) &
-                          cv::Rect(0, 0, size.width, size.height);
-  ASSERT_NE(around.size(), size);
-  for (cv::Rect window : {around, cv::Rect(0, 0, 320, 240)}) {
-    RenderParams p = r.render;
-    p.window = window;
-    p.photo_size = size;
-    cv::Mat crop = img(window).clone();
-    render_impressions_into(crop, r.impressions, p);
-    EXPECT_EQ(cv::norm(crop, r.image(window), cv::NORM_INF), 0) << window;
+  // 4 px/mm: halos dot by dot; 12 px/mm, a close-up: halos as one field, whose grid sits on
+  // the photo's coordinates.
+  for (double ppm : {4.0, 12.0}) {
+    const SimulateResult r = simulate(img, synthetic_analysis(size, ppm), Design{}, so);
+    ASSERT_GT(r.impressions.size(), 100u);
+    // Windows holding every impression (the skin's colour is read under the dots), as a
+    // strip's.
+    cv::Rect2f dots;
+    for (const auto& i : r.impressions) dots |= cv::Rect2f(i.pos_px.x, i.pos_px.y, 1, 1);
+    const cv::Rect around = cv::Rect(cvFloor(dots.x) - 7, cvFloor(dots.y) - 5,
+                                     cvCeil(dots.width) + 19, cvCeil(dots.height) + 12) &
+                            cv::Rect(0, 0, size.width, size.height);
+    ASSERT_NE(around.size(), size);
+    for (cv::Rect window : {around, cv::Rect(0, 0, 320, 240)}) {
+      RenderParams p = r.render;
+      p.window = window;
+      p.photo_size = size;
+      cv::Mat crop = img(window).clone();
+      render_impressions_into(crop, r.impressions, p);
+      EXPECT_EQ(cv::norm(crop, r.image(window), cv::NORM_INF), 0) << ppm << " px/mm " << window;
+    }
   }
 }
 

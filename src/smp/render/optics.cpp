@@ -386,7 +386,7 @@ void render_impressions_into(cv::Mat& bgr8, const std::vector<Impression>& impre
     for (const Impression* imp : todo) ppm.push_back(imp->px_per_mm);
     std::nth_element(ppm.begin(), ppm.begin() + ppm.size() / 2, ppm.end());
     const float hs = pig.halo_sigma_mm * ppm[ppm.size() / 2];
-    const float hsig = std::sqrt(hs * hs + 0.25f + cam2);  // pixel and camera, as the core's
+    const float hsig = std::sqrt(hs * hs + sigma_p2 + cam2);  // pixel and camera, as the core's
     HaloField f;
     f.k = std::max(1, static_cast<int>(hsig / 1.5f));  // >= 1.5 cells a sigma
     float X0 = 1e30f, X1 = -1e30f, Y0 = 1e30f, Y1 = -1e30f;
