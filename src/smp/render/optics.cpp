@@ -115,7 +115,8 @@ inline void profile_and_halo(const Dot& d, const PhiTable& ph, const ExpTable& e
 struct HaloField {
   int k = 1;             // photo px per cell
   int gx0 = 0, gy0 = 0;  // photo px of cell (0, 0)'s corner
-  cv::Mat od;            // CV_32FC3, optical density per photo pixel (cell centres)
+  cv::Mat od;            // CV_32FC3: optical density per photo pixel (cell centres), then
+                         // its transmittance exp(-od)
 
   // Bilinear at the centre of photo pixel (X, Y).
   cv::Vec3f at(const std::vector<int>& cx, const std::vector<float>& fx, int col, int cy,
@@ -417,6 +418,13 @@ void render_impressions_into(cv::Mat& bgr8, const std::vector<Impression>& impre
     }
     const double sc = hsig / f.k;
     cv::GaussianBlur(f.od, f.od, cv::Size(), sc, sc, cv::BORDER_CONSTANT);
+    // Its transmittance at the cells, interpolated between them below: the field is smooth
+    // over a cell (sigma >= 1.5 cells), and a photo pixel then costs no exp.
+    for (int i = 0; i < f.od.rows; ++i) {
+      cv::Vec3f* r = f.od.ptr<cv::Vec3f>(i);
+      for (int j = 0; j < f.od.cols; ++j)
+        for (int ch = 0; ch < 3; ++ch) r[j][ch] = std::exp(-std::max(0.0f, r[j][ch]));
+    }
     const float reach = 3.2f * hsig;
     bx0 = std::min(bx0, std::max(0, static_cast<int>(std::floor(X0 - ox - reach))));
     bx1 = std::max(bx1, std::min(W - 1, static_cast<int>(std::ceil(X1 - ox + reach))));
@@ -426,6 +434,11 @@ void render_impressions_into(cv::Mat& bgr8, const std::vector<Impression>& impre
   }
   if (bx1 < bx0 || by1 < by0) return;
   const int bw = bx1 - bx0 + 1, bh = by1 - by0 + 1;
+  // Each column's cell of the treated mask (nearest, as the photo's pixel centre falls).
+  std::vector<int> mask_col(bw);
+  if (!mask.empty())
+    for (int x = bx0; x <= bx1; ++x)
+      mask_col[x - bx0] = std::min(mask.cols - 1, static_cast<int>((x + ox + 0.5f) * mask_sx));
   // Each column's cell and weight on the halo grid.
   std::vector<int> hcx;
   std::vector<float> hfx;
@@ -467,7 +480,6 @@ void render_impressions_into(cv::Mat& bgr8, const std::vector<Impression>& impre
   const float det = kk * 3 - k1 * k1;
   const bool highlights = params.keep_highlights && std::abs(det) > 1e-4f;
 
-  const ExpTable& ex = exp_table();
   const int band_rows = 32;
   const int nbands = (bh + band_rows - 1) / band_rows;
   const auto& enc = encode_table();
@@ -532,13 +544,11 @@ void render_impressions_into(cv::Mat& bgr8, const std::vector<Impression>& impre
                   std::min(mask.rows - 1, static_cast<int>((y + oy + 0.5f) * mask_sy)));
             for (int x = bx0; x <= bx1; ++x) {
               // Outside the treated area nothing changes (and no halo is looked up).
-              if (mrow &&
-                  !mrow[std::min(mask.cols - 1, static_cast<int>((x + ox + 0.5f) * mask_sx))])
-                continue;
+              if (mrow && !mrow[mask_col[x - bx0]]) continue;
               cv::Vec3f tr = t[x - bx0];
               if (halo) {
-                const cv::Vec3f hod = halo->at(hcx, hfx, x - bx0, hcy, hfy);
-                for (int ch = 0; ch < 3; ++ch) tr[ch] *= ex(std::max(0.0f, hod[ch]));
+                const cv::Vec3f ht = halo->at(hcx, hfx, x - bx0, hcy, hfy);
+                tr = tr.mul(ht);
               }
               if (tr[0] >= 1.0f && tr[1] >= 1.0f && tr[2] >= 1.0f) continue;
               cv::Vec3b p = in[x];
