@@ -131,6 +131,26 @@ struct HaloField {
   }
 };
 
+// The light on the skin around a pixel: the mean luminance under the dots within ~10 mm
+// (Gaussian), on a grid of k x k photo pixels anchored to the photo (a window of the photo
+// gets the same field). Specular light is what is brighter than this, not than the whole
+// scalp's median: a scalp lit more from one side is brighter there, not shiny.
+struct LightField {
+  int k = 1;
+  int gx0 = 0, gy0 = 0;
+  cv::Mat y;  // CV_32F
+  float at(const std::vector<int>& cx, const std::vector<float>& fx, int col, int cy,
+           float fy) const {
+    const float* r0 = y.ptr<float>(cy);
+    const float* r1 = y.ptr<float>(cy + 1);
+    const int j = cx[col];
+    const float f = fx[col];
+    const float top = r0[j] + (r0[j + 1] - r0[j]) * f;
+    const float bottom = r1[j] + (r1[j + 1] - r1[j]) * f;
+    return top + (bottom - top) * fy;
+  }
+};
+
 // Cell index and weight of a photo coordinate's centre on a grid of k px from g0: the cell
 // whose centre is at or before it, and how far towards the next.
 inline void cell_of(int X, int k, int g0, int& c, float& f) {
@@ -479,6 +499,62 @@ void render_impressions_into(cv::Mat& bgr8, const std::vector<Impression>& impre
   const float kk = k.dot(k), k1 = k[0] + k[1] + k[2];
   const float det = kk * 3 - k1 * k1;
   const bool highlights = params.keep_highlights && std::abs(det) > 1e-4f;
+  // The light around each pixel, from the luminance under every dot (see LightField).
+  LightField light;
+  std::vector<int> lcx;
+  std::vector<float> lfx;
+  if (highlights) {
+    std::vector<float> ppm;
+    for (const Impression* imp : todo) ppm.push_back(imp->px_per_mm);
+    std::nth_element(ppm.begin(), ppm.begin() + ppm.size() / 2, ppm.end());
+    const float sigma = 10.0f * ppm[ppm.size() / 2];     // photo px
+    light.k = std::max(1, static_cast<int>(sigma / 5));  // 5 cells a sigma
+    float X0 = 1e30f, X1 = -1e30f, Y0 = 1e30f, Y1 = -1e30f;
+    for (const Dot& d : dots) {
+      X0 = std::min(X0, d.cx + ox), X1 = std::max(X1, d.cx + ox);
+      Y0 = std::min(Y0, d.cy + oy), Y1 = std::max(Y1, d.cy + oy);
+    }
+    // Past the dots by the blur's reach, which is far more than a footprint's (lookups beyond
+    // are clamped anyway): from the dots alone, so a window of the photo gets the same grid.
+    const float pad = 3 * sigma + 2 * light.k;
+    light.gx0 = static_cast<int>(std::floor((X0 - pad) / light.k)) * light.k;
+    light.gy0 = static_cast<int>(std::floor((Y0 - pad) / light.k)) * light.k;
+    const int gw = static_cast<int>(std::ceil((X1 + pad - light.gx0) / light.k)) + 1;
+    const int gh = static_cast<int>(std::ceil((Y1 + pad - light.gy0) / light.k)) + 1;
+    cv::Mat sum_y = cv::Mat::zeros(gh, gw, CV_32F), sum_w = cv::Mat::zeros(gh, gw, CV_32F);
+    for (const Dot& d : dots) {
+      const int px = std::clamp(static_cast<int>(d.cx), 0, W - 1),
+                py = std::clamp(static_cast<int>(d.cy), 0, H - 1);
+      const cv::Vec3b p = bgr8.at<cv::Vec3b>(py, px);
+      const float Y = 0.0722f * lut[p[0]] + 0.7152f * lut[p[1]] + 0.2126f * lut[p[2]];
+      const float u = (d.cx + ox + 0.5f - light.gx0) / light.k - 0.5f;
+      const float v = (d.cy + oy + 0.5f - light.gy0) / light.k - 0.5f;
+      const int j = static_cast<int>(std::floor(u)), i = static_cast<int>(std::floor(v));
+      const float fu = u - j, fv = v - i;
+      const float w[4] = {(1 - fu) * (1 - fv), fu * (1 - fv), (1 - fu) * fv, fu * fv};
+      const int di[4] = {0, 0, 1, 1}, dj[4] = {0, 1, 0, 1};
+      for (int q = 0; q < 4; ++q) {
+        sum_y.at<float>(i + di[q], j + dj[q]) += w[q] * Y;
+        sum_w.at<float>(i + di[q], j + dj[q]) += w[q];
+      }
+    }
+    const double sc = sigma / light.k;
+    cv::GaussianBlur(sum_y, sum_y, cv::Size(), sc, sc, cv::BORDER_CONSTANT);
+    cv::GaussianBlur(sum_w, sum_w, cv::Size(), sc, sc, cv::BORDER_CONSTANT);
+    light.y.create(gh, gw, CV_32F);
+    for (int i = 0; i < gh; ++i)
+      for (int j = 0; j < gw; ++j) {
+        const float w = sum_w.at<float>(i, j);
+        light.y.at<float>(i, j) = w > 1e-3f ? sum_y.at<float>(i, j) / w : y_skin;
+      }
+    for (int x = bx0; x <= bx1; ++x) {
+      int c;
+      float f;
+      cell_of(x + ox, light.k, light.gx0, c, f);
+      lcx.push_back(std::clamp(c, 0, gw - 2));
+      lfx.push_back(f);
+    }
+  }
 
   const int band_rows = 32;
   const int nbands = (bh + band_rows - 1) / band_rows;
@@ -538,6 +614,12 @@ void render_impressions_into(cv::Mat& bgr8, const std::vector<Impression>& impre
             }
             const cv::Vec3b* in = bgr8.ptr<cv::Vec3b>(y);
             cv::Vec3b* o = out.ptr<cv::Vec3b>(y);
+            int lcy = 0;
+            float lfy = 0;
+            if (highlights) {
+              cell_of(y + oy, light.k, light.gy0, lcy, lfy);
+              lcy = std::clamp(lcy, 0, light.y.rows - 2);
+            }
             const uint8_t* mrow = nullptr;
             if (!mask.empty())
               mrow = mask.ptr<uint8_t>(
@@ -559,7 +641,8 @@ void render_impressions_into(cv::Mat& bgr8, const std::vector<Impression>& impre
                 h = (kk * c1 - k1 * kc) / det;
                 float cmin = std::min(c[0], std::min(c[1], c[2]));
                 float Y = 0.0722f * c[0] + 0.7152f * c[1] + 0.2126f * c[2];
-                h = std::clamp(h, 0.0f, cmin) * smoothstep(y_skin, 1.6f * y_skin, Y);
+                const float y_ref = std::max(y_skin, light.at(lcx, lfx, x - bx0, lcy, lfy));
+                h = std::clamp(h, 0.0f, cmin) * smoothstep(y_ref, 1.6f * y_ref, Y);
               }
               for (int ch = 0; ch < 3; ++ch) {
                 uint8_t v = enc((c[ch] - h) * tr[ch] + h);
