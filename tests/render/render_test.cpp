@@ -341,6 +341,49 @@ TEST(Render, WindowOfThePhotoIsThatWindowOfTheWholeRender) {
   }
 }
 
+// Specular light is what is brighter and whiter than the skin around it: a scalp lit more on
+// one side is pigmented all over, a compact highlight stays on top.
+TEST(Render, BroadLightIsSkinACompactHighlightIsShine) {
+  const cv::Size size(480, 240);
+  const float ppm = 4;
+  cv::Mat lin(size, CV_32FC3);
+  for (int y = 0; y < size.height; ++y)
+    for (int x = 0; x < size.width; ++x) {
+      // Skin three times as brightly lit on the right, and paler there (as a camera near
+      // saturation records it), and a white glint (sigma 2 mm) on the left.
+      const float light = 1.0f + 2.0f * x / size.width;
+      const float d2 = static_cast<float>((x - 80) * (x - 80) + (y - 120) * (y - 120));
+      const float glint = 0.6f * std::exp(-d2 / (2 * 8.0f * 8.0f));
+      lin.at<cv::Vec3f>(y, x) = cv::Vec3f(0.08f, 0.11f, 0.16f) * light +
+                                cv::Vec3f(1, 1, 1) * (0.15f * (light - 1) + glint);
+    }
+  cv::Mat img(size, CV_8UC3);
+  for (int y = 0; y < size.height; ++y)
+    for (int x = 0; x < size.width; ++x)
+      for (int c = 0; c < 3; ++c)
+        img.at<cv::Vec3b>(y, x)[c] = cv::saturate_cast<uint8_t>(
+            255.0 * linear_to_srgb(std::min(1.0f, lin.at<cv::Vec3f>(y, x)[c])));
+  std::vector<Impression> imps;
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> jit(-1.5f, 1.5f);
+  for (float y = 10; y < size.height - 10; y += ppm)
+    for (float x = 10; x < size.width - 10; x += ppm) {
+      Impression i;
+      i.pos_px = {x + jit(rng), y + jit(rng)};
+      i.px_per_mm = ppm;
+      imps.push_back(i);
+    }
+  const cv::Mat out = render_impressions(img, imps, {});
+  const cv::Mat a = to_linear(img), b = to_linear(out);
+  // Mean share of the green light the dots take away in a window.
+  auto taken = [&](cv::Rect r) { return 1.0 - cv::mean(b(r))[1] / cv::mean(a(r))[1]; };
+  const double dim = taken({120, 60, 60, 120}), bright = taken({380, 60, 60, 120});
+  const double glint = taken({76, 116, 9, 9});
+  EXPECT_GT(dim, 0.1);
+  EXPECT_GT(bright, 0.9 * dim) << "dim " << dim << " bright " << bright;
+  EXPECT_LT(glint, 0.6 * dim) << "glint " << glint << " dim " << dim;
+}
+
 // The darkening of a dot does not depend on where it falls on the pixel grid or on the photo's
 // resolution: summed over the footprint, the linear-light loss is the same.
 TEST(Render, SubPixelDotsKeepTheirMass) {
