@@ -105,59 +105,68 @@ inline void profile_and_halo(const Dot& d, const PhiTable& ph, const ExpTable& e
   h = ex(r2 * d.h_inv2s2);
 }
 
-// The dots' halos as one field of optical density per channel (B, G, R), on a grid of k x k
-// photo pixels whose corners sit on multiples of k in the photo (a window of the photo gets
-// the same field): each dot's halo darkening (its mass) splatted at its centre, then one
-// Gaussian blur of the halo's width. A halo is wide (sigma 0.5 mm: 9 px at 18 px/mm) and faint
-// (a tenth of the core's darkening at most); drawn dot by dot, 4000 pixels each, it was most of
-// the render's time and memory on a close-up photo. The halos of a foreshortened spot are
-// round here, not squashed as the dots are: a faint shadow, cut at the treated area's edge.
-struct HaloField {
+// A smooth field over the photo, on a grid of k x k photo pixels whose corners sit on multiples
+// of k in the photo (a window of the photo gets the same grid), covering points (the dots) with a
+// margin: values splatted at points (shared bilinearly by the four nearest cells), blurred,
+// read back bilinearly at pixel centres. T: float or cv::Vec3f.
+template <typename T>
+struct DotGrid {
   int k = 1;             // photo px per cell
   int gx0 = 0, gy0 = 0;  // photo px of cell (0, 0)'s corner
-  cv::Mat od;            // CV_32FC3: optical density per photo pixel (cell centres), then
-                         // its transmittance exp(-od)
+  cv::Mat m;             // of T, zero at first
 
-  // Bilinear at the centre of photo pixel (X, Y).
-  cv::Vec3f at(const std::vector<int>& cx, const std::vector<float>& fx, int col, int cy,
-               float fy) const {
-    const cv::Vec3f* r0 = od.ptr<cv::Vec3f>(cy);
-    const cv::Vec3f* r1 = od.ptr<cv::Vec3f>(cy + 1);
+  // Over the points' extent (photo px) and `pad` px more.
+  DotGrid(cv::Rect2f extent, int k_, float pad) : k(k_) {
+    gx0 = static_cast<int>(std::floor((extent.x - pad) / k)) * k;
+    gy0 = static_cast<int>(std::floor((extent.y - pad) / k)) * k;
+    const int gw = static_cast<int>(std::ceil((extent.br().x + pad - gx0) / k)) + 1;
+    const int gh = static_cast<int>(std::ceil((extent.br().y + pad - gy0) / k)) + 1;
+    m = cv::Mat::zeros(gh, gw, cv::traits::Type<T>::value);
+  }
+  // Cell index and weight of a photo coordinate: the cell whose centre is at or before it,
+  // and how far towards the next.
+  static void cell(float X, int k, int g0, int& c, float& f) {
+    const float u = (X - g0) / k - 0.5f;
+    c = static_cast<int>(std::floor(u));
+    f = u - c;
+  }
+  void splat(float X, float Y, const T& v) {
+    int j, i;
+    float fu, fv;
+    cell(X, k, gx0, j, fu);
+    cell(Y, k, gy0, i, fv);
+    m.at<T>(i, j) += v * ((1 - fu) * (1 - fv));
+    m.at<T>(i, j + 1) += v * (fu * (1 - fv));
+    m.at<T>(i + 1, j) += v * ((1 - fu) * fv);
+    m.at<T>(i + 1, j + 1) += v * (fu * fv);
+  }
+  void blur(double sigma_px) {
+    cv::GaussianBlur(m, m, cv::Size(), sigma_px / k, sigma_px / k, cv::BORDER_CONSTANT);
+  }
+  // Where the centres of photo columns x0..x1 (and of one row) fall on the grid.
+  void columns(int x0, int x1, std::vector<int>& c, std::vector<float>& f) const {
+    for (int x = x0; x <= x1; ++x) {
+      int ci;
+      float fi;
+      cell(x + 0.5f, k, gx0, ci, fi);
+      c.push_back(std::clamp(ci, 0, m.cols - 2));
+      f.push_back(fi);
+    }
+  }
+  void row(int y, int& c, float& f) const {
+    cell(y + 0.5f, k, gy0, c, f);
+    c = std::clamp(c, 0, m.rows - 2);
+  }
+  T at(const std::vector<int>& cx, const std::vector<float>& fx, int col, int cy, float fy) const {
+    const T* r0 = m.ptr<T>(cy);
+    const T* r1 = m.ptr<T>(cy + 1);
     const int j = cx[col];
     const float f = fx[col];
-    const cv::Vec3f top = r0[j] + (r0[j + 1] - r0[j]) * f;
-    const cv::Vec3f bottom = r1[j] + (r1[j + 1] - r1[j]) * f;
+    const T top = r0[j] + (r0[j + 1] - r0[j]) * f;
+    const T bottom = r1[j] + (r1[j + 1] - r1[j]) * f;
     return top + (bottom - top) * fy;
   }
 };
-
-// The light on the skin around a pixel: the mean luminance under the dots within ~10 mm
-// (Gaussian), on a grid of k x k photo pixels anchored to the photo (a window of the photo
-// gets the same field). Specular light is what is brighter than this, not than the whole
-// scalp's median: a scalp lit more from one side is brighter there, not shiny.
-struct LightField {
-  int k = 1;
-  int gx0 = 0, gy0 = 0;
-  cv::Mat y;  // CV_32F
-  float at(const std::vector<int>& cx, const std::vector<float>& fx, int col, int cy,
-           float fy) const {
-    const float* r0 = y.ptr<float>(cy);
-    const float* r1 = y.ptr<float>(cy + 1);
-    const int j = cx[col];
-    const float f = fx[col];
-    const float top = r0[j] + (r0[j + 1] - r0[j]) * f;
-    const float bottom = r1[j] + (r1[j + 1] - r1[j]) * f;
-    return top + (bottom - top) * fy;
-  }
-};
-
-// Cell index and weight of a photo coordinate's centre on a grid of k px from g0: the cell
-// whose centre is at or before it, and how far towards the next.
-inline void cell_of(int X, int k, int g0, int& c, float& f) {
-  const float u = (X + 0.5f - g0) / k - 0.5f;
-  c = static_cast<int>(std::floor(u));
-  f = u - c;
-}
 
 float smoothstep(float e0, float e1, float x) {
   float t = std::clamp((x - e0) / (e1 - e0), 0.0f, 1.0f);
@@ -400,57 +409,48 @@ void render_impressions_into(cv::Mat& bgr8, const std::vector<Impression>& impre
     by1 = std::max(by1, d.y1);
     max_h = std::max(max_h, d.y1 - d.y0 + 1);
   }
-  // The halos' field, and the photo pixels it darkens (3.2 sigma around the dots).
-  std::optional<HaloField> halo;
-  if (field) {
-    std::vector<float> ppm;
-    for (const Impression* imp : todo) ppm.push_back(imp->px_per_mm);
-    std::nth_element(ppm.begin(), ppm.begin() + ppm.size() / 2, ppm.end());
-    const float hs = pig.halo_sigma_mm * ppm[ppm.size() / 2];
-    const float hsig = std::sqrt(hs * hs + sigma_p2 + cam2);  // pixel and camera, as the core's
-    HaloField f;
-    f.k = std::max(1, static_cast<int>(hsig / 1.5f));  // >= 1.5 cells a sigma
+  // The dots' centres on the photo.
+  cv::Rect2f extent;
+  {
     float X0 = 1e30f, X1 = -1e30f, Y0 = 1e30f, Y1 = -1e30f;
     for (const Dot& d : dots) {
       X0 = std::min(X0, d.cx + ox), X1 = std::max(X1, d.cx + ox);
       Y0 = std::min(Y0, d.cy + oy), Y1 = std::max(Y1, d.cy + oy);
     }
+    extent = cv::Rect2f(X0, Y0, X1 - X0, Y1 - Y0);
+  }
+  // The dots' halos as one field (when `field`): each dot's halo darkening (its mass, per photo
+  // pixel of a cell) splatted at its centre, in the dots' order (the same field on every thread
+  // count), blurred by the halo's width, then its transmittance exp(-od), interpolated between
+  // the cells below (the field is smooth over a cell: sigma >= 1.5 cells). A halo is wide
+  // (sigma 0.5 mm: 9 px at 18 px/mm) and faint (a tenth of the core's darkening at most); drawn
+  // dot by dot, 4000 pixels each, it was most of the render's time and memory on a close-up.
+  // The halos of a foreshortened spot are round here, not squashed as the dots are: a faint
+  // shadow, cut at the treated area's edge.
+  std::optional<DotGrid<cv::Vec3f>> halo;
+  if (field) {
+    std::vector<float> ppm;
+    for (const Impression* imp : todo) ppm.push_back(imp->px_per_mm);
+    std::nth_element(ppm.begin(), ppm.begin() + ppm.size() / 2, ppm.end());
+    const float hs = pig.halo_sigma_mm * ppm[ppm.size() / 2];
+    const float hsig = std::sqrt(hs * hs + sigma_p2 + cam2);   // pixel and camera, as the core's
+    const int k = std::max(1, static_cast<int>(hsig / 1.5f));  // >= 1.5 cells a sigma
     // Cells to 4 sigma past the outermost dots (the blur's reach) and one more.
-    const float pad = 4 * hsig + 2 * f.k;
-    f.gx0 = static_cast<int>(std::floor((X0 - pad) / f.k)) * f.k;
-    f.gy0 = static_cast<int>(std::floor((Y0 - pad) / f.k)) * f.k;
-    const int gw = static_cast<int>(std::ceil((X1 + pad - f.gx0) / f.k)) + 1;
-    const int gh = static_cast<int>(std::ceil((Y1 + pad - f.gy0) / f.k)) + 1;
-    f.od = cv::Mat::zeros(gh, gw, CV_32FC3);
-    // Each dot's halo darkening at its centre, shared bilinearly by the four nearest cells, per
-    // photo pixel of a cell (in the dots' order: the same field on every thread count).
-    const float per_px = pig.halo_mass / static_cast<float>(f.k * f.k);
-    for (const Dot& d : dots) {
-      const float u = (d.cx + ox + 0.5f - f.gx0) / f.k - 0.5f;
-      const float v = (d.cy + oy + 0.5f - f.gy0) / f.k - 0.5f;
-      const int j = static_cast<int>(std::floor(u)), i = static_cast<int>(std::floor(v));
-      const float fu = u - j, fv = v - i;
-      const cv::Vec3f m = d.alpha * (per_px * d.mass);
-      f.od.at<cv::Vec3f>(i, j) += m * ((1 - fu) * (1 - fv));
-      f.od.at<cv::Vec3f>(i, j + 1) += m * (fu * (1 - fv));
-      f.od.at<cv::Vec3f>(i + 1, j) += m * ((1 - fu) * fv);
-      f.od.at<cv::Vec3f>(i + 1, j + 1) += m * (fu * fv);
-    }
-    const double sc = hsig / f.k;
-    cv::GaussianBlur(f.od, f.od, cv::Size(), sc, sc, cv::BORDER_CONSTANT);
-    // Its transmittance at the cells, interpolated between them below: the field is smooth
-    // over a cell (sigma >= 1.5 cells), and a photo pixel then costs no exp.
-    for (int i = 0; i < f.od.rows; ++i) {
-      cv::Vec3f* r = f.od.ptr<cv::Vec3f>(i);
-      for (int j = 0; j < f.od.cols; ++j)
+    halo.emplace(extent, k, 4 * hsig + 2 * k);
+    const float per_px = pig.halo_mass / static_cast<float>(k * k);
+    for (const Dot& d : dots)
+      halo->splat(d.cx + ox + 0.5f, d.cy + oy + 0.5f, d.alpha * (per_px * d.mass));
+    halo->blur(hsig);
+    for (int i = 0; i < halo->m.rows; ++i) {
+      cv::Vec3f* r = halo->m.ptr<cv::Vec3f>(i);
+      for (int j = 0; j < halo->m.cols; ++j)
         for (int ch = 0; ch < 3; ++ch) r[j][ch] = std::exp(-std::max(0.0f, r[j][ch]));
     }
-    const float reach = 3.2f * hsig;
-    bx0 = std::min(bx0, std::max(0, static_cast<int>(std::floor(X0 - ox - reach))));
-    bx1 = std::max(bx1, std::min(W - 1, static_cast<int>(std::ceil(X1 - ox + reach))));
-    by0 = std::min(by0, std::max(0, static_cast<int>(std::floor(Y0 - oy - reach))));
-    by1 = std::max(by1, std::min(H - 1, static_cast<int>(std::ceil(Y1 - oy + reach))));
-    halo = std::move(f);
+    const float reach = 3.2f * hsig;  // the photo pixels it darkens
+    bx0 = std::min(bx0, std::max(0, static_cast<int>(std::floor(extent.x - ox - reach))));
+    bx1 = std::min(W - 1, std::max(bx1, static_cast<int>(std::ceil(extent.br().x - ox + reach))));
+    by0 = std::min(by0, std::max(0, static_cast<int>(std::floor(extent.y - oy - reach))));
+    by1 = std::min(H - 1, std::max(by1, static_cast<int>(std::ceil(extent.br().y - oy + reach))));
   }
   if (bx1 < bx0 || by1 < by0) return;
   const int bw = bx1 - bx0 + 1, bh = by1 - by0 + 1;
@@ -462,14 +462,7 @@ void render_impressions_into(cv::Mat& bgr8, const std::vector<Impression>& impre
   // Each column's cell and weight on the halo grid.
   std::vector<int> hcx;
   std::vector<float> hfx;
-  if (halo)
-    for (int x = bx0; x <= bx1; ++x) {
-      int c;
-      float f;
-      cell_of(x + ox, halo->k, halo->gx0, c, f);
-      hcx.push_back(std::clamp(c, 0, halo->od.cols - 2));
-      hfx.push_back(f);
-    }
+  if (halo) halo->columns(bx0 + ox, bx1 + ox, hcx, hfx);
 
   // The skin's diffuse colour (chromaticity) and typical brightness, from the pixels under the
   // dots: what is whiter and brighter than that is specular light and stays on top.
@@ -499,61 +492,38 @@ void render_impressions_into(cv::Mat& bgr8, const std::vector<Impression>& impre
   const float kk = k.dot(k), k1 = k[0] + k[1] + k[2];
   const float det = kk * 3 - k1 * k1;
   const bool highlights = params.keep_highlights && std::abs(det) > 1e-4f;
-  // The light around each pixel, from the luminance under every dot (see LightField).
-  LightField light;
+  // The light on the skin around each pixel: the mean luminance under the dots within ~3 cm
+  // (Gaussian). Specular light is what is brighter than this, not than the whole scalp's
+  // median: a scalp lit more from one side is brighter there, not shiny.
+  std::optional<DotGrid<float>> light;
   std::vector<int> lcx;
   std::vector<float> lfx;
   if (highlights) {
     std::vector<float> ppm;
     for (const Impression* imp : todo) ppm.push_back(imp->px_per_mm);
     std::nth_element(ppm.begin(), ppm.begin() + ppm.size() / 2, ppm.end());
-    const float sigma = 10.0f * ppm[ppm.size() / 2];     // photo px
-    light.k = std::max(1, static_cast<int>(sigma / 5));  // 5 cells a sigma
-    float X0 = 1e30f, X1 = -1e30f, Y0 = 1e30f, Y1 = -1e30f;
-    for (const Dot& d : dots) {
-      X0 = std::min(X0, d.cx + ox), X1 = std::max(X1, d.cx + ox);
-      Y0 = std::min(Y0, d.cy + oy), Y1 = std::max(Y1, d.cy + oy);
-    }
-    // Past the dots by the blur's reach, which is far more than a footprint's (lookups beyond
-    // are clamped anyway): from the dots alone, so a window of the photo gets the same grid.
-    const float pad = 3 * sigma + 2 * light.k;
-    light.gx0 = static_cast<int>(std::floor((X0 - pad) / light.k)) * light.k;
-    light.gy0 = static_cast<int>(std::floor((Y0 - pad) / light.k)) * light.k;
-    const int gw = static_cast<int>(std::ceil((X1 + pad - light.gx0) / light.k)) + 1;
-    const int gh = static_cast<int>(std::ceil((Y1 + pad - light.gy0) / light.k)) + 1;
-    cv::Mat sum_y = cv::Mat::zeros(gh, gw, CV_32F), sum_w = cv::Mat::zeros(gh, gw, CV_32F);
+    const float sigma = 30.0f * ppm[ppm.size() / 2];         // photo px
+    const int k = std::max(1, static_cast<int>(sigma / 5));  // 5 cells a sigma
+    // Past the dots by the blur's reach, far more than a footprint's (lookups beyond are
+    // clamped anyway).
+    light.emplace(extent, k, 3 * sigma + 2 * k);
+    DotGrid<float> weight(extent, k, 3 * sigma + 2 * k);
     for (const Dot& d : dots) {
       const int px = std::clamp(static_cast<int>(d.cx), 0, W - 1),
                 py = std::clamp(static_cast<int>(d.cy), 0, H - 1);
       const cv::Vec3b p = bgr8.at<cv::Vec3b>(py, px);
-      const float Y = 0.0722f * lut[p[0]] + 0.7152f * lut[p[1]] + 0.2126f * lut[p[2]];
-      const float u = (d.cx + ox + 0.5f - light.gx0) / light.k - 0.5f;
-      const float v = (d.cy + oy + 0.5f - light.gy0) / light.k - 0.5f;
-      const int j = static_cast<int>(std::floor(u)), i = static_cast<int>(std::floor(v));
-      const float fu = u - j, fv = v - i;
-      const float w[4] = {(1 - fu) * (1 - fv), fu * (1 - fv), (1 - fu) * fv, fu * fv};
-      const int di[4] = {0, 0, 1, 1}, dj[4] = {0, 1, 0, 1};
-      for (int q = 0; q < 4; ++q) {
-        sum_y.at<float>(i + di[q], j + dj[q]) += w[q] * Y;
-        sum_w.at<float>(i + di[q], j + dj[q]) += w[q];
-      }
+      light->splat(d.cx + ox + 0.5f, d.cy + oy + 0.5f,
+                   0.0722f * lut[p[0]] + 0.7152f * lut[p[1]] + 0.2126f * lut[p[2]]);
+      weight.splat(d.cx + ox + 0.5f, d.cy + oy + 0.5f, 1.0f);
     }
-    const double sc = sigma / light.k;
-    cv::GaussianBlur(sum_y, sum_y, cv::Size(), sc, sc, cv::BORDER_CONSTANT);
-    cv::GaussianBlur(sum_w, sum_w, cv::Size(), sc, sc, cv::BORDER_CONSTANT);
-    light.y.create(gh, gw, CV_32F);
-    for (int i = 0; i < gh; ++i)
-      for (int j = 0; j < gw; ++j) {
-        const float w = sum_w.at<float>(i, j);
-        light.y.at<float>(i, j) = w > 1e-3f ? sum_y.at<float>(i, j) / w : y_skin;
-      }
-    for (int x = bx0; x <= bx1; ++x) {
-      int c;
-      float f;
-      cell_of(x + ox, light.k, light.gx0, c, f);
-      lcx.push_back(std::clamp(c, 0, gw - 2));
-      lfx.push_back(f);
+    light->blur(sigma);
+    weight.blur(sigma);
+    for (int i = 0; i < light->m.rows; ++i) {
+      float* l = light->m.ptr<float>(i);
+      const float* w = weight.m.ptr<float>(i);
+      for (int j = 0; j < light->m.cols; ++j) l[j] = w[j] > 1e-3f ? l[j] / w[j] : y_skin;
     }
+    light->columns(bx0 + ox, bx1 + ox, lcx, lfx);
   }
 
   const int band_rows = 32;
@@ -608,18 +578,12 @@ void render_impressions_into(cv::Mat& bgr8, const std::vector<Impression>& impre
             const cv::Vec3f* t = T.data() + static_cast<size_t>(y - ry0) * bw;
             int hcy = 0;
             float hfy = 0;
-            if (halo) {
-              cell_of(y + oy, halo->k, halo->gy0, hcy, hfy);
-              hcy = std::clamp(hcy, 0, halo->od.rows - 2);
-            }
+            if (halo) halo->row(y + oy, hcy, hfy);
             const cv::Vec3b* in = bgr8.ptr<cv::Vec3b>(y);
             cv::Vec3b* o = out.ptr<cv::Vec3b>(y);
             int lcy = 0;
             float lfy = 0;
-            if (highlights) {
-              cell_of(y + oy, light.k, light.gy0, lcy, lfy);
-              lcy = std::clamp(lcy, 0, light.y.rows - 2);
-            }
+            if (light) light->row(y + oy, lcy, lfy);
             const uint8_t* mrow = nullptr;
             if (!mask.empty())
               mrow = mask.ptr<uint8_t>(
@@ -641,7 +605,7 @@ void render_impressions_into(cv::Mat& bgr8, const std::vector<Impression>& impre
                 h = (kk * c1 - k1 * kc) / det;
                 float cmin = std::min(c[0], std::min(c[1], c[2]));
                 float Y = 0.0722f * c[0] + 0.7152f * c[1] + 0.2126f * c[2];
-                const float y_ref = std::max(y_skin, light.at(lcx, lfx, x - bx0, lcy, lfy));
+                const float y_ref = std::max(y_skin, light->at(lcx, lfx, x - bx0, lcy, lfy));
                 h = std::clamp(h, 0.0f, cmin) * smoothstep(y_ref, 1.6f * y_ref, Y);
               }
               for (int ch = 0; ch < 3; ++ch) {
