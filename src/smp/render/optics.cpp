@@ -603,10 +603,14 @@ void render_impressions_into(cv::Mat& bgr8, const std::vector<Impression>& impre
               if (highlights) {
                 float kc = k.dot(c), c1 = c[0] + c[1] + c[2];
                 h = (kk * c1 - k1 * kc) / det;
-                float cmin = std::min(c[0], std::min(c[1], c[2]));
-                float Y = 0.0722f * c[0] + 0.7152f * c[1] + 0.2126f * c[2];
-                const float y_ref = std::max(y_skin, light->at(lcx, lfx, x - bx0, lcy, lfy));
-                h = std::clamp(h, 0.0f, cmin) * smoothstep(y_ref, 1.6f * y_ref, Y);
+                if (h > 0) {  // whiter than the skin: how much brighter than the light around
+                  float cmin = std::min(c[0], std::min(c[1], c[2]));
+                  float Y = 0.0722f * c[0] + 0.7152f * c[1] + 0.2126f * c[2];
+                  const float y_ref = std::max(y_skin, light->at(lcx, lfx, x - bx0, lcy, lfy));
+                  h = std::min(h, cmin) * smoothstep(y_ref, 1.6f * y_ref, Y);
+                } else {
+                  h = 0;
+                }
               }
               for (int ch = 0; ch < 3; ++ch) {
                 uint8_t v = enc((c[ch] - h) * tr[ch] + h);
