@@ -317,9 +317,11 @@ void render_impressions_into(cv::Mat& bgr8, const std::vector<Impression>& impre
     if (with_halo) d.h_inv2s2 = 1.0f / (2 * hsig2);
     // Reach of the disc (and its halo, dot by dot) in the dot's own (stretched back) frame,
     // then the bounding box of that ellipse on the photo: a foreshortened dot is narrow along
-    // its minor axis.
+    // its minor axis. With the field the footprint is the disc's alone, to 2.5 sigma (its
+    // profile is 0.6 % there; the mass normalisation keeps the rest): a fifth fewer pixels.
     const float reach =
-        std::max(d.R + 3.0f * d.sigma, with_halo && !field ? 3.2f * std::sqrt(hsig2) : 0.0f);
+        field ? d.R + 2.5f * d.sigma
+              : std::max(d.R + 3.0f * d.sigma, with_halo ? 3.2f * std::sqrt(hsig2) : 0.0f);
     const float ext_x = std::hypot(reach * fs * d.nx, reach * d.ny) + 1.0f;
     const float ext_y = std::hypot(reach * fs * d.ny, reach * d.nx) + 1.0f;
     d.ux0 = static_cast<int>(std::floor(d.cx - ext_x));
