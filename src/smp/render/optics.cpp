@@ -58,7 +58,7 @@ const EncodeTable& encode_table() {
   return t;
 }
 
-// exp(-e) on [0, 12] (beyond, nothing is left), tabulated: the halo's transmittance per pixel.
+// exp(-e) on [0, 12] (beyond, nothing is left), tabulated: a halo's shape, sample by sample.
 struct ExpTable {
   static constexpr int kN = 2048;
   static constexpr float kHi = 12;
@@ -281,16 +281,20 @@ void render_impressions_into(cv::Mat& bgr8, const std::vector<Impression>& impre
   const float cam2 = params.camera_blur_px * params.camera_blur_px;
   // Pixel prefilter (a little wider than the pixel's box) so sub-pixel dots spread smoothly.
   const float sigma_p2 = 0.25f;
-  // The halos dot by dot (each in its dot's footprint, as wide as the halo), or as one field
-  // (HaloField) when a halo's footprint is much larger than its disc's: a close-up photo, whose
-  // dots are sharp and 9 px halos 4000 px each. On a typical dot (the median scale).
-  const bool with_halo = pig.halo_mass > 0 && pig.halo_sigma_mm > 0;
-  bool field = false;
-  if (with_halo) {
+  // A typical dot: the one at the median scale (the fields below are sized by it).
+  const Impression& typical = [&]() -> const Impression& {
     std::vector<const Impression*> by_scale = todo;
     std::nth_element(by_scale.begin(), by_scale.begin() + by_scale.size() / 2, by_scale.end(),
                      [](auto* a, auto* b) { return a->px_per_mm < b->px_per_mm; });
-    const Impression& m = *by_scale[by_scale.size() / 2];
+    return *by_scale[by_scale.size() / 2];
+  }();
+  // The halos dot by dot (each in its dot's footprint, as wide as the halo), or as one field
+  // (a DotGrid) when a halo's footprint is much larger than its disc's: a close-up photo, whose
+  // dots are sharp and 9 px halos 4000 px each. On the typical dot.
+  const bool with_halo = pig.halo_mass > 0 && pig.halo_sigma_mm > 0;
+  bool field = false;
+  if (with_halo) {
+    const Impression& m = typical;
     const float R = 0.5f * m.diameter_mm * m.px_per_mm, se = std::max(0.0f, m.softness) * R;
     const float disc_reach = R + 3 * std::sqrt(se * se + sigma_p2 + cam2);
     const float hs = pig.halo_sigma_mm * m.px_per_mm;
@@ -431,10 +435,7 @@ void render_impressions_into(cv::Mat& bgr8, const std::vector<Impression>& impre
   // shadow, cut at the treated area's edge.
   std::optional<DotGrid<cv::Vec3f>> halo;
   if (field) {
-    std::vector<float> ppm;
-    for (const Impression* imp : todo) ppm.push_back(imp->px_per_mm);
-    std::nth_element(ppm.begin(), ppm.begin() + ppm.size() / 2, ppm.end());
-    const float hs = pig.halo_sigma_mm * ppm[ppm.size() / 2];
+    const float hs = pig.halo_sigma_mm * typical.px_per_mm;
     const float hsig = std::sqrt(hs * hs + sigma_p2 + cam2);   // pixel and camera, as the core's
     const int k = std::max(1, static_cast<int>(hsig / 1.5f));  // >= 1.5 cells a sigma
     // Cells to 4 sigma past the outermost dots (the blur's reach) and one more.
@@ -501,10 +502,7 @@ void render_impressions_into(cv::Mat& bgr8, const std::vector<Impression>& impre
   std::vector<int> lcx;
   std::vector<float> lfx;
   if (highlights) {
-    std::vector<float> ppm;
-    for (const Impression* imp : todo) ppm.push_back(imp->px_per_mm);
-    std::nth_element(ppm.begin(), ppm.begin() + ppm.size() / 2, ppm.end());
-    const float sigma = 30.0f * ppm[ppm.size() / 2];         // photo px
+    const float sigma = 30.0f * typical.px_per_mm;           // photo px
     const int k = std::max(1, static_cast<int>(sigma / 5));  // 5 cells a sigma
     // Past the dots by the blur's reach, far more than a footprint's (lookups beyond are
     // clamped anyway).

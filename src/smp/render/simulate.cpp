@@ -76,18 +76,6 @@ cv::Rect photo_rect_of_cells(const cv::Rect& cb, double s, cv::Size photo) {
   return cv::Rect(x0, y0, x1 - x0, y1 - y0);
 }
 
-// The photo's rectangle under the map cells `cb` (photo_rect_of_cells) shrunk to those cells:
-// a whole factor first (OpenCV's fast block means; its general area path took ~20 ms for each
-// of before and after on a 12 MP close-up), then the rest.
-cv::Mat cells_of_photo(const cv::Mat& roi, cv::Size cells) {
-  const int n = std::max(1, std::min(roi.cols / cells.width, roi.rows / cells.height));
-  const cv::Mat part = shrink_whole(roi, n);
-  if (part.size() == cells) return part.clone();
-  cv::Mat out;
-  cv::resize(part, out, cells, 0, 0, cv::INTER_AREA);
-  return out;
-}
-
 // Blend with the client's own short hair next to the treated area: difference of mean L* and
 // ratio of local contrast (std of L* minus its 1 mm blur). Only the treated area's box grown by
 // the band is read, shrunk by an integer factor (OpenCV's fast area path) to about 4 px/mm:
@@ -363,7 +351,8 @@ SimulateResult simulate(cv::Mat bgr8, const Analysis& a, const Design& design,
   cv::Mat before;
   if (any_full) {
     ScopedTiming t(r.timings, "blend");  // the darkening's half before the render
-    before = cells_of_photo(bgr8(full_rect), full_cells.size());
+    // The photo under the cells shrunk to them (a copy: the photo is drawn on next).
+    before = shrink_to(bgr8(full_rect), full_cells.size()).clone();
   }
   {
     ScopedTiming t(r.timings, "render");
@@ -380,9 +369,8 @@ SimulateResult simulate(cv::Mat bgr8, const Analysis& a, const Design& design,
     // Before the label is drawn, so no second render is needed.
     // How much the treatment darkens the full-density cells (mean L*, before - after).
     if (any_full)
-      darkening_L =
-          mean_lab(before, full(full_cells)).L -
-          mean_lab(cells_of_photo(r.image(full_rect), full_cells.size()), full(full_cells)).L;
+      darkening_L = mean_lab(before, full(full_cells)).L -
+                    mean_lab(shrink_to(r.image(full_rect), full_cells.size()), full(full_cells)).L;
   }
   if (opt.label) {
     ScopedTiming t(r.timings, "label");

@@ -24,7 +24,8 @@ struct ColourModel {
     double weight = 0;
     cv::Vec3d mean;
     cv::Matx33d inv_cov;
-    double norm = 0;  // 1 / sqrt(det(cov))
+    double norm = 0;      // 1 / sqrt(det(cov))
+    double log_norm = 0;  // its logarithm (nearest() compares logarithms)
   };
   std::array<Gaussian, kComponents> g;
 
@@ -58,6 +59,7 @@ struct ColourModel {
       }
       q.inv_cov = cov.inv();
       q.norm = 1.0 / std::sqrt(det);
+      q.log_norm = std::log(q.norm);
     }
   }
 
@@ -80,7 +82,7 @@ struct ColourModel {
       const Gaussian& q = g[k];
       if (q.weight <= 0) continue;
       const cv::Vec3d d = c - q.mean;
-      const double l = std::log(q.norm) - 0.5 * d.dot(q.inv_cov * d);
+      const double l = q.log_norm - 0.5 * d.dot(q.inv_cov * d);
       if (l > lb) lb = l, best = k;
     }
     return best;

@@ -1179,10 +1179,10 @@ cv::Mat segment_top(const cv::Mat& bgr8, const PartsOptions& opt) {
   gc.colRange(0, b).setTo(cv::GC_BGD);
   gc.colRange(small.cols - b, small.cols).setTo(cv::GC_BGD);
   cv::theRNG() = cv::RNG();  // as in refine_head_extent: the same photo, the same map
-  // dlib's cut, not cv::grabCut: the same maps on the dev top views at half the time (its max-flow
-  // took ~300 ms of a 12 MP top view's analysis). Smoothness 80: Norwood within one stage on 6/8
-  // subjects and the chin-down eyes on 6/7 front views, as with OpenCV's (120 lost one pair of
-  // eyes, 50 another).
+  // Our grid cut (scalp/grid_max_flow.h), not cv::grabCut: the same maps on the dev top views
+  // at a fraction of the time (its max-flow took ~300 ms of a 12 MP top view's analysis).
+  // Smoothness 80: Norwood within one stage on 6/8 subjects and the chin-down eyes on 6/7 front
+  // views, as with OpenCV's (120 lost one pair of eyes, 50 another).
   grab_cut(small, gc, 3, GrabCutOptions{4, 80.0});
   cv::Mat head = (gc == cv::GC_FGD) | (gc == cv::GC_PR_FGD);
   // Keep the largest blob, holes filled.
