@@ -222,40 +222,29 @@ void opencv_decode_encode(benchmark::State& st) {
 
 }  // namespace
 
-BENCHMARK(opencv_decode_encode)
-    ->Name("opencv_decode_encode/photo")
-    ->Unit(benchmark::kMillisecond)
-    ->Repetitions(15)
-    ->ReportAggregatesOnly(true)
-    ->Iterations(1);
-BENCHMARK(design_12mp)
-    ->Name("design_12mp/sample")
-    ->Unit(benchmark::kMillisecond)
-    ->Repetitions(15)
-    ->ReportAggregatesOnly(true)
-    ->Iterations(1);
-BENCHMARK_CAPTURE(render_vs_copy, sample_12mp, sample_scene)
-    ->Unit(benchmark::kMillisecond)
-    ->Repetitions(15)
-    ->ReportAggregatesOnly(true)
-    ->Iterations(1);
-BENCHMARK_CAPTURE(render_vs_copy, dense_top_12mp, top_scene)
-    ->Unit(benchmark::kMillisecond)
-    ->Repetitions(15)
-    ->ReportAggregatesOnly(true)
-    ->Iterations(1);
-BENCHMARK_CAPTURE(render_vs_copy, closeup_12mp, closeup_scene)
-    ->Unit(benchmark::kMillisecond)
-    ->Repetitions(15)
-    ->ReportAggregatesOnly(true)
-    ->Iterations(1);
-BENCHMARK_CAPTURE(preview_1600, sample, sample_scene)
-    ->Unit(benchmark::kMillisecond)
-    ->Repetitions(15)
-    ->ReportAggregatesOnly(true)
-    ->Iterations(4);
-BENCHMARK_CAPTURE(preview_1600, top_dense, top_scene)
-    ->Unit(benchmark::kMillisecond)
-    ->Repetitions(15)
-    ->ReportAggregatesOnly(true)
-    ->Iterations(4);
+// Every case in milliseconds, medians of 15 repeats of `iterations` runs (the README's figures).
+const bool registered = [] {
+  auto add = [](const char* name, auto fn, int iterations) {
+    benchmark::RegisterBenchmark(name, fn)
+        ->Unit(benchmark::kMillisecond)
+        ->Repetitions(15)
+        ->ReportAggregatesOnly(true)
+        ->Iterations(iterations);
+  };
+  add("opencv_decode_encode/photo", opencv_decode_encode, 1);
+  add("design_12mp/sample", design_12mp, 1);
+  add(
+      "render_vs_copy/sample_12mp", [](benchmark::State& st) { render_vs_copy(st, sample_scene); },
+      1);
+  add(
+      "render_vs_copy/dense_top_12mp", [](benchmark::State& st) { render_vs_copy(st, top_scene); },
+      1);
+  add(
+      "render_vs_copy/closeup_12mp",
+      [](benchmark::State& st) { render_vs_copy(st, closeup_scene); }, 1);
+  add(
+      "preview_1600/sample", [](benchmark::State& st) { preview_1600(st, sample_scene); }, 4);
+  add(
+      "preview_1600/top_dense", [](benchmark::State& st) { preview_1600(st, top_scene); }, 4);
+  return true;
+}();
