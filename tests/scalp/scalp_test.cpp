@@ -184,6 +184,39 @@ TEST(Scalp, HighForeheadCappedByHairIsNotBald) {
   EXPECT_LT(higher.bald_area_cm2, 0.5);
 }
 
+// Skin that runs `past_mm` beyond the natural hairline (6.5 cm above the glabella), then
+// `hair_mm` of hair above it and backdrop beyond: synthetic_face() moved 150 px down a taller
+// frame, so that a deep head of hair fits above the forehead.
+Scalp forehead_under_hair(double past_mm, double hair_mm) {
+  Face f = synthetic_face();
+  for (auto& p : f.landmarks) p.y += 150;
+  f.box.y += 150;
+  const double px_per_mm = f.interpupillary_px() / 63.0;
+  const double line_y = f.glabella().y - 65 * px_per_mm;
+  const int top = static_cast<int>(std::lround(line_y - past_mm * px_per_mm));
+  cv::Mat parts(400, 250, CV_8U, cv::Scalar(kBg));
+  cv::ellipse(parts, {125, 205}, {70, 195}, 0, 0, 360, kHair, cv::FILLED);
+  cv::Mat skin(parts.size(), CV_8U, cv::Scalar(0));
+  cv::ellipse(skin, {125, 270}, {55, 260}, 0, 0, 360, 255, cv::FILLED);
+  skin.rowRange(0, top).setTo(0);
+  parts.setTo(kSkin, skin);
+  parts.rowRange(0, std::max(0, top - static_cast<int>(std::lround(hair_mm * px_per_mm))))
+      .setTo(kBg);
+  cv::Mat bgr(parts.size(), CV_8UC3, cv::Scalar(90, 120, 170));
+  return analyze_scalp({bgr, parts, &f, px_per_mm, View::kFront});
+}
+
+// Under a deep head of hair, a hairline up to 3 cm past the natural line (9.5 cm above the
+// glabella, within the 7-10 cm of natural hairlines) is a high forehead: a full-haired man's
+// white hair began 2.7 cm past it and was reported as 58 cm2 of bald scalp. The same skin under
+// only a rim of stubble at the head's outline (a shaved head) is bald, and so is skin that runs
+// further back under the deep hair (a receded front).
+TEST(Scalp, HighForeheadUnderDeepHairIsNotBald) {
+  EXPECT_LT(forehead_under_hair(26, 100).bald_area_cm2, 0.5);
+  EXPECT_GT(forehead_under_hair(26, 8).bald_area_cm2, 20);
+  EXPECT_GT(forehead_under_hair(60, 100).bald_area_cm2, 30);
+}
+
 TEST(Scalp, BaldDomeFrontViewHasBaldArea) {
   Face f = synthetic_face();
   cv::Mat parts(250, 250, CV_8U, cv::Scalar(kBg));
@@ -415,38 +448,107 @@ TEST(Parts, BaldDomeOutlineIsNotARimOfHair) {
 // Grey hair on top of a head is pale like a highlight on a bald dome, but nearly colourless at the
 // forehead's lightness: the dome of the collage's largest head, its colour drained to grey and
 // a little darker than the forehead, is hair; the dome itself (the control) is skin.
-TEST(Parts, GreyHairOnTopIsHairNotScalp) {
-  const Photo& p = collage();
-  const Analysis& a = collage_analysis();
-  ASSERT_GE(a.face_index, 0);
+// The collage's largest head with its dome's own light and texture scaled to `lightness` of the
+// forehead's mean grey and `drain` of its colour taken out, and its parts map.
+struct RecolouredDome {
+  cv::Mat dome, parts;
+  int n = 0;
+};
+// The head above 0.55 interpupillary distances over the glabella.
+cv::Mat dome_of(const Analysis& a) {
   const Face& f = a.faces[a.face_index];
   const double top_y = f.glabella().y - 0.55 * f.interpupillary_px();
   cv::Mat dome = a.parts != kBg;
   dome.rowRange(std::max(0, static_cast<int>(top_y)), dome.rows).setTo(0);
-  const int n = cv::countNonZero(dome);
-  ASSERT_GT(n, 300);
-  EXPECT_LT(cv::countNonZero(dome & (a.parts == kHair)), 0.05 * n);
+  return dome;
+}
 
-  // Grey hair over skin, a little darker than the forehead (white hair and the skin between its
-  // strands: L* 0.92 of the forehead on the Biden portrait): the dome's own light and texture,
-  // scaled to 0.9 of the forehead's mean grey and drained of 80 % of its colour.
+RecolouredDome recoloured_dome(double lightness, double drain) {
+  const Photo& p = collage();
+  const Analysis& a = collage_analysis();
+  const Face& f = a.faces[a.face_index];
+  RecolouredDome r;
+  r.dome = dome_of(a);
+  r.n = cv::countNonZero(r.dome);
   cv::Mat grey;
   cv::cvtColor(p.bgr, grey, cv::COLOR_BGR2GRAY);
   const double ipd = f.interpupillary_px();
   const cv::Rect forehead(cvRound(f.landmarks[19].x), cvRound(f.glabella().y - 0.5 * ipd),
                           std::max(1, cvRound(f.landmarks[24].x - f.landmarks[19].x)),
                           std::max(1, cvRound(0.3 * ipd)));
-  const double k = 0.9 * cv::mean(grey(forehead))[0] / std::max(1.0, cv::mean(grey, dome)[0]);
+  const double k =
+      lightness * cv::mean(grey(forehead))[0] / std::max(1.0, cv::mean(grey, r.dome)[0]);
   cv::Mat img = p.bgr.clone();
   for (int y = 0; y < img.rows; ++y)
     for (int x = 0; x < img.cols; ++x) {
-      if (!dome.at<uint8_t>(y, x)) continue;
+      if (!r.dome.at<uint8_t>(y, x)) continue;
       cv::Vec3b& c = img.at<cv::Vec3b>(y, x);
       const double g = grey.at<uint8_t>(y, x);
-      for (int i = 0; i < 3; ++i) c[i] = cv::saturate_cast<uint8_t>(k * (0.2 * c[i] + 0.8 * g));
+      for (int i = 0; i < 3; ++i)
+        c[i] = cv::saturate_cast<uint8_t>(k * ((1 - drain) * c[i] + drain * g));
     }
+  r.parts = segment_parts(img, &f);
+  return r;
+}
+
+TEST(Parts, GreyHairOnTopIsHairNotScalp) {
+  const Analysis& a = collage_analysis();
+  ASSERT_GE(a.face_index, 0);
+  // The control: the dome itself is skin.
+  const cv::Mat dome = dome_of(a);
+  const int n = cv::countNonZero(dome);
+  ASSERT_GT(n, 300);
+  EXPECT_LT(cv::countNonZero(dome & (a.parts == kHair)), 0.05 * n);
+
+  // Grey hair over skin, a little darker than the forehead (white hair and the skin between its
+  // strands: L* 0.92 of the forehead on the Biden portrait's sides): 0.9 of the forehead's mean
+  // grey, drained of 80 % of its colour.
+  const RecolouredDome grey = recoloured_dome(0.9, 0.8);
+  EXPECT_GT(cv::countNonZero(grey.dome & (grey.parts == kHair)), 0.85 * grey.n);  // 96 %; 59 %
+                                                                                  // before
+}
+
+// The collage's largest head, its backdrop painted dark (as the portrait's), its dome painted 2
+// L* lighter than the forehead with `chroma` of the forehead's chroma per lightness and strands
+// (noise along the rows): the dome's share labelled hair.
+double painted_dome_hair_share(double chroma) {
+  const Photo& p = collage();
+  const Analysis& a = collage_analysis();
+  const Face& f = a.faces[a.face_index];
+  const cv::Mat dome = dome_of(a);
+  const double ipd = f.interpupillary_px();
+  const cv::Rect forehead(cvRound(f.landmarks[19].x), cvRound(f.glabella().y - 0.45 * ipd),
+                          std::max(1, cvRound(f.landmarks[24].x - f.landmarks[19].x)),
+                          std::max(1, cvRound(0.3 * ipd)));
+  cv::Mat lab;
+  cv::cvtColor(p.bgr, lab, cv::COLOR_BGR2Lab);  // 8-bit: L* x 2.55, a* + 128, b* + 128
+  const cv::Scalar fh = cv::mean(lab(forehead));
+  cv::Mat img = p.bgr.clone();
+  img.setTo(cv::Scalar(50, 80, 70), a.parts == kBg);  // no backdrop colour is as pale
+  cv::Mat noise(img.size(), CV_32F), paint(img.size(), CV_8UC3);
+  cv::RNG rng(7);
+  rng.fill(noise, cv::RNG::NORMAL, 0, 10);
+  cv::blur(noise, noise, {9, 1});
+  for (int y = 0; y < img.rows; ++y)
+    for (int x = 0; x < img.cols; ++x) {
+      const double L = fh[0] + 2 * 2.55 + noise.at<float>(y, x), s = chroma * L / fh[0];
+      paint.at<cv::Vec3b>(y, x) = cv::Vec3b(cv::saturate_cast<uint8_t>(L),
+                                            cv::saturate_cast<uint8_t>(128 + s * (fh[1] - 128)),
+                                            cv::saturate_cast<uint8_t>(128 + s * (fh[2] - 128)));
+    }
+  cv::cvtColor(paint, paint, cv::COLOR_Lab2BGR);
+  paint.copyTo(img, dome);
   const cv::Mat parts = segment_parts(img, &f);
-  EXPECT_GT(cv::countNonZero(dome & (parts == kHair)), 0.85 * n);  // 96 %; 59 % before the rule
+  return cv::countNonZero(dome & (parts == kHair)) / std::max(1.0, 1.0 * cv::countNonZero(dome));
+}
+
+// Thin white hair over pink skin is a little lighter than the forehead, with about half its
+// colour (Biden's top: L* 2 above the forehead, 0.53 of its chroma per lightness): hair, not a
+// bald dome (0 % before the rule). With 0.85 of the forehead's colour it is the dome's skin.
+TEST(Parts, WhiteHairLighterThanTheForeheadIsHair) {
+  ASSERT_GE(collage_analysis().face_index, 0);
+  EXPECT_GT(painted_dome_hair_share(0.48), 0.85);
+  EXPECT_LT(painted_dome_hair_share(0.85), 0.15);
 }
 
 // The same photo gives the same map, whatever the process did before: GrabCut seeds its colour

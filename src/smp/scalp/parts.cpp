@@ -599,6 +599,11 @@ cv::Mat grey_hair(const std::vector<cv::Mat>& f, const cv::Mat& probs, const cv:
   // alone: a shaded or shaved dome's regions reach 0.52-0.57 (0.65 took Chiklis' and Diesel's
   // domes for hair and cost 0.011 of bald-scalp recall).
   constexpr float kRegionQ = 0.5f, kRegionDL = 3.f, kRegionBackdrop = 12.f;
+  // Or: a broad region (twice the smallest) at least as light as the forehead with under 0.6 of
+  // its chroma per lightness: shading darkens and a highlight is compact, so this is thin white
+  // hair over the skin (Biden's top: 0.53, 2 L* above the forehead; the shaved domes of LFW and
+  // the dlib examples are darker than their foreheads, Chiklis' 0.57 by 2.5 L*).
+  constexpr float kWhiteQ = 0.6f;
   // Grown from there, pixel by pixel, where the colour is still well below the skin's (the
   // means blur the region's edges with the skin and backdrop around it).
   constexpr float kGrowQ = 0.85f, kGrowDL = 8.f;
@@ -644,12 +649,16 @@ cv::Mat grey_hair(const std::vector<cv::Mat>& f, const cv::Mat& probs, const cv:
   }
   const double min_area = 0.2 * ipd * ipd;  // canonical px; a highlight is smaller
   std::vector<uint8_t> keep(n, 0);
-  for (int i = 1; i < n; ++i)
-    keep[i] = Ls[i].size() >= min_area && median_of(Ls[i]) < fh.L + kRegionDL &&
-                      median_of(qs[i]) < kRegionQ && median_of(bd[i]) > kRegionBackdrop &&
-                      ysum[i] / Ls[i].size() < eye_y
-                  ? 255
-                  : 0;
+  for (int i = 1; i < n; ++i) {
+    const double area = Ls[i].size();
+    const float L = median_of(Ls[i]), q = median_of(qs[i]);
+    const bool pale = (q < kRegionQ && L < fh.L + kRegionDL) ||
+                      (area >= 2 * min_area && q < kWhiteQ && L >= fh.L && L < fh.L + kDL);
+    keep[i] =
+        area >= min_area && pale && median_of(bd[i]) > kRegionBackdrop && ysum[i] / area < eye_y
+            ? 255
+            : 0;
+  }
   for (int y = 0; y < m.rows; ++y)
     for (int x = 0; x < m.cols; ++x) m.at<uint8_t>(y, x) = keep[cc.at<int>(y, x)];
   // Only as far as the means blurred (half their 11-px window, and a little more).

@@ -272,7 +272,11 @@ cv::Mat drop_small_and_hair_capped(const cv::Mat& bald, double min_px, const cv:
   // The upper edge: pixels whose neighbour one step up is not in the island.
   const cv::Point step(static_cast<int>(std::lround(up.x * 1.5)),
                        static_cast<int>(std::lround(up.y * 1.5)));
-  std::vector<int> edge(n, 0), capped(n, 0);
+  // Hair this deep above a capped edge is a head of hair, not the rim of stubble a shaved head
+  // shows at its outline (the median capped pixel's: Biden 28, Kirk 31, Kaminsky 34 mm of hair;
+  // the sample's shaved heads 8-11 mm).
+  constexpr double kDeepHairMm = 20;
+  std::vector<int> edge(n, 0), capped(n, 0), deep(n, 0);
   for (int y = box.y; y < box.br().y; ++y) {
     const int* c = cc.ptr<int>(y);
     const uint8_t* h = hair_near.ptr<uint8_t>(y - crop.y) - crop.x;
@@ -283,12 +287,31 @@ cv::Mat drop_small_and_hair_capped(const cv::Mat& bald, double min_px, const cv:
           ux >= 0 && uy >= 0 && ux < cc.cols && uy < cc.rows && cc.at<int>(uy, ux) == c[x];
       if (inside) continue;
       ++edge[c[x]];
-      if (h[x]) ++capped[c[x]];
+      if (!h[x]) continue;
+      ++capped[c[x]];
+      // How deep the hair above runs, along `up` from where it starts (within the reach).
+      int depth = 0;
+      for (int k = 1; k < kDeepHairMm * px_per_mm; ++k) {
+        const int hx = static_cast<int>(std::lround(x + up.x * k)),
+                  hy = static_cast<int>(std::lround(y + up.y * k));
+        if (hx < 0 || hy < 0 || hx >= hair.cols || hy >= hair.rows) break;
+        if (hair.at<uint8_t>(hy, hx))
+          ++depth;
+        else if (depth || k > reach + 1)
+          break;
+      }
+      deep[c[x]] += depth >= kDeepHairMm * px_per_mm - 1;
     }
   }
   // Deeper than this past the natural line: receded. A Norwood 2 recession reaches up to about
   // 2 cm; 15 mm left high foreheads (Kaminsky 15.2, Lansbury 16.4 mm) counted as bald.
   constexpr double kForeheadMm = 18;
+  // Under a deep head of hair (along 40 % of the cap or more; the upper edge's slanted sides
+  // meet the head's outline sooner), a hairline up to this far past the line (6.5 + 3 cm above
+  // the glabella, within the 7-10 cm of natural hairlines) is a high forehead: Biden's white
+  // hair begins 26.6 mm past it, deep along 68 % of the cap. A shaved head's skin ends in a
+  // thin rim of stubble (the sample's face 1: 23.1 mm past, deep along 4 %): still bald.
+  constexpr double kHighForeheadMm = 30;
   constexpr double kCapped = 0.6;  // share of the upper edge that meets hair
   std::vector<uint8_t> keep(n, 0);
   for (int i = 1; i < n; ++i) {
@@ -296,7 +319,10 @@ cv::Mat drop_small_and_hair_capped(const cv::Mat& bald, double min_px, const cv:
     keep[i] = 255;
     if (!edge[i]) continue;
     double thickness_mm = stats.at<int>(i, cv::CC_STAT_AREA) / double(edge[i]) / px_per_mm;
-    if (capped[i] >= kCapped * edge[i] && thickness_mm < kForeheadMm) keep[i] = 0;
+    const bool deep_hair = deep[i] >= 0.4 * capped[i];
+    if (capped[i] >= kCapped * edge[i] &&
+        thickness_mm < (deep_hair ? kHighForeheadMm : kForeheadMm))
+      keep[i] = 0;
   }
   cv::Mat out(bald.size(), CV_8U);
   parallel_for(
