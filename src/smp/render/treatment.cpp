@@ -484,6 +484,10 @@ TreatmentBase prepare_treatment(const Analysis& a, const cv::Mat* photo, double 
       cv::Mat opened;
       cv::morphologyEx(skin_hair(wb), opened, cv::MORPH_OPEN,
                        cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(5, 5)));
+      // Only next to the analysis' bald scalp, where a shiny crown is: elsewhere such "hair" is
+      // white or grey hair over pink skin, which the analysis found (a full-haired man's white
+      // top was treated over 163 cm2; now the hairline's front and rim, 115 cm2).
+      opened &= within(bald(wb), rim);
       skin_hair = cv::Mat::zeros(ms, CV_8U);
       opened.copyTo(skin_hair(wb));
       scalp |= added | skin_hair;
