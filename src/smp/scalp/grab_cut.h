@@ -19,7 +19,9 @@ struct GrabCutOptions {
   // k-means seeds the colour models from every k-th pixel of a side, at most this many, and
   // every pixel then joins its nearest centre; 0: from all of them, with k-means' own labels
   // (cv::grabCut's way).
-  size_t kmeans_samples = 20000;
+  // (4000, was 20000: a 12 MP top view's parts 100 -> 91 ms, Norwood and the chin-down eyes
+  // unchanged.)
+  size_t kmeans_samples = 4000;
 };
 
 // cv::grabCut's choices: 8 neighbours, smoothness 50, every pixel clustered. The same models and
